@@ -1,0 +1,70 @@
+{
+  # One static library per instruction set, each with only its own flags;
+  # native/cpu_features.cc picks the kernel at run time. Never -march=native.
+  "variables": {
+    # POWGATE_SANITIZE=1 builds with AddressSanitizer and UBSan (npm run test:asan).
+    "powgate_sanitize%": "<!(node -p \"process.env.POWGATE_SANITIZE === '1' ? 1 : 0\")",
+  },
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-Werror"],
+    "cflags_cc!": ["-fno-exceptions"],
+    "xcode_settings": {
+      "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-Werror"],
+    },
+    "conditions": [
+      ["powgate_sanitize == 1", {
+        "cflags_cc": ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+        "ldflags": ["-fsanitize=address,undefined"],
+      }],
+    ],
+  },
+  "targets": [
+    {
+      "target_name": "sha256_shani",
+      "type": "static_library",
+      "sources": ["native/sha256_shani.cc"],
+      "conditions": [
+        ["target_arch == 'x64' or target_arch == 'ia32'", {
+          "cflags_cc": ["-mssse3", "-msse4.1", "-msha"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mssse3", "-msse4.1", "-msha"]},
+        }],
+      ],
+    },
+    {
+      "target_name": "sha256_avx2",
+      "type": "static_library",
+      "sources": ["native/sha256_avx2.cc"],
+      "conditions": [
+        ["target_arch == 'x64' or target_arch == 'ia32'", {
+          "cflags_cc": ["-mavx2"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2"]},
+        }],
+      ],
+    },
+    {
+      "target_name": "sha256_avx512",
+      "type": "static_library",
+      "sources": ["native/sha256_avx512.cc"],
+      "conditions": [
+        ["target_arch == 'x64' or target_arch == 'ia32'", {
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl"]},
+        }],
+      ],
+    },
+    {
+      "target_name": "powgate",
+      "sources": [
+        "native/addon.cc",
+        "native/cpu_binding.cc",
+        "native/cpu_features.cc",
+        "native/hash_binding.cc",
+        "native/sha256_batch.cc",
+        "native/sha256_scalar.cc",
+      ],
+      "dependencies": ["sha256_shani", "sha256_avx2", "sha256_avx512"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+    },
+  ],
+}

@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PowgateError } from '../errors.js';
+import { packageInfo } from '../package-info.js';
+import { BatchHasher } from './batch.js';
+import type { NativeIsa } from './types.js';
+
+/** What the C++ addon exports (native/*_binding.cc). */
+export interface NativeAddon {
+  cpuFeatures(): { shani: boolean; avx2: boolean; avx512: boolean; best: number };
+  hashOffsets(isa: number, data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
+  hashUniform(isa: number, data: Uint8Array, messageLength: number, out: Uint8Array): void;
+}
+
+/** Kernel ids as the addon numbers them (native/cpu_features.h). */
+const ISA_IDS: Record<NativeIsa, number> = { scalar: 0, shani: 1, avx2: 2, avx512: 3 };
+export const NATIVE_ISAS = Object.keys(ISA_IDS) as NativeIsa[];
+
+let addon: NativeAddon | undefined;
+
+/**
+ * Loads the addon on first use, never at import time: from `POWGATE_NATIVE_PATH`
+ * when set (the ASan build, tests), else wherever node-gyp-build finds it.
+ * Throws the loader's own error, which the caller chains.
+ */
+export function loadNativeAddon(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(__filename);
+  const explicit = process.env.POWGATE_NATIVE_PATH;
+  addon = explicit
+    ? (require(path.resolve(explicit)) as NativeAddon)
+    : ((require('node-gyp-build') as (dir: string) => NativeAddon)(packageInfo().root));
+  return addon;
+}
+
+/** The kernels this CPU can run, fastest batch kernel first. */
+export function supportedIsas(native: NativeAddon): NativeIsa[] {
+  const f = native.cpuFeatures();
+  const order: NativeIsa[] = ['avx512', 'shani', 'avx2', 'scalar'];
+  return order.filter((isa) => isa === 'scalar' || f[isa]);
+}
+
+/** `POWGATE_ISA` when set (checked), else the CPU's best kernel. */
+export function chooseIsa(native: NativeAddon, requested = process.env.POWGATE_ISA || undefined): NativeIsa {
+  const supported = supportedIsas(native);
+  if (requested === undefined) return supported[0]!;
+  if (!(NATIVE_ISAS as string[]).includes(requested)) {
+    throw new PowgateError(
+      'ERR_INVALID_ENV',
+      `expected one of ${NATIVE_ISAS.join(', ')} for POWGATE_ISA but received "${requested}"`,
+    );
+  }
+  if (!supported.includes(requested as NativeIsa)) {
+    throw new PowgateError(
+      'ERR_ISA_UNSUPPORTED',
+      `POWGATE_ISA=${requested} was requested but this CPU (or its OS) supports only ${supported.join(', ')}`,
+    );
+  }
+  return requested as NativeIsa;
+}
+
+/** The C++ kernels: one synchronous N-API call per batch. */
+export class NativeBackend extends BatchHasher {
+  readonly name = 'native' as const;
+  private readonly isaId: number;
+
+  constructor(
+    private readonly native: NativeAddon,
+    readonly isa: NativeIsa,
+  ) {
+    super();
+    this.isaId = ISA_IDS[isa];
+  }
+
+  protected hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void {
+    this.native.hashOffsets(this.isaId, data, offsets, out);
+  }
+
+  protected hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void {
+    this.native.hashUniform(this.isaId, data, messageLength, out);
+  }
+}

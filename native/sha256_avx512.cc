@@ -6,8 +6,10 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 // GCC 12's unpack intrinsics start from _mm512_undefined_epi32() and trip
 // -Wuninitialized under -Werror (GCC bug 105593); the warning is spurious.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 namespace powgate {

@@ -1,3 +1,13 @@
 export { PowgateError, type PowgateErrorCode } from './errors.js';
 export { backendInfo, getBackend, loadBackend, type BackendInfo } from './backend/loader.js';
 export type { BackendName, NativeIsa, Sha256Backend } from './backend/types.js';
+export { createChallenge, type Challenge, type CreateChallengeOptions } from './protocol/challenge.js';
+export type { KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
+export type { Refusal } from './protocol/refusal.js';
+export type { Solution } from './protocol/solution.js';
+export { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from './protocol/verify.js';
+export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type TokenVerdict, type VerifyTokenOptions } from './protocol/token.js';
+export { MemoryReplayStore } from './protocol/replay/memory.js';
+export { RedisReplayStore } from './protocol/replay/redis.js';
+export type { ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
+export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';

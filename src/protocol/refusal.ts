@@ -1,0 +1,31 @@
+/**
+ * Why a challenge, solution or token was refused. Stable strings, for machines:
+ * - `malformed`: not the protocol's shape (wrong types, extra fields, bad encodings, oversize).
+ * - `unknown_key`: signed with a key id this verifier does not hold.
+ * - `bad_signature`: the MAC does not match: tampered, or made with another key.
+ * - `expired` / `not_yet_valid`: outside its lifetime, beyond the allowed clock skew.
+ * - `scope_mismatch`: valid, but for another scope than the one required.
+ * - `difficulty_out_of_range`: signed, but outside the verifier's difficulty bounds.
+ * - `bad_solution`: a nonce does not meet the threshold, or the solution is for another challenge.
+ * - `replayed`: this challenge was already spent.
+ * - `store_full` / `store_unavailable`: the replay store cannot record a spend; refused (fail closed).
+ */
+export type Refusal =
+  | 'malformed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'scope_mismatch'
+  | 'difficulty_out_of_range'
+  | 'bad_solution'
+  | 'replayed'
+  | 'store_full'
+  | 'store_unavailable';
+
+/** Time checks shared by challenges and tokens: `skewMs` of slack on both ends. */
+export function lifetimeRefusal(issuedAt: number, expiresAt: number, now: number, skewMs: number): Refusal | undefined {
+  if (now > expiresAt + skewMs) return 'expired';
+  if (issuedAt > now + skewMs) return 'not_yet_valid';
+  return undefined;
+}

@@ -1,0 +1,147 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PowgateError } from '../errors.js';
+import { checkInteger, describe } from '../validate.js';
+import { ByteReader, ByteWriter, fromBase64url } from './bytes.js';
+import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
+import { lifetimeRefusal, type Refusal } from './refusal.js';
+import { isScope, isTimestamp } from './shape.js';
+
+/** How a token was paid for. */
+export type TokenMethod = 'pow' | 'l402';
+const METHODS: readonly string[] = ['pow', 'l402'];
+
+export const TOKEN_LABEL = 'powgate/token/v1';
+const PREFIX = 'pgt1.';
+/** Longer strings are refused unread. */
+export const MAX_TOKEN_CHARS = 1024;
+
+/** Options of {@link issueToken}. */
+export interface IssueTokenOptions extends KeyOptions {
+  /** What the token unlocks. Default ''. */
+  scope?: string;
+  /** How it was paid for. Default 'pow'. */
+  method?: TokenMethod;
+  /** Lifetime in ms. Default 300,000 (5 minutes). */
+  ttlMs?: number;
+  /** Issue time in ms since the epoch. Default Date.now(). */
+  now?: number;
+}
+
+/** Options of {@link verifyToken}. */
+export interface VerifyTokenOptions extends KeyOptions {
+  /** The time in ms since the epoch. Default Date.now(). */
+  now?: number;
+  /** Clock-skew allowance in ms. Default 5,000. */
+  skewMs?: number;
+  /** When set, the token's scope must equal it. */
+  scope?: string;
+}
+
+/** The verdict on a token. */
+export type TokenVerdict =
+  | { valid: true; method: TokenMethod; issuedAt: number; expiresAt: number; scope: string; kid: string; id: string }
+  | { valid: false; reason: Refusal };
+
+interface TokenFields {
+  kid: string;
+  method: TokenMethod;
+  scope: string;
+  issuedAt: number;
+  expiresAt: number;
+  id: Buffer;
+}
+
+// The payload is itself the canonical encoding; the MAC covers label + payload.
+function encodePayload(t: TokenFields): Buffer {
+  return new ByteWriter().u8(1).short(t.kid).short(t.method).long(t.scope).u64(t.issuedAt).u64(t.expiresAt).bytes(t.id).finish();
+}
+
+function decodePayload(payload: Buffer): TokenFields | undefined {
+  try {
+    const r = new ByteReader(payload);
+    if (r.u8() !== 1) return undefined;
+    const kid = r.short();
+    const method = r.short();
+    const scope = r.long();
+    const issuedAt = r.u64();
+    const expiresAt = r.u64();
+    const id = r.bytes(16);
+    r.end();
+    if (!KID_PATTERN.test(kid) || !METHODS.includes(method) || !isScope(scope)) return undefined;
+    if (issuedAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt < issuedAt) return undefined;
+    return { kid, method: method as TokenMethod, scope, issuedAt: Number(issuedAt), expiresAt: Number(expiresAt), id };
+  } catch {
+    return undefined;
+  }
+}
+
+function tokenMac(key: Key, payload: Buffer): Buffer {
+  return createHmac('sha256', key.token).update(`${TOKEN_LABEL}\0`, 'latin1').update(payload).digest();
+}
+
+function checkScope(scope: unknown): string {
+  if (!isScope(scope)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected printable ASCII of at most 256 characters for scope but received ${describe(scope)}`);
+  }
+  return scope;
+}
+
+function checkNow(now: unknown): number {
+  if (!isTimestamp(now)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected milliseconds since the epoch for now but received ${describe(now)}`);
+  }
+  return now;
+}
+
+/** Issues a compact signed token: `pgt1.<payload>.<mac>`, both base64url. */
+export function issueToken(options: IssueTokenOptions): string {
+  if (typeof options !== 'object' || options === null) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
+  }
+  const ring = KeyRing.from(options);
+  const method = options.method ?? 'pow';
+  if (!METHODS.includes(method)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected one of ${METHODS.join(', ')} for method but received ${describe(method)}`);
+  }
+  const issuedAt = checkNow(options.now ?? Date.now());
+  const ttlMs = checkInteger(options.ttlMs ?? 300_000, 'ttlMs', 1, 366 * 86_400_000);
+  const payload = encodePayload({
+    kid: ring.signing.kid,
+    method,
+    scope: checkScope(options.scope ?? ''),
+    issuedAt,
+    expiresAt: issuedAt + ttlMs,
+    id: randomBytes(16),
+  });
+  return `${PREFIX}${payload.toString('base64url')}.${tokenMac(ring.signing, payload).toString('base64url')}`;
+}
+
+/** Checks a token. Untrusted input never throws: it yields `{ valid: false, reason }`. */
+export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenVerdict {
+  if (typeof options !== 'object' || options === null) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
+  }
+  const ring = KeyRing.from(options);
+  const now = checkNow(options.now ?? Date.now());
+  const skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 86_400_000);
+  const scope = options.scope === undefined ? undefined : checkScope(options.scope);
+
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS || !token.startsWith(PREFIX)) return refuse('malformed');
+  const parts = token.slice(PREFIX.length).split('.');
+  if (parts.length !== 2) return refuse('malformed');
+  const payload = fromBase64url(parts[0]!, MAX_TOKEN_CHARS);
+  const mac = fromBase64url(parts[1]!, 43);
+  const t = payload && decodePayload(payload);
+  if (!t || mac?.length !== 32) return refuse('malformed');
+  const key = ring.find(t.kid);
+  if (!key) return refuse('unknown_key');
+  if (!timingSafeEqual(tokenMac(key, payload!), mac)) return refuse('bad_signature');
+  const late = lifetimeRefusal(t.issuedAt, t.expiresAt, now, skewMs);
+  if (late) return refuse(late);
+  if (scope !== undefined && t.scope !== scope) return refuse('scope_mismatch');
+  return { valid: true, method: t.method, issuedAt: t.issuedAt, expiresAt: t.expiresAt, scope: t.scope, kid: t.kid, id: t.id.toString('base64url') };
+}
+
+function refuse(reason: Refusal): TokenVerdict {
+  return { valid: false, reason };
+}

@@ -15,7 +15,8 @@ export function describe(value: unknown): string {
   return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }
 
-function invalid(expected: string, what: string, value: unknown): PowgateError {
+/** The standard programmer-error: "expected ... for ... but received ...". */
+export function invalid(expected: string, what: string, value: unknown): PowgateError {
   return new PowgateError('ERR_INVALID_ARGUMENT', `expected ${expected} for ${what} but received ${describe(value)}`);
 }
 

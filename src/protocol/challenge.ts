@@ -113,21 +113,29 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected milliseconds since the epoch for now but received ${describe(issuedAt)}`);
   }
 
-  const steps = difficultySteps(difficulty);
+  return signChallenge(ring.signing, { difficulty, subPuzzles, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(16));
+}
+
+/** Signs checked fields with a given id (the test vectors fix it; createChallenge draws it). */
+export function signChallenge(
+  key: Key,
+  f: Pick<Challenge, 'difficulty' | 'subPuzzles' | 'scope' | 'issuedAt' | 'expiresAt'>,
+  id: Buffer,
+): Challenge {
+  const steps = difficultySteps(f.difficulty);
   const threshold = thresholdForSteps(steps);
-  const id = randomBytes(16);
   const unsigned = {
     v: 1 as const,
     id: id.toString('base64url'),
-    kid: ring.signing.kid,
+    kid: key.kid,
     difficulty: steps / DIFFICULTY_STEPS,
     threshold: thresholdHex(threshold),
-    subPuzzles,
-    scope,
-    issuedAt,
-    expiresAt: issuedAt + ttlMs,
+    subPuzzles: f.subPuzzles,
+    scope: f.scope,
+    issuedAt: f.issuedAt,
+    expiresAt: f.expiresAt,
   };
-  const signature = challengeMac(ring.signing, challengeMacInput(unsigned, id, steps, threshold));
+  const signature = challengeMac(key, challengeMacInput(unsigned, id, steps, threshold));
   return { ...unsigned, signature: signature.toString('base64url') };
 }
 

@@ -1,6 +1,6 @@
 import { fromBase64url } from './bytes.js';
 import { MAX_SUB_PUZZLES } from './challenge.js';
-import { hasExactKeys } from './shape.js';
+import { hasExactKeys, isTimestamp } from './shape.js';
 import { NONCE_PATTERN } from './work.js';
 
 /** A solution, plain JSON: one nonce per sub-puzzle. */
@@ -11,7 +11,7 @@ export interface Solution {
   id: string;
   /** One nonce per sub-puzzle, in order, each 16 lowercase hex digits (a u64). */
   nonces: string[];
-  /** How long solving took, as the solver reports it (unverified; for metrics). */
+  /** Whole milliseconds solving took, as the solver reports it (unverified; for metrics). */
   elapsedMs?: number;
 }
 
@@ -32,9 +32,7 @@ export function parseSolution(value: unknown): ParsedSolution | undefined {
       if (typeof n !== 'string' || !NONCE_PATTERN.test(n)) return undefined;
       nonces.push(BigInt(`0x${n}`));
     }
-    if ('elapsedMs' in s && !(typeof s.elapsedMs === 'number' && s.elapsedMs >= 0 && Number.isFinite(s.elapsedMs))) {
-      return undefined;
-    }
+    if ('elapsedMs' in s && !isTimestamp(s.elapsedMs)) return undefined;
     return { json: s, nonces };
   } catch {
     return undefined;

@@ -42,7 +42,7 @@ export type TokenVerdict =
   | { valid: true; method: TokenMethod; issuedAt: number; expiresAt: number; scope: string; kid: string; id: string }
   | { valid: false; reason: Refusal };
 
-interface TokenFields {
+export interface TokenFields {
   kid: string;
   method: TokenMethod;
   scope: string;
@@ -105,15 +105,14 @@ export function issueToken(options: IssueTokenOptions): string {
   }
   const issuedAt = checkNow(options.now ?? Date.now());
   const ttlMs = checkInteger(options.ttlMs ?? 300_000, 'ttlMs', 1, 366 * 86_400_000);
-  const payload = encodePayload({
-    kid: ring.signing.kid,
-    method,
-    scope: checkScope(options.scope ?? ''),
-    issuedAt,
-    expiresAt: issuedAt + ttlMs,
-    id: randomBytes(16),
-  });
-  return `${PREFIX}${payload.toString('base64url')}.${tokenMac(ring.signing, payload).toString('base64url')}`;
+  const scope = checkScope(options.scope ?? '');
+  return signToken(ring.signing, { kid: ring.signing.kid, method, scope, issuedAt, expiresAt: issuedAt + ttlMs, id: randomBytes(16) });
+}
+
+/** Encodes and signs checked fields (the test vectors fix the id; issueToken draws it). */
+export function signToken(key: Key, fields: TokenFields): string {
+  const payload = encodePayload(fields);
+  return `${PREFIX}${payload.toString('base64url')}.${tokenMac(key, payload).toString('base64url')}`;
 }
 
 /** Checks a token. Untrusted input never throws: it yields `{ valid: false, reason }`. */

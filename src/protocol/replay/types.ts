@@ -1,0 +1,62 @@
+import { checkArray, invalid } from '../../validate.js';
+
+/** What a spend attempt came to. 'spent': first time, accepted. 'replayed': already spent and not yet expired.
+ *  'store_full': the memory store is full of unexpired entries and refuses rather than evicting live ones (which would reopen replay).
+ *  'store_unavailable': the store could not answer (Redis down or too slow); callers fail closed. */
+export type SpendResult = 'spent' | 'replayed' | 'store_full' | 'store_unavailable';
+
+/**
+ * One id to spend and how long to keep it. An `expiresAt` that is already past
+ * protects nothing: the spend reports 'spent' and keeps nothing, so callers
+ * check expiry (with their clock-skew allowance) before spending.
+ */
+export interface SpendEntry {
+  /** A non-empty string of at most 256 characters, e.g. a challenge's MAC in base64url. */
+  id: string;
+  /** When the id may be spent again, in ms since the epoch (a finite number within the range of `Date`). */
+  expiresAt: number;
+}
+
+/** Where solutions are spent, so that each is accepted at most once. */
+export interface ReplayStore {
+  /** Atomically records `id` as spent until `expiresAt`. Never throws for an outage: resolves 'store_unavailable'. */
+  spend(id: string, expiresAt: number): Promise<SpendResult>;
+  /** The same for many ids in one operation (memory: in process; Redis: one pipelined round trip). Results in input order; duplicates within one call: only the first is 'spent'. */
+  spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]>;
+  /** Releases connections (Redis); a no-op for memory. */
+  close(): Promise<void>;
+}
+
+// Argument checks shared by the stores (internal; not exported from the package).
+
+/** Longest id a store accepts. */
+export const MAX_ID_LENGTH = 256;
+/** Largest |ms since the epoch| a `Date` can hold. */
+const MAX_TIME = 8.64e15;
+
+/** `options` as a record; `undefined` counts as `{}`. */
+export function checkOptions(options: unknown, what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('an object', what, options);
+  return options as Record<string, unknown>;
+}
+
+/** Checks one id and expiry; `where` prefixes the names in messages (e.g. `entries[3].`). */
+export function checkSpend(id: unknown, expiresAt: unknown, where = ''): SpendEntry {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw invalid(`a non-empty string of at most ${MAX_ID_LENGTH} characters`, `${where}id`, id);
+  }
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || Math.abs(expiresAt) > MAX_TIME) {
+    throw invalid(`a finite number of ms since the epoch from -${MAX_TIME} to ${MAX_TIME}`, `${where}expiresAt`, expiresAt);
+  }
+  return { id, expiresAt };
+}
+
+/** Checks every entry before any is spent, so a bad batch spends nothing. */
+export function checkSpendEntries(entries: unknown): SpendEntry[] {
+  return checkArray(entries, 'entries').map((entry, i) => {
+    if (typeof entry !== 'object' || entry === null) throw invalid('an object', `entries[${i}]`, entry);
+    const { id, expiresAt } = entry as Record<string, unknown>;
+    return checkSpend(id, expiresAt, `entries[${i}].`);
+  });
+}

@@ -1,0 +1,16 @@
+import { createChallenge, type Challenge, type CreateChallengeOptions } from '../../src/protocol/challenge.js';
+import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+
+export const SECRET = 'a test secret that is at least 32 bytes long';
+export const OTHER_SECRET = 'another test secret, also 32 bytes or more';
+export const NOW = 1_790_000_000_000;
+
+/** A challenge issued at NOW with the test secret; options override. */
+export function challengeAt(options: Partial<CreateChallengeOptions> = {}): Challenge {
+  return createChallenge({ secret: SECRET, difficulty: 8, now: NOW, ...options } as CreateChallengeOptions);
+}
+
+/** A memory store on the test clock. */
+export function storeAt(now = NOW): MemoryReplayStore {
+  return new MemoryReplayStore({ now: () => now });
+}

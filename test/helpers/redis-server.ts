@@ -1,0 +1,95 @@
+// Throwaway redis-server processes on loopback for the RedisReplayStore tests:
+// no persistence, a free port, killed by stop() (and on exit, as a safety net).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Kills the server and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (stopping it first if it runs), empty. */
+  restart(): Promise<void>;
+}
+
+/** The redis-server binary on PATH, or undefined when it is not installed. */
+export function redisServerPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'redis-server');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+function launch(bin: string, port: number): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  const keep = (data: Buffer) => (output = (output + data.toString()).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.once('exit', () => running.delete(child));
+  return (async () => {
+    for (const started = Date.now(); Date.now() - started < 10_000; ) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      if (await ping(port)) return child;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await kill(child);
+    throw new Error(`redis-server on port ${port} did not answer PING:\n${output}`);
+  })();
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** Starts redis-server on a free loopback port and waits until it answers PING. */
+export async function startRedis(): Promise<RedisServer> {
+  const bin = redisServerPath();
+  if (!bin) throw new Error('redis-server is not installed');
+  const port = await freePort();
+  let child = await launch(bin, port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => kill(child),
+    restart: async () => {
+      await kill(child);
+      child = await launch(bin, port);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// solve(): prompt cancellation, timeouts, throttled progress, a free event loop,
+// and clear errors for bad input.
+import { describe, expect, it } from 'vitest';
+import { PowgateError } from '../src/errors.js';
+import { solve, type SolveProgress } from '../src/solver/solve.js';
+import { challengeAt } from './helpers/protocol.js';
+
+async function rejection(promise: Promise<unknown>): Promise<PowgateError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(PowgateError);
+    return error as PowgateError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** CPU time the whole process (solver threads included) spends over `ms`. */
+async function cpuMsOver(ms: number): Promise<number> {
+  const before = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, ms));
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+const HARD = { difficulty: 40 }; // never solved within a test
+
+describe('solve', () => {
+  it('stops promptly on abort: rejects ERR_ABORTED and the threads go quiet', async () => {
+    const controller = new AbortController();
+    const solving = solve(challengeAt(HARD), { signal: controller.signal, threads: 2 });
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    controller.abort(new Error('user cancelled'));
+    const error = await rejection(solving);
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(error.code).toBe('ERR_ABORTED');
+    expect((error.cause as Error).message).toBe('user cancelled');
+    expect(await cpuMsOver(300)).toBeLessThan(100);
+  });
+
+  it('rejects at once on an already aborted signal', async () => {
+    const error = await rejection(solve(challengeAt(HARD), { signal: AbortSignal.abort() }));
+    expect(error.code).toBe('ERR_ABORTED');
+  });
+
+  it('rejects ERR_TIMEOUT after timeoutMs', async () => {
+    const t0 = performance.now();
+    const error = await rejection(solve(challengeAt(HARD), { timeoutMs: 150 }));
+    expect(error.code).toBe('ERR_TIMEOUT');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
+  });
+
+  it('reports progress at most about ten times a second, with growing counts and a rate', async () => {
+    const seen: SolveProgress[] = [];
+    await rejection(solve(challengeAt(HARD), { timeoutMs: 1000, onProgress: (p) => seen.push(p) }));
+    expect(seen.length).toBeGreaterThanOrEqual(5);
+    expect(seen.length).toBeLessThanOrEqual(11);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.hashes).toBeGreaterThan(seen[i - 1]!.hashes);
+      expect(seen[i]!.elapsedMs - seen[i - 1]!.elapsedMs).toBeGreaterThanOrEqual(90);
+    }
+    expect(seen.at(-1)!.hashesPerSecond).toBeGreaterThan(0);
+    expect(seen.at(-1)!.solved).toBe(0);
+  });
+
+  it('keeps the event loop responsive while it works', async () => {
+    let worst = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last - 10);
+      last = now;
+    }, 10);
+    await rejection(solve(challengeAt(HARD), { timeoutMs: 500 }));
+    clearInterval(timer);
+    expect(worst).toBeLessThan(50);
+  });
+
+  it('solves many small challenges in a row on the same threads', async () => {
+    for (let i = 0; i < 20; i++) {
+      const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), { threads: 2 });
+      expect(solution.nonces).toHaveLength(4);
+    }
+  });
+
+  it('refuses what is not a challenge, and bad options', async () => {
+    expect((await rejection(solve({} as never))).code).toBe('ERR_MALFORMED_CHALLENGE');
+    expect((await rejection(solve({ ...challengeAt(), threshold: 'ff' }))).code).toBe('ERR_MALFORMED_CHALLENGE');
+    expect((await rejection(solve(challengeAt(), { threads: 0 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(solve(challengeAt(), { timeoutMs: -1 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(solve(challengeAt(), { onProgress: 5 as never }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(solve(challengeAt(), { backend: { name: 'gpu' } as never }))).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+});

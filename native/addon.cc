@@ -6,6 +6,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   powgate::RegisterCpuBinding(env, exports);
   powgate::RegisterHashBinding(env, exports);
+  powgate::RegisterSolveBinding(env, exports);
   return exports;
 }
 

@@ -7,5 +7,6 @@ namespace powgate {
 
 void RegisterCpuBinding(Napi::Env env, Napi::Object exports);
 void RegisterHashBinding(Napi::Env env, Napi::Object exports);
+void RegisterSolveBinding(Napi::Env env, Napi::Object exports);
 
 }  // namespace powgate

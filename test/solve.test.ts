@@ -2,7 +2,8 @@
 // and clear errors for bad input.
 import { describe, expect, it } from 'vitest';
 import { PowgateError } from '../src/errors.js';
-import { solve, type SolveProgress } from '../src/solver/solve.js';
+import { solve, type SolveOptions, type SolveProgress } from '../src/solver/solve.js';
+import { backendLegs, legTitle } from './helpers/backends.js';
 import { challengeAt } from './helpers/protocol.js';
 
 async function rejection(promise: Promise<unknown>): Promise<PowgateError> {
@@ -25,35 +26,46 @@ async function cpuMsOver(ms: number): Promise<number> {
 
 const HARD = { difficulty: 40 }; // never solved within a test
 
-describe('solve', () => {
+// One engine per leg: the native solver threads (the CPU's best kernel), and worker threads for wasm and js.
+const legs = backendLegs().filter((leg) => leg.label === 'js' || leg.label === 'wasm' || leg.label === 'native' || leg.label === `native/${bestNativeIsa()}`);
+
+function bestNativeIsa(): string | undefined {
+  const native = backendLegs().filter((leg) => leg.label.startsWith('native/') && !leg.skip);
+  return ['avx512', 'shani', 'avx2', 'scalar'].find((isa) => native.some((leg) => leg.label === `native/${isa}`));
+}
+
+for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, () => {
+  const on = async (options: SolveOptions = {}): Promise<SolveOptions> => ({ ...options, backend: await leg.load() });
+
   it('stops promptly on abort: rejects ERR_ABORTED and the threads go quiet', async () => {
     const controller = new AbortController();
-    const solving = solve(challengeAt(HARD), { signal: controller.signal, threads: 2 });
+    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 2 }));
     await new Promise((r) => setTimeout(r, 200));
     const t0 = performance.now();
     controller.abort(new Error('user cancelled'));
     const error = await rejection(solving);
-    expect(performance.now() - t0).toBeLessThan(100);
+    // The promise settles on the abort event itself; the threads stop within a chunk (about 1 ms).
+    expect(performance.now() - t0).toBeLessThan(10);
     expect(error.code).toBe('ERR_ABORTED');
     expect((error.cause as Error).message).toBe('user cancelled');
     expect(await cpuMsOver(300)).toBeLessThan(100);
   });
 
   it('rejects at once on an already aborted signal', async () => {
-    const error = await rejection(solve(challengeAt(HARD), { signal: AbortSignal.abort() }));
+    const error = await rejection(solve(challengeAt(HARD), await on({ signal: AbortSignal.abort() })));
     expect(error.code).toBe('ERR_ABORTED');
   });
 
   it('rejects ERR_TIMEOUT after timeoutMs', async () => {
     const t0 = performance.now();
-    const error = await rejection(solve(challengeAt(HARD), { timeoutMs: 150 }));
+    const error = await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 150 })));
     expect(error.code).toBe('ERR_TIMEOUT');
     expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
   });
 
   it('reports progress at most about ten times a second, with growing counts and a rate', async () => {
     const seen: SolveProgress[] = [];
-    await rejection(solve(challengeAt(HARD), { timeoutMs: 1000, onProgress: (p) => seen.push(p) }));
+    await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 1000, onProgress: (p) => seen.push(p) })));
     expect(seen.length).toBeGreaterThanOrEqual(5);
     expect(seen.length).toBeLessThanOrEqual(11);
     for (let i = 1; i < seen.length; i++) {
@@ -61,7 +73,6 @@ describe('solve', () => {
       expect(seen[i]!.elapsedMs - seen[i - 1]!.elapsedMs).toBeGreaterThanOrEqual(90);
     }
     expect(seen.at(-1)!.hashesPerSecond).toBeGreaterThan(0);
-    expect(seen.at(-1)!.solved).toBe(0);
   });
 
   it('keeps the event loop responsive while it works', async () => {
@@ -72,18 +83,20 @@ describe('solve', () => {
       worst = Math.max(worst, now - last - 10);
       last = now;
     }, 10);
-    await rejection(solve(challengeAt(HARD), { timeoutMs: 500 }));
+    await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 500 })));
     clearInterval(timer);
     expect(worst).toBeLessThan(50);
   });
 
   it('solves many small challenges in a row on the same threads', async () => {
     for (let i = 0; i < 20; i++) {
-      const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), { threads: 2 });
+      const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), await on({ threads: 2 }));
       expect(solution.nonces).toHaveLength(4);
     }
   });
+});
 
+describe('solve arguments', () => {
   it('refuses what is not a challenge, and bad options', async () => {
     expect((await rejection(solve({} as never))).code).toBe('ERR_MALFORMED_CHALLENGE');
     expect((await rejection(solve({ ...challengeAt(), threshold: 'ff' }))).code).toBe('ERR_MALFORMED_CHALLENGE');

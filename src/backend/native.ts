@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PowgateError } from '../errors.js';
 import { packageInfo } from '../package-info.js';
 import { BatchHasher } from './batch.js';
+import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
 import type { NativeIsa } from './types.js';
 
 /** What the C++ addon exports (native/*_binding.cc). */
@@ -10,10 +11,23 @@ export interface NativeAddon {
   cpuFeatures(): { shani: boolean; avx2: boolean; avx512: boolean; best: number };
   hashOffsets(isa: number, data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
   hashUniform(isa: number, data: Uint8Array, messageLength: number, out: Uint8Array): void;
+  /** Searches nonces on the native solver threads; `onEvent` gets progress (done = 0) and then the end (done = 1). */
+  startSearch(
+    isa: number,
+    prefixes: Uint8Array,
+    thresholdHi: number,
+    thresholdLo: number,
+    threads: number,
+    limit: number,
+    onEvent: (done: number, hashes: number, nonces: Uint8Array | undefined, status: number) => void,
+  ): object;
+  cancelSearch(handle: object): void;
+  /** The lowest low word in lo .. lo + count - 1 meeting the threshold, or -1 (one thread, synchronous). */
+  searchNonces(isa: number, prefix: Uint8Array, hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number): number;
 }
 
 /** Kernel ids as the addon numbers them (native/cpu_features.h). */
-const ISA_IDS: Record<NativeIsa, number> = { scalar: 0, shani: 1, avx2: 2, avx512: 3 };
+export const ISA_IDS: Record<NativeIsa, number> = { scalar: 0, shani: 1, avx2: 2, avx512: 3 };
 export const NATIVE_ISAS = Object.keys(ISA_IDS) as NativeIsa[];
 
 let addon: NativeAddon | undefined;
@@ -78,5 +92,24 @@ export class NativeBackend extends BatchHasher {
 
   protected hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void {
     this.native.hashUniform(this.isaId, data, messageLength, out);
+  }
+}
+
+/** A native kernel on this thread, synchronously: the kernels' contract, for tests and tools. */
+export class NativeNonceSearcher implements NonceRangeSearcher {
+  private prefix = new Uint8Array(40);
+
+  constructor(
+    private readonly native: NativeAddon,
+    readonly isa: NativeIsa,
+  ) {}
+
+  setPrefix(prefix: Uint8Array): void {
+    this.prefix = Uint8Array.from(checkPrefix(prefix));
+  }
+
+  search(hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number): number {
+    checkRange(hi, lo, count, thresholdHi, thresholdLo);
+    return this.native.searchNonces(ISA_IDS[this.isa], this.prefix, hi, lo, count, thresholdHi, thresholdLo);
   }
 }

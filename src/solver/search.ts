@@ -1,13 +1,23 @@
+import { JsBackend } from '../backend/js.js';
 import type { Sha256Backend } from '../backend/types.js';
+import { WasmNonceSearcher } from '../backend/wasm-search.js';
 import { WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../protocol/work.js';
+import type { BackendSpec } from './messages.js';
+
+/** What a solver thread searches with. */
+export interface NonceSearcher {
+  /** Nonces per call: about a millisecond of work, so that a stop is seen promptly. A power of two. */
+  readonly chunk: number;
+  setPrefix(prefix: Uint8Array): void;
+  /** Tries hi:lo .. hi:lo+chunk-1; the low word of the first nonce below the threshold, or -1. */
+  search(hi: number, lo: number, thresholdHi: number, thresholdLo: number): number;
+}
 
 /**
- * Searches nonces in chunks through a backend's batch hashing: the messages
- * share their prefix, so only the nonce words change between chunks.
- * Chunks never cross a 2^32 boundary (the chunk size divides 2^32), so the
- * nonce's high word is fixed within one.
+ * Any backend's batch hashing: the messages share their prefix, so only the
+ * nonce words change between calls. (The js backend; tests.)
  */
-export class ChunkSearcher {
+export class BatchNonceSearcher implements NonceSearcher {
   private readonly data: Uint8Array;
   private readonly view: DataView;
   private readonly digests: Uint8Array;
@@ -15,17 +25,18 @@ export class ChunkSearcher {
 
   constructor(
     private readonly backend: Sha256Backend,
-    prefix: Uint8Array,
     readonly chunk: number,
   ) {
     this.data = new Uint8Array(chunk * WORK_MESSAGE_BYTES);
-    for (let i = 0; i < chunk; i++) this.data.set(prefix, i * WORK_MESSAGE_BYTES);
     this.view = new DataView(this.data.buffer);
     this.digests = new Uint8Array(chunk * 32);
     this.digestView = new DataView(this.digests.buffer);
   }
 
-  /** Tries nonces hi:lo .. hi:lo+chunk-1; returns the low word of the first below the threshold, or -1. */
+  setPrefix(prefix: Uint8Array): void {
+    for (let i = 0; i < this.chunk; i++) this.data.set(prefix, i * WORK_MESSAGE_BYTES);
+  }
+
   search(hi: number, lo: number, thresholdHi: number, thresholdLo: number): number {
     const { view, chunk } = this;
     for (let i = 0; i < chunk; i++) {
@@ -42,8 +53,14 @@ export class ChunkSearcher {
   }
 }
 
-/** Nonces per chunk: about a millisecond of work, so that a stop is seen promptly. */
-export function chunkSize(backend: Sha256Backend): number {
-  if (backend.name !== 'native') return backend.name === 'wasm' ? 512 : 256;
-  return backend.isa === 'scalar' ? 2048 : 8192;
+/** Our WebAssembly kernel (wasm/sha256_search.c) for the wasm backend; node:crypto for js. */
+export async function createNonceSearcher(spec: BackendSpec): Promise<NonceSearcher> {
+  if (spec.name === 'js') return new BatchNonceSearcher(new JsBackend(), 256);
+  const kernel = await WasmNonceSearcher.create();
+  const chunk = 8192;
+  return {
+    chunk,
+    setPrefix: (prefix) => kernel.setPrefix(prefix),
+    search: (hi, lo, thresholdHi, thresholdLo) => kernel.search(hi, lo, chunk, thresholdHi, thresholdLo),
+  };
 }

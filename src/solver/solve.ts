@@ -1,13 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { backendInfo } from '../backend/loader.js';
+import { chooseIsa, loadNativeAddon } from '../backend/native.js';
 import type { NativeIsa, Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { parseChallenge, type Challenge } from '../protocol/challenge.js';
 import type { Solution } from '../protocol/solution.js';
 import { nonceHex, workPrefix } from '../protocol/work.js';
 import { checkInteger, describe } from '../validate.js';
-import type { BackendSpec, WorkerReply } from './messages.js';
-import { SolverPool } from './pool.js';
+import type { SearchEngine } from './engine.js';
+import { nativeEngine } from './native-engine.js';
+import { workerEngine } from './worker-engine.js';
 
 /** What `onProgress` receives, at most about ten times a second. */
 export interface SolveProgress {
@@ -16,8 +18,6 @@ export interface SolveProgress {
   /** Hashes per second since the start. */
   hashesPerSecond: number;
   elapsedMs: number;
-  /** Sub-puzzles solved so far. */
-  solved: number;
 }
 
 /** Options of {@link solve}. */
@@ -30,16 +30,16 @@ export interface SolveOptions {
   timeoutMs?: number;
   /** Called with progress, at most about ten times a second. */
   onProgress?: (progress: SolveProgress) => void;
-  /** Hash with this backend (from `loadBackend`). Default: the serving backend. */
+  /** Solve with this backend (from `loadBackend`). Default: the serving backend. */
   backend?: Pick<Sha256Backend, 'name' | 'isa'>;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
 const MAX_THREADS = 256;
-let pool: SolverPool | undefined;
 
 /**
- * Finds one nonce per sub-puzzle on worker threads; the event loop stays free.
+ * Finds one nonce per sub-puzzle, on the native solver threads or, for the
+ * wasm and js backends, on worker threads; the event loop stays free.
  * Throws `ERR_MALFORMED_CHALLENGE` for a challenge that is not the protocol's,
  * `ERR_ABORTED` or `ERR_TIMEOUT` when stopped.
  */
@@ -48,83 +48,64 @@ export async function solve(challenge: Challenge, options: SolveOptions = {}): P
   if (!parsed) throw new PowgateError('ERR_MALFORMED_CHALLENGE', 'expected a powgate challenge (docs/PROTOCOL.md) but received something else');
   const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, MAX_THREADS);
   if (options.timeoutMs !== undefined) checkInteger(options.timeoutMs, 'timeoutMs', 0, 2 ** 31 - 1);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a function for onProgress but received ${describe(options.onProgress)}`);
+  const { signal, onProgress } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a function for onProgress but received ${describe(onProgress)}`);
   }
-  const { signal } = options;
+  const engine = engineFor(options.backend);
   if (signal?.aborted) throw aborted(signal);
 
-  const spec = backendSpec(options.backend);
-  pool ??= new SolverPool();
   const started = performance.now();
-  await pool.prepare(spec, threads);
-  const active = pool;
-  const nonces: bigint[] = [];
-  let chunk = 0;
-
+  const prefixes = Array.from({ length: parsed.json.subPuzzles }, (_, j) => workPrefix(parsed.signature, j));
   return new Promise<Solution>((resolve, reject) => {
-    let exhausted = 0;
-    const finish = (error?: Error) => {
-      active.stop();
-      clearInterval(progressTimer);
-      clearTimeout(timeoutTimer);
+    let settled = false;
+    let running: { cancel(): void } | undefined;
+    let lastReport = started;
+    const settle = (error?: PowgateError, nonces?: bigint[]) => {
+      if (settled) return;
+      settled = true;
+      running?.cancel();
+      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve({ v: 1, id: parsed.json.id, nonces: nonces.map(nonceHex), elapsedMs: Math.round(performance.now() - started) });
+      if (error) return reject(error);
+      resolve({ v: 1, id: parsed.json.id, nonces: nonces!.map(nonceHex), elapsedMs: Math.round(performance.now() - started) });
     };
-    const onAbort = () => finish(aborted(signal!));
+    const onAbort = () => settle(aborted(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timeoutTimer =
+    const timer =
       options.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => finish(new PowgateError('ERR_TIMEOUT', `solve() ran past its timeoutMs of ${options.timeoutMs}`)), options.timeoutMs);
-    let hashesBefore = 0;
-    const progress = () => {
-      const elapsedMs = performance.now() - started;
-      const hashes = hashesBefore + active.chunksDone() * chunk;
-      options.onProgress?.({ hashes, hashesPerSecond: elapsedMs > 0 ? (hashes / elapsedMs) * 1000 : 0, elapsedMs, solved: nonces.length });
-    };
-    const progressTimer = options.onProgress ? setInterval(progress, PROGRESS_INTERVAL_MS) : undefined;
+        : setTimeout(() => settle(new PowgateError('ERR_TIMEOUT', `solve() ran past its timeoutMs of ${options.timeoutMs}`)), options.timeoutMs);
 
-    const next = () => {
-      if (nonces.length === parsed.json.subPuzzles) return finish();
-      hashesBefore += active.chunksDone() * chunk;
-      exhausted = 0;
-      active.start(
-        {
-          prefix: workPrefix(parsed.signature, nonces.length),
-          thresholdHi: Number(parsed.threshold >> 32n),
-          thresholdLo: Number(parsed.threshold & 0xffffffffn),
+    engine(
+      { prefixes, threshold: parsed.threshold, threads },
+      {
+        onHashes: (hashes) => {
+          const now = performance.now();
+          if (settled || !onProgress || now - lastReport < PROGRESS_INTERVAL_MS * 0.9) return;
+          lastReport = now;
+          const elapsedMs = now - started;
+          onProgress({ hashes, hashesPerSecond: (hashes / elapsedMs) * 1000, elapsedMs });
         },
-        onReply,
-        (error) => finish(new PowgateError('ERR_SOLVER_FAILED', `a solver thread failed: ${error.message}`, { cause: error })),
-      );
-    };
-    const onReply = (reply: WorkerReply) => {
-      if (reply.type === 'found') {
-        active.stop();
-        nonces.push((BigInt(reply.hi) << 32n) | BigInt(reply.lo));
-        next();
-      } else if (reply.type === 'exhausted' && ++exhausted === threads) {
-        finish(new PowgateError('ERR_SOLVER_FAILED', 'the 64-bit nonce space was searched without a solution'));
-      } else if (reply.type === 'error') {
-        finish(new PowgateError('ERR_SOLVER_FAILED', `a solver thread failed: ${reply.message}`));
-      }
-    };
-    chunk = active.chunk;
-    next();
+        onDone: (nonces) => settle(undefined, nonces),
+        onError: (error) => settle(error),
+      },
+    ).then(
+      (search) => (settled ? search.cancel() : (running = search)),
+      (error: Error) => settle(new PowgateError('ERR_SOLVER_FAILED', `the solver did not start: ${error.message}`, { cause: error })),
+    );
   });
 }
 
-function backendSpec(backend: SolveOptions['backend']): BackendSpec {
-  if (backend === undefined) {
-    const info = backendInfo();
-    return info.backend === 'native' ? { name: 'native', isa: info.isa as NativeIsa } : { name: info.backend };
-  }
-  if (typeof backend !== 'object' || backend === null || !['native', 'wasm', 'js'].includes(backend.name)) {
+/** The native solver threads for the native backend, worker threads otherwise. */
+function engineFor(backend: SolveOptions['backend']): SearchEngine {
+  if (backend !== undefined && (typeof backend !== 'object' || backend === null || !['native', 'wasm', 'js'].includes(backend.name))) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a backend from loadBackend() for backend but received ${describe(backend)}`);
   }
-  return backend.name === 'native' ? { name: 'native', isa: backend.isa as NativeIsa } : { name: backend.name };
+  const info = backend ?? { name: backendInfo().backend, isa: backendInfo().isa };
+  if (info.name !== 'native') return workerEngine({ name: info.name });
+  const native = loadNativeAddon();
+  return nativeEngine(native, chooseIsa(native, info.isa as NativeIsa));
 }
 
 function aborted(signal: AbortSignal): PowgateError {

@@ -1,21 +1,21 @@
-// A solver thread: loads its backend once, then searches whatever job it is sent
-// until it finds a nonce or the job's generation is bumped.
+// A solver thread (wasm and js backends): makes its searcher once, then
+// searches whatever job it is sent until it finds a nonce or the job's
+// generation is bumped.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadBackend } from '../backend/loader.js';
 import type { SearchJob, WorkerData, WorkerReply } from './messages.js';
-import { ChunkSearcher, chunkSize } from './search.js';
+import { createNonceSearcher } from './search.js';
 
 const { spec, index, control } = workerData as WorkerData;
 const shared = new Int32Array(control);
 const port = parentPort!;
 const post = (reply: WorkerReply) => port.postMessage(reply);
 
-loadBackend(spec.name, spec.isa ? { isa: spec.isa } : {}).then(
-  (backend) => {
-    const chunk = chunkSize(backend);
+createNonceSearcher(spec).then(
+  (searcher) => {
+    const { chunk } = searcher;
     post({ type: 'ready', chunk });
     port.on('message', (job: SearchJob) => {
-      const searcher = new ChunkSearcher(backend, job.prefix, chunk);
+      searcher.setPrefix(job.prefix);
       const chunksPerWord = 2 ** 32 / chunk;
       // Chunk c covers nonces c * chunk .. (c + 1) * chunk - 1 of the 64-bit space.
       for (let c = index; ; c += job.stride) {

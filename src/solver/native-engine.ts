@@ -1,0 +1,33 @@
+import { ISA_IDS, type NativeAddon } from '../backend/native.js';
+import type { NativeIsa } from '../backend/types.js';
+import { PowgateError } from '../errors.js';
+import type { SearchEngine } from './engine.js';
+
+const FOUND = 0;
+const EXHAUSTED = 2;
+
+/** The C++ solver threads: one job for all sub-puzzles, progress through a thread-safe function. */
+export function nativeEngine(native: NativeAddon, isa: NativeIsa): SearchEngine {
+  return async ({ prefixes, threshold, threads }, events) => {
+    const handle = native.startSearch(
+      ISA_IDS[isa],
+      Buffer.concat(prefixes),
+      Number(threshold >> 32n),
+      Number(threshold & 0xffffffffn),
+      threads,
+      0,
+      (done, hashes, nonces, status) => {
+        events.onHashes(hashes);
+        if (!done) return;
+        if (status === FOUND) {
+          const view = new DataView(nonces!.buffer, nonces!.byteOffset, nonces!.byteLength);
+          events.onDone(prefixes.map((_, j) => view.getBigUint64(8 * j)));
+        } else if (status === EXHAUSTED) {
+          events.onError(new PowgateError('ERR_SOLVER_FAILED', 'the 64-bit nonce space was searched without a solution'));
+        }
+        // Cancelled: solve() settled when it cancelled.
+      },
+    );
+    return { cancel: () => native.cancelSearch(handle) };
+  };
+}

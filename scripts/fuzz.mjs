@@ -1,5 +1,5 @@
-// npm run fuzz: builds native/fuzz/sha256_batch_fuzz.cc with clang's libFuzzer,
-// ASan and UBSan, and runs it for POWGATE_FUZZ_SECONDS (default 60).
+// npm run fuzz: builds each libFuzzer target in native/fuzz/ with clang, ASan
+// and UBSan, and runs each for POWGATE_FUZZ_SECONDS (default 30).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -7,19 +7,22 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'build-fuzz');
-const seconds = process.env.POWGATE_FUZZ_SECONDS ?? '60';
-mkdirSync(path.join(out, 'corpus'), { recursive: true });
+const seconds = process.env.POWGATE_FUZZ_SECONDS ?? '30';
 
 // Each kernel with its own flags, as binding.gyp builds it.
-const sources = {
+const library = {
   'sha256_shani.cc': ['-mssse3', '-msse4.1', '-msha'],
+  'nonce_shani.cc': ['-mssse3', '-msse4.1', '-msha'],
   'sha256_avx2.cc': ['-mavx2'],
+  'nonce_avx2.cc': ['-mavx2'],
   'sha256_avx512.cc': ['-mavx512f', '-mavx512bw', '-mavx512vl'],
+  'nonce_avx512.cc': ['-mavx512f', '-mavx512bw', '-mavx512vl'],
   'sha256_scalar.cc': [],
   'sha256_batch.cc': [],
+  'nonce_search.cc': [],
   'cpu_features.cc': [],
-  'fuzz/sha256_batch_fuzz.cc': [],
 };
+const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz'];
 const common = ['-std=c++17', '-O1', '-g', '-fno-sanitize-recover=all'];
 
 function run(command, args) {
@@ -28,10 +31,17 @@ function run(command, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const objects = Object.entries(sources).map(([file, flags]) => {
-  const object = path.join(out, `${path.basename(file, '.cc')}.o`);
-  run('clang++', [...common, '-fsanitize=fuzzer-no-link,address,undefined', ...flags, '-c', path.join(root, 'native', file), '-o', object]);
+function compile(source, flags) {
+  const object = path.join(out, `${path.basename(source, '.cc')}.o`);
+  run('clang++', [...common, '-fsanitize=fuzzer-no-link,address,undefined', ...flags, '-c', path.join(root, 'native', source), '-o', object]);
   return object;
-});
-run('clang++', [...common, '-fsanitize=fuzzer,address,undefined', ...objects, '-o', path.join(out, 'sha256_batch_fuzz')]);
-run(path.join(out, 'sha256_batch_fuzz'), [`-max_total_time=${seconds}`, '-max_len=4096', '-print_final_stats=1', path.join(out, 'corpus')]);
+}
+
+const objects = Object.entries(library).map(([file, flags]) => compile(file, flags));
+for (const target of targets) {
+  const corpus = path.join(out, `${target}-corpus`);
+  mkdirSync(corpus, { recursive: true });
+  const binary = path.join(out, target);
+  run('clang++', [...common, '-fsanitize=fuzzer,address,undefined', ...objects, compile(`fuzz/${target}.cc`, []), '-o', binary]);
+  run(binary, [`-max_total_time=${seconds}`, '-max_len=4096', '-print_final_stats=1', corpus]);
+}

@@ -1,9 +1,6 @@
-import type { BackendName, NativeIsa } from '../backend/types.js';
-
-/** Which backend a worker hashes with. */
+/** Which backend a solver thread searches with (native has its own C++ threads). */
 export interface BackendSpec {
-  name: BackendName;
-  isa?: NativeIsa;
+  name: 'wasm' | 'js';
 }
 
 /** Shared memory: [0] the current job's generation (bumped to stop), then one chunk counter per worker. */

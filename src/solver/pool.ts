@@ -27,7 +27,7 @@ export class SolverPool {
 
   /** Makes sure `count` threads for `spec` are running. */
   async prepare(spec: BackendSpec, count: number): Promise<void> {
-    const key = `${spec.name}/${spec.isa ?? ''}/${count}`;
+    const key = `${spec.name}/${count}`;
     if (key !== this.key) {
       await this.close();
       this.key = key;

@@ -103,7 +103,7 @@ function engineFor(backend: SolveOptions['backend']): SearchEngine {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a backend from loadBackend() for backend but received ${describe(backend)}`);
   }
   const info = backend ?? { name: backendInfo().backend, isa: backendInfo().isa };
-  if (info.name !== 'native') return workerEngine({ name: info.name });
+  if (info.name !== 'native') return workerEngine({ name: info.name as 'wasm' | 'js' });
   const native = loadNativeAddon();
   return nativeEngine(native, chooseIsa(native, info.isa as NativeIsa));
 }

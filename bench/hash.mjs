@@ -9,98 +9,17 @@
  *      yardstick before the first, after the middle and after the last round;
  *   4. report median/min/max across rounds, write bench/results/*.json.
  *
- * Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (2 short rounds),
+ * Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (2 short rounds), BENCH_WAIT_IDLE (seconds to wait for an idle machine),
  *      POWGATE_YARDSTICK (path to the probe), POWGATE_ISA (which native ISA counts as best).
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import b from 'benny';
 import { checkAgreement } from './agreement.mjs';
 import { buildCases, loadBackends } from './cases.mjs';
-import { describeMachine, loadAverage, machineFacts } from './machine.mjs';
+import { checkIdle, describeMachine, loadAverage, machineFacts, roundWarnings } from './machine.mjs';
 import { caseResult, formatTable, formatYardstick, targetVerdict, writeJson } from './report.mjs';
-import { runYardstick, yardstickMedian, yardstickPath, yardstickSchedule } from './yardstick.mjs';
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
-
-/**
- * Rounds and benchmark.js timing per case. Full mode: ~1 s per case per round,
- * which keeps 5 rounds of ~15 cases plus 3 yardstick runs near 2.5 minutes.
- */
-function settings(env = process.env) {
-  const quick = env.BENCH_QUICK === '1';
-  const rounds = env.BENCH_ROUNDS ? Number(env.BENCH_ROUNDS) : quick ? 2 : 5;
-  if (!Number.isInteger(rounds) || rounds < 1) {
-    console.error(`bench: BENCH_ROUNDS must be a positive integer, got "${env.BENCH_ROUNDS}"`);
-    process.exit(1);
-  }
-  const timing = quick ? { minTime: 0.05, maxTime: 0.25, minSamples: 3 } : { minTime: 0.1, maxTime: 1, minSamples: 5 };
-  return { mode: quick ? 'quick' : 'full', rounds, timing };
-}
-
-/** The built package; a clear hint instead of a stack trace when it is missing. */
-async function importPowgate() {
-  const entry = path.join(REPO_ROOT, 'dist', 'index.js');
-  if (!existsSync(entry)) {
-    console.error(`bench: ${entry} is missing; run \`npm run build\` first.`);
-    process.exit(1);
-  }
-  return import(pathToFileURL(entry).href);
-}
-
-/** Tiny warm-up so JIT, page faults and CPU frequency settle before round 1. */
-function warmUp(cases, ms = 100) {
-  for (const c of cases) {
-    const end = performance.now() + ms;
-    while (performance.now() < end) c.run();
-  }
-}
-
-/**
- * One benny suite with every case; the starting case rotates each round so no
- * case is always first (or last) after the yardstick. Returns ops/s by case id.
- */
-async function runRound(cases, index, total, timing) {
-  const order = [...cases.slice(index % cases.length), ...cases.slice(0, index % cases.length)];
-  const summary = await b.suite(
-    `round ${index + 1}/${total}`,
-    ...order.map((c) => b.add(c.id, c.run)),
-    b.cycle((result) => {
-      console.log(`  ${result.name.padEnd(48)} ${result.ops.toFixed(1).padStart(12)} ops/s  ±${result.margin}%`);
-    }),
-    b.complete(() => {}),
-    b.configure({ cases: timing, minDisplayPrecision: 2 }),
-  );
-  return new Map(summary.results.map((r) => [r.name, r.ops]));
-}
-
-/** Runs the yardstick for every schedule slot equal to `position` (rounds done so far). */
-async function yardstickAt(position, schedule, probe, runs) {
-  for (const slot of schedule) {
-    if (slot !== position) continue;
-    const label = position === 0 ? 'before round 1' : `after round ${position}`;
-    console.log(`yardstick (${label}) ...`);
-    const result = await runYardstick(probe, label);
-    console.log(result.ok ? `  avx512_16 ${result.values.avx512_16}, shani_best ${result.values.shani_best}` : `  ${result.error}`);
-    runs.push(result);
-  }
-}
-
-/** Rounds with the yardstick interleaved; returns ops/s per case per round and the yardstick runs. */
-async function measure(cases, { rounds, timing }, probe) {
-  const schedule = yardstickSchedule(rounds);
-  const yardRuns = [];
-  const opsByCase = new Map(cases.map((c) => [c.id, []]));
-  await yardstickAt(0, schedule, probe, yardRuns);
-  for (let r = 0; r < rounds; r++) {
-    const ops = await runRound(cases, r, rounds, timing);
-    for (const [id, value] of ops) opsByCase.get(id).push(value);
-    await yardstickAt(r + 1, schedule, probe, yardRuns);
-  }
-  return { opsByCase, yardRuns };
-}
+import { measureRounds, warmUp } from './rounds.mjs';
+import { REPO_ROOT, RESULTS_DIR, benchSettings, importPowgate } from './settings.mjs';
+import { yardstickMedian, yardstickPath } from './yardstick.mjs';
 
 /** Fails loudly (exit 1) if any implementation disagrees with node:crypto. */
 function requireAgreement(cases, backends) {
@@ -126,11 +45,12 @@ function printVerdict(verdict) {
 
 async function main() {
   const startedAt = new Date().toISOString();
-  const config = settings();
+  const config = benchSettings();
   const powgate = await importPowgate();
   const info = powgate.backendInfo();
   const machine = machineFacts({ backendInfo: info, version: info.version });
   console.log(describeMachine(machine).join('\n'));
+  const cpuLoadAtStart = await checkIdle(config.waitIdleSeconds);
 
   const backends = await loadBackends(powgate.loadBackend);
   for (const s of backends.skipped) console.log(`skipped ${s.backend}${s.isa ? `/${s.isa}` : ''}: ${s.code}: ${s.reason}`);
@@ -139,9 +59,9 @@ async function main() {
 
   console.log(`\n${config.mode} mode: ${config.rounds} rounds x ${cases.length} cases, benny maxTime ${config.timing.maxTime}s per case`);
   console.log('note: a 64-byte message costs TWO SHA-256 compressions (padding spills into a second block); 40 bytes cost one.\n');
-  warmUp(cases, config.mode === 'quick' ? 30 : 100);
+  await warmUp(cases, config.quick ? 30 : 100);
   const probe = yardstickPath(REPO_ROOT);
-  const { opsByCase, yardRuns } = await measure(cases, config, probe);
+  const { opsByCase, yardRuns, roundLoads } = await measureRounds(cases, config, probe);
 
   const yard = yardstickMedian(yardRuns);
   const results = cases.map((c) => caseResult(c, opsByCase.get(c.id), yard.median));
@@ -153,6 +73,7 @@ async function main() {
 
   const loadAverageAtEnd = loadAverage();
   console.log(`load average at end ${loadAverageAtEnd.map((l) => l.toFixed(2)).join(' ')} (${machine.threads} threads)`);
+  for (const warning of roundWarnings(roundLoads)) console.log(warning);
 
   const report = {
     schema: 1,
@@ -161,7 +82,7 @@ async function main() {
     mode: config.mode,
     rounds: config.rounds,
     benny: config.timing,
-    machine: { ...machine, loadAverageAtEnd },
+    machine: { ...machine, loadAverageAtEnd, cpuLoadAtStart, cpuLoadPerRound: roundLoads },
     skipped: backends.skipped,
     agreement,
     yardstick: { path: probe, runs: yardRuns, median: yard.median, note: yard.note },

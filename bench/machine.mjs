@@ -5,6 +5,9 @@ import os from 'node:os';
 /** 1, 5 and 15 minute load averages, for the end-of-run record. */
 export const loadAverage = () => os.loadavg();
 
+/** Other processes using more than this many cores make figures suspect: the bench says so. */
+export const BUSY_CORES_WARNING = 0.25;
+
 /** The CPU flags that decide which SHA-256 kernels can run (plus `hypervisor`: figures from a VM are noisier). */
 const RELEVANT_FLAGS = ['sha_ni', 'avx2', 'avx512f', 'avx512bw', 'avx512vl', 'hypervisor'];
 
@@ -66,4 +69,89 @@ export function describeMachine(m) {
     `powgate   ${m.powgateVersion}; backendInfo: ${info.backend}/${info.isa}, ${info.threads} threads` +
       (info.nativeError ? `; native passed over: ${info.nativeError}` : ''),
   ];
+}
+
+/**
+ * The machine-wide CPU counters of /proc/stat (all CPUs, in clock ticks) and this
+ * process's own CPU time, at one instant. `system` is null off Linux.
+ */
+export function cpuSnapshot() {
+  let system = null;
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, sys, idle, iowait, irq, softirq, steal = 0] = fields;
+    // guest time is already inside user; idle, iowait and steal are time the guest did not run.
+    system = { busy: user + nice + sys + irq + softirq, steal, total: fields.slice(0, 8).reduce((a, b) => a + (b || 0), 0) };
+  } catch {
+    // not Linux: only the process's own figures
+  }
+  const own = process.cpuUsage();
+  return { at: performance.now(), system, ownMicros: own.user + own.system };
+}
+
+/**
+ * CPU use between two snapshots, in cores (1 = one core fully busy): everything, this
+ * process (with its native and worker threads), everyone else, and the hypervisor's
+ * steal. `others` is what matters: another process running beside a bench halves
+ * the figures on a 2-core machine. Fields are null off Linux.
+ */
+export function cpuLoadBetween(a, b) {
+  const seconds = (b.at - a.at) / 1000;
+  const own = (b.ownMicros - a.ownMicros) / 1e6 / seconds;
+  if (!a.system || !b.system || b.system.total === a.system.total) return { seconds, own, all: null, others: null, steal: null };
+  const cores = os.availableParallelism();
+  const share = (field) => ((b.system[field] - a.system[field]) / (b.system.total - a.system.total)) * cores;
+  const all = share('busy');
+  return { seconds, own, all, others: Math.max(0, all - own), steal: share('steal') };
+}
+
+/** CPU use over the next `ms` milliseconds while this process sleeps (see {@link cpuLoadBetween}). */
+export async function sampleCpuLoad(ms = 1000) {
+  const start = cpuSnapshot();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return cpuLoadBetween(start, cpuSnapshot());
+}
+
+/**
+ * Samples until other processes use less than {@link BUSY_CORES_WARNING} cores, for at
+ * most `maxSeconds`. Returns the last sample and how long it waited.
+ */
+export async function waitForIdle(maxSeconds, log = console.log) {
+  const started = performance.now();
+  let load = await sampleCpuLoad();
+  while (load.others !== null && load.others >= BUSY_CORES_WARNING && performance.now() - started < maxSeconds * 1000) {
+    log(`waiting for the machine to go idle: other processes use ${load.others.toFixed(2)} cores`);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    load = await sampleCpuLoad();
+  }
+  return { load, waitedSeconds: (performance.now() - started) / 1000 };
+}
+
+/** A warning line when other processes used enough CPU to skew the figures, else null. */
+export function busyWarning(load, when) {
+  if (load?.others === null || load?.others === undefined || load.others < BUSY_CORES_WARNING) return null;
+  return `WARNING: other processes used ${load.others.toFixed(2)} cores ${when}; figures are suspect (a 2-core VM halves under a neighbour)`;
+}
+
+/** One line: CPU use by others, by this process and stolen by the hypervisor. */
+export function describeCpuLoad(load) {
+  if (load.others === null) return `own ${load.own.toFixed(2)} cores (no /proc/stat: other processes unknown)`;
+  return `others ${load.others.toFixed(2)} cores, own ${load.own.toFixed(2)}, steal ${load.steal.toFixed(2)} (over ${load.seconds.toFixed(1)} s)`;
+}
+
+/**
+ * Before timing: samples the CPU for a second (waiting up to `waitIdleSeconds` for other
+ * processes to go quiet), prints what it saw and a warning when the machine is busy.
+ */
+export async function checkIdle(waitIdleSeconds) {
+  const { load, waitedSeconds } = await waitForIdle(waitIdleSeconds);
+  console.log(`cpu       ${describeCpuLoad(load)}${waitedSeconds > 2 ? `, after waiting ${waitedSeconds.toFixed(0)} s` : ''}`);
+  const warning = busyWarning(load, 'before the run');
+  if (warning) console.log(warning);
+  return load;
+}
+
+/** Warning lines for the rounds during which other processes were busy. */
+export function roundWarnings(roundLoads) {
+  return roundLoads.map((load, i) => busyWarning(load, `during round ${i + 1}`)).filter(Boolean);
 }

@@ -7,7 +7,7 @@ import { mapSummary, round, summarize } from './stats.mjs';
 export const TARGET = { isa: 'avx512', method: 'hashUniform', messages: '40 B', minBatch: 4096, minRatio: 0.6, against: 'avx512_16' };
 
 /** `value / reference`, or null when either is missing. */
-function ratio(value, reference) {
+export function ratio(value, reference) {
   return value === null || !reference ? null : value / reference;
 }
 
@@ -49,7 +49,15 @@ export function targetVerdict(results) {
   return { ...TARGET, rows, pass: known.length && known.length === rows.length ? known.every((r) => r.pass) : null };
 }
 
-const fmt = (v, digits = 2) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+/** A number with `digits` decimals, or `-` when it is missing. */
+export const fmt = (v, digits = 2) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+
+/** Fixed-width text table: the first column left-aligned, the others right-aligned. */
+export function formatColumns(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
 
 /** Fixed-width text table of the medians (min and max alongside) with both yardstick ratios. */
 export function formatTable(results) {
@@ -64,9 +72,7 @@ export function formatTable(results) {
     fmt(r.ratio.avx512_16.median),
     fmt(r.ratio.shani_best.median),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return formatColumns(header, rows);
 }
 
 /** The yardstick line of the report: each run and the medians the ratios use. */
@@ -89,12 +95,12 @@ function tidy(value) {
   return value;
 }
 
-/** Writes `hash-<ISO time>.json` and `hash-latest.json`; returns both paths. */
-export function writeJson(dir, report) {
+/** Writes `<name>-<ISO time>.json` and `<name>-latest.json`; returns both paths. */
+export function writeJson(dir, report, name = 'hash') {
   mkdirSync(dir, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const text = `${JSON.stringify(tidy(report), null, 2)}\n`;
-  const files = [path.join(dir, `hash-${stamp}.json`), path.join(dir, 'hash-latest.json')];
+  const files = [path.join(dir, `${name}-${stamp}.json`), path.join(dir, `${name}-latest.json`)];
   for (const file of files) writeFileSync(file, text);
   return files;
 }

@@ -47,7 +47,7 @@ void SolverPool::Work() {
 }
 
 void SolverPool::Run(SearchJob& job) {
-  const uint64_t per_puzzle = job.limit ? job.limit : 0;  // 0 means 2^64: chunk counts wrap to tell
+  const uint64_t per_puzzle = job.limit;  // 0: the whole 2^64
   const uint64_t chunks = per_puzzle ? (per_puzzle + job.chunk - 1) / job.chunk : (~0ULL / job.chunk) + 1;
   NonceMidstate midstate;
   size_t midstate_puzzle = ~size_t(0);

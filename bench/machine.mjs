@@ -5,7 +5,7 @@ import os from 'node:os';
 /** 1, 5 and 15 minute load averages, for the end-of-run record. */
 export const loadAverage = () => os.loadavg();
 
-/** Other processes using more than this many cores make figures suspect: the bench says so. */
+/** Other processes plus hypervisor steal taking more than this many cores make figures suspect: the benches say so. */
 export const BUSY_CORES_WARNING = 0.25;
 
 /** The CPU flags that decide which SHA-256 kernels can run (plus `hypervisor`: figures from a VM are noisier). */
@@ -113,24 +113,32 @@ export async function sampleCpuLoad(ms = 1000) {
 }
 
 /**
- * Samples until other processes use less than {@link BUSY_CORES_WARNING} cores, for at
- * most `maxSeconds`. Returns the last sample and how long it waited.
+ * Samples until other processes and steal take less than {@link BUSY_CORES_WARNING} cores,
+ * for at most `maxSeconds`. Returns the last sample and how long it waited.
  */
 export async function waitForIdle(maxSeconds, log = console.log) {
   const started = performance.now();
   let load = await sampleCpuLoad();
-  while (load.others !== null && load.others >= BUSY_CORES_WARNING && performance.now() - started < maxSeconds * 1000) {
-    log(`waiting for the machine to go idle: other processes use ${load.others.toFixed(2)} cores`);
+  const busy = (l) => l.others !== null && l.others + l.steal >= BUSY_CORES_WARNING;
+  while (busy(load) && performance.now() - started < maxSeconds * 1000) {
+    log(`waiting for the machine to go idle: ${describeCpuLoad(load)}`);
     await new Promise((resolve) => setTimeout(resolve, 4000));
     load = await sampleCpuLoad();
   }
   return { load, waitedSeconds: (performance.now() - started) / 1000 };
 }
 
-/** A warning line when other processes used enough CPU to skew the figures, else null. */
+/**
+ * A warning line when other processes, or the hypervisor (steal: this VM's vCPUs wanted
+ * to run and were not scheduled), took enough CPU to skew the figures; else null.
+ */
 export function busyWarning(load, when) {
-  if (load?.others === null || load?.others === undefined || load.others < BUSY_CORES_WARNING) return null;
-  return `WARNING: other processes used ${load.others.toFixed(2)} cores ${when}; figures are suspect (a 2-core VM halves under a neighbour)`;
+  if (load?.others === null || load?.others === undefined) return null;
+  if (load.others + load.steal < BUSY_CORES_WARNING) return null;
+  return (
+    `WARNING: other processes used ${load.others.toFixed(2)} cores and the hypervisor stole ${load.steal.toFixed(2)} ${when}; ` +
+    'figures are suspect (on a 2-core VM a neighbour halves them)'
+  );
 }
 
 /** One line: CPU use by others, by this process and stolen by the hypervisor. */

@@ -8,7 +8,7 @@
  * `lo .. lo + count - 1` (with the high word `hi`), or -1.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createSHA256 } from 'hash-wasm';
@@ -86,9 +86,21 @@ export async function hashWasmLoopSearcher(prefix) {
   };
 }
 
+const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build');
+
 /** The addon, found the way the package finds it (node-gyp-build on the repo root). */
 export function loadAddon(repoRoot) {
-  return createRequire(import.meta.url)('node-gyp-build')(repoRoot);
+  return nodeGypBuild(repoRoot);
+}
+
+/** Which addon binary was measured: its path, build time and SHA-256, so a figure is tied to a build. */
+export function addonFacts(repoRoot) {
+  const file = nodeGypBuild.resolve(repoRoot);
+  return {
+    path: path.relative(repoRoot, file),
+    builtAt: statSync(file).mtime.toISOString(),
+    sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+  };
 }
 
 /** The native ISAs this CPU runs, from the addon's cpuid check. */

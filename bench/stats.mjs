@@ -25,3 +25,17 @@ export function round(value, digits = 3) {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** The p-th percentile (0..100) of a non-empty list, interpolating linearly between neighbours. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p / 100) * (sorted.length - 1);
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
+}
+
+/** `{ samples, median, p90, min, max }` of a non-empty list of latencies. */
+export function distribution(values) {
+  return { samples: values.length, median: median(values), p90: percentile(values, 90), min: Math.min(...values), max: Math.max(...values) };
+}

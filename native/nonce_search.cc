@@ -64,9 +64,9 @@ void PrepareMidstate(const uint8_t prefix[kWorkPrefixBytes], uint32_t nonce_hi, 
   uint32_t a = kSha256Iv[0], b = kSha256Iv[1], c = kSha256Iv[2], d = kSha256Iv[3];
   uint32_t e = kSha256Iv[4], f = kSha256Iv[5], g = kSha256Iv[6], h = kSha256Iv[7];
   for (int i = 0; i < 11; i++) {
-    if (i == 8) {
+    if (i == 10) {
       const uint32_t state[8] = {a, b, c, d, e, f, g, h};
-      std::memcpy(m->state8, state, sizeof state);
+      std::memcpy(m->state10, state, sizeof state);
     }
     const uint32_t t1 = h + S1(e) + Ch(e, f, g) + m->kw[i];
     const uint32_t t2 = S0(a) + Maj(a, b, c);

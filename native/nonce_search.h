@@ -13,7 +13,7 @@ constexpr size_t kWorkPrefixBytes = 40;
 // the state after rounds 0..10, round 11 folded to "+ W11", and every
 // message-schedule term that does not depend on W11.
 struct NonceMidstate {
-  uint32_t state8[8];                // a..h after rounds 0..7 (SHA-NI starts there)
+  uint32_t state10[8];               // a..h after rounds 0..9 (SHA-NI starts there)
   uint32_t a12, e12;                 // a and e after round 11, less W11
   uint32_t b12, c12, d12, f12, g12, h12;
   uint32_t w[64];                    // constant W[i], or the constant part of a varying W[i]

@@ -1,6 +1,7 @@
 // The nonce search with the SHA extensions (built in the sha256_shani target):
-// rounds 8..63 for several nonces at once, interleaved so that sha256rnds2's
-// latency overlaps. Rounds 0..7 and the constant message groups are precomputed.
+// rounds 10..63 for several nonces at once, interleaved so that sha256rnds2's
+// latency overlaps. Rounds 0..9, the constant message groups and the message
+// expansions that do not reach W11 are precomputed.
 #include "nonce_search.h"
 
 #if defined(__SHA__) && defined(__SSE4_1__)
@@ -25,16 +26,18 @@ struct ShaNiOps {
 
   static V Leading(const NonceMidstate& m, uint32_t base) {
     // (a,b,e,f) and (c,d,g,h), highest element first, as sha256rnds2 wants them.
-    const uint32_t* s8 = m.state8;
-    const V abef8 = _mm_set_epi32(int(s8[0]), int(s8[1]), int(s8[4]), int(s8[5]));
-    const V cdgh8 = _mm_set_epi32(int(s8[2]), int(s8[3]), int(s8[6]), int(s8[7]));
+    const uint32_t* s10 = m.state10;
+    const V abef10 = _mm_set_epi32(int(s10[0]), int(s10[1]), int(s10[4]), int(s10[5]));
+    const V cdgh10 = _mm_set_epi32(int(s10[2]), int(s10[3]), int(s10[6]), int(s10[7]));
     const V m0 = Words(m.w), m1 = Words(m.w + 4), m2 = Words(m.w + 8), m3 = Words(m.w + 12);
-    const V m01 = _mm_sha256msg1_epu32(m0, m1);
+    // msg1(a, b) reads all of a and only b's first word, so neither of these reaches W11.
+    const V m01 = _mm_sha256msg1_epu32(m0, m1), m12 = _mm_sha256msg1_epu32(m1, m2);
     const V wk3 = Words(m.kw + 12);
     V abef[kStreams], cdgh[kStreams], msg[kStreams][4];
     for (int s = 0; s < kStreams; s++) {
-      abef[s] = abef8;
-      cdgh[s] = cdgh8;
+      // Entering at the second sha256rnds2 of group 2, whose operands are (CDGH, ABEF).
+      abef[s] = cdgh10;
+      cdgh[s] = abef10;
       msg[s][0] = m0;
       msg[s][1] = m1;
       msg[s][2] = _mm_insert_epi32(m2, int(base + uint32_t(s)), 3);
@@ -45,12 +48,12 @@ struct ShaNiOps {
       for (int s = 0; s < kStreams; s++) {
         V* q = msg[s];
         if (g >= 4) {
-          // Group g from the four before it; msg1 of the two constant groups is done once.
-          const V head = g == 4 ? m01 : _mm_sha256msg1_epu32(q[g & 3], q[(g + 1) & 3]);
+          // Group g from the four before it; the msg1 results that do not reach W11 are done once.
+          const V head = g == 4 ? m01 : g == 5 ? m12 : _mm_sha256msg1_epu32(q[g & 3], q[(g + 1) & 3]);
           q[g & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(head, _mm_alignr_epi8(q[(g + 3) & 3], q[(g + 2) & 3], 4)), q[(g + 3) & 3]);
         }
         const V wk = g == 3 ? wk3 : _mm_add_epi32(q[g & 3], Words(kSha256K + 4 * g));
-        cdgh[s] = _mm_sha256rnds2_epu32(cdgh[s], abef[s], wk);
+        if (g > 2) cdgh[s] = _mm_sha256rnds2_epu32(cdgh[s], abef[s], wk);  // rounds 8, 9 are in state10
         abef[s] = _mm_sha256rnds2_epu32(abef[s], cdgh[s], _mm_shuffle_epi32(wk, 0x0e));
       }
     }

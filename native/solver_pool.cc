@@ -57,15 +57,22 @@ void SolverPool::Run(SearchJob& job) {
     size_t puzzle;
     uint64_t chunk;
     {
-      std::lock_guard<std::mutex> lock(job.mutex);
+      std::unique_lock<std::mutex> lock(job.mutex);
       if (job.current == job.SubPuzzles()) break;
       if (job.next_chunk == chunks) {
-        job.status = SearchStatus::kExhausted;
-        job.current = job.SubPuzzles();
-        break;
+        // Out of chunks: exhausted only once every chunk taken has come back empty.
+        if (job.in_flight == 0) {
+          job.status = SearchStatus::kExhausted;
+          job.current = job.SubPuzzles();
+          break;
+        }
+        lock.unlock();
+        std::this_thread::yield();
+        continue;
       }
       puzzle = job.current;
       chunk = job.next_chunk++;
+      job.in_flight++;
     }
     const uint64_t start = chunk * job.chunk;
     const uint32_t hi = uint32_t(start >> 32), lo = uint32_t(start);
@@ -80,12 +87,16 @@ void SolverPool::Run(SearchJob& job) {
     uint32_t found;
     const bool hit = job.kernel(midstate, prefix, hi, lo, count, &found);
     const uint64_t hashes = job.hashes.fetch_add(count, std::memory_order_relaxed) + count;
-    if (hit) {
+    {
       std::lock_guard<std::mutex> lock(job.mutex);
-      if (job.current == puzzle) {  // the first hit of this sub-puzzle wins
-        job.nonces[puzzle] = (uint64_t(hi) << 32) | found;
-        job.current++;
-        job.next_chunk = 0;
+      if (job.current == puzzle) {  // a chunk of a sub-puzzle already solved counts for nothing
+        job.in_flight--;
+        if (hit) {  // the first hit of this sub-puzzle wins
+          job.nonces[puzzle] = (uint64_t(hi) << 32) | found;
+          job.current++;
+          job.next_chunk = 0;
+          job.in_flight = 0;
+        }
       }
     }
     // One thread at a time reports progress, at most every progress_ns.

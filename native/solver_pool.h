@@ -44,6 +44,7 @@ struct SearchJob {
   std::mutex mutex;
   size_t current = 0;                 // sub-puzzle being searched (guarded by mutex)
   uint64_t next_chunk = 0;            // next chunk of the current sub-puzzle (guarded by mutex)
+  uint64_t in_flight = 0;             // chunks of the current sub-puzzle being searched (guarded by mutex)
   int threads_in = 0;                 // threads still working on the job (guarded by mutex)
   std::atomic<int64_t> last_progress{0};
 };

@@ -65,6 +65,27 @@ describe.skipIf(!native)(native ? 'native solver threads' : `native solver threa
     expect(outcome.hashes).toBe(100_000); // sub-puzzle 0 only: nothing was found to move on from
   });
 
+  it('finds a hit in the last chunk of a bounded search while other threads have run out of chunks', async () => {
+    for (const isa of isas) {
+      for (let round = 0; round < 10; round++) {
+        // The lowest digest of 3000 nonces, and a limit that ends just after it: that nonce is the
+        // only one below the threshold in range, and the one chunk holding it leaves the other threads dry.
+        const prefix = randomBytes(40);
+        const heads = Array.from({ length: 3000 }, (_, n) => {
+          const message = Buffer.alloc(48);
+          prefix.copy(message);
+          message.writeBigUInt64BE(BigInt(n), 40);
+          return createHash('sha256').update(message).digest().readBigUInt64BE(0);
+        });
+        const lowest = heads.reduce((a, b) => (b < a ? b : a));
+        const last = heads.indexOf(lowest);
+        const outcome = await search(ISA_IDS[isa], prefix, lowest + 1n, 3, last + 1);
+        expect(outcome.status, `${isa}, round ${round}`).toBe(FOUND);
+        expect(outcome.nonces, `${isa}, round ${round}`).toEqual([BigInt(last)]);
+      }
+    }
+  });
+
   it('stops a running search on cancel and reports it', async () => {
     const outcome = await search(ISA_IDS[isas[0]!], randomBytes(40), 1n, 2, 0, (handle) => setTimeout(() => native!.cancelSearch(handle), 250));
     expect(outcome.status).toBe(CANCELLED);

@@ -15,10 +15,10 @@
 import path from 'node:path';
 import { checkAgreement } from './agreement.mjs';
 import { buildCases, loadBackends } from './cases.mjs';
-import { checkIdle, describeMachine, loadAverage, machineFacts, roundWarnings } from './machine.mjs';
+import { loadAverage, roundWarnings } from './machine.mjs';
 import { caseResult, formatTable, formatYardstick, targetVerdict, writeJson } from './report.mjs';
 import { measureRounds, warmUp } from './rounds.mjs';
-import { REPO_ROOT, RESULTS_DIR, benchSettings, importPowgate } from './settings.mjs';
+import { REPO_ROOT, RESULTS_DIR, startBench } from './settings.mjs';
 import { yardstickMedian, yardstickPath } from './yardstick.mjs';
 
 /** Fails loudly (exit 1) if any implementation disagrees with node:crypto. */
@@ -44,13 +44,7 @@ function printVerdict(verdict) {
 }
 
 async function main() {
-  const startedAt = new Date().toISOString();
-  const config = benchSettings();
-  const powgate = await importPowgate();
-  const info = powgate.backendInfo();
-  const machine = machineFacts({ backendInfo: info, version: info.version });
-  console.log(describeMachine(machine).join('\n'));
-  const cpuLoadAtStart = await checkIdle(config.waitIdleSeconds);
+  const { startedAt, config, powgate, info, machine, cpuLoadAtStart } = await startBench();
 
   const backends = await loadBackends(powgate.loadBackend);
   for (const s of backends.skipped) console.log(`skipped ${s.backend}${s.isa ? `/${s.isa}` : ''}: ${s.code}: ${s.reason}`);

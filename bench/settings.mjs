@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkIdle, describeMachine, machineFacts } from './machine.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
@@ -38,4 +39,19 @@ export async function importPowgate() {
   const entry = path.join(REPO_ROOT, 'dist', 'index.js');
   if (!existsSync(entry)) fail(`${entry} is missing; run \`npm run build\` first.`);
   return import(pathToFileURL(entry).href);
+}
+
+/**
+ * What every bench does first: settings, the built package, machine facts
+ * (printed) and a check that the machine is idle.
+ */
+export async function startBench() {
+  const startedAt = new Date().toISOString();
+  const config = benchSettings();
+  const powgate = await importPowgate();
+  const info = powgate.backendInfo();
+  const machine = machineFacts({ backendInfo: info, version: info.version });
+  console.log(describeMachine(machine).join('\n'));
+  const cpuLoadAtStart = await checkIdle(config.waitIdleSeconds);
+  return { startedAt, config, powgate, info, machine, cpuLoadAtStart };
 }

@@ -19,11 +19,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { EASY, SEARCH_RANGES, checkNativeSearch, checkSearchAgreement } from './agreement.mjs';
 import { abortLatency, trivialSolveLatency } from './latency.mjs';
-import { busyWarning, checkIdle, cpuLoadBetween, cpuSnapshot, describeCpuLoad, describeMachine, loadAverage, machineFacts, roundWarnings } from './machine.mjs';
+import { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } from './machine.mjs';
 import { addonFacts, benchPrefix, cryptoLoopSearcher, hashWasmLoopSearcher, loadAddon, nativeIsas, nativeKernelSearcher, wasmKernelSearcher } from './nonce-search.mjs';
 import { formatYardstick, writeJson } from './report.mjs';
 import { measureRounds, warmUp } from './rounds.mjs';
-import { REPO_ROOT, RESULTS_DIR, benchSettings, fail, importPowgate } from './settings.mjs';
+import { REPO_ROOT, RESULTS_DIR, fail, startBench } from './settings.mjs';
 import { buildSolveCases } from './solve-cases.mjs';
 import { formatLatency, formatSolveTable, formatVerdicts, solveRows, solveVerdicts } from './solve-report.mjs';
 import { yardstickMedian, yardstickPath } from './yardstick.mjs';
@@ -140,13 +140,7 @@ function collectWarnings(loads) {
 }
 
 async function main() {
-  const startedAt = new Date().toISOString();
-  const config = benchSettings();
-  const powgate = await importPowgate();
-  const info = powgate.backendInfo();
-  const machine = machineFacts({ backendInfo: info, version: info.version });
-  console.log(describeMachine(machine).join('\n'));
-  const cpuLoadAtStart = await checkIdle(config.waitIdleSeconds);
+  const { startedAt, config, powgate, info, machine, cpuLoadAtStart } = await startBench();
   const threads = os.availableParallelism();
 
   const skipped = [];

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'build-fuzz');
 const seconds = process.env.POWGATE_FUZZ_SECONDS ?? '30';
+mkdirSync(out, { recursive: true });
 
 // Each kernel with its own flags, as binding.gyp builds it.
 const library = {

@@ -39,7 +39,9 @@ for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, (
 
   it('stops promptly on abort: rejects ERR_ABORTED and the threads go quiet', async () => {
     const controller = new AbortController();
-    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 2 }));
+    // One solver thread leaves the main thread a core of this 2-core machine: the rejection
+    // latency measured is JS's, not the scheduler's (bench:solve measures it on every core).
+    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
     await new Promise((r) => setTimeout(r, 200));
     const t0 = performance.now();
     controller.abort(new Error('user cancelled'));

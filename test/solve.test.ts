@@ -37,19 +37,23 @@ function bestNativeIsa(): string | undefined {
 for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, () => {
   const on = async (options: SolveOptions = {}): Promise<SolveOptions> => ({ ...options, backend: await leg.load() });
 
-  it('stops promptly on abort: rejects ERR_ABORTED and the threads go quiet', async () => {
-    const controller = new AbortController();
-    // One solver thread leaves the main thread a core of this 2-core machine: the rejection
-    // latency measured is JS's, not the scheduler's (bench:solve measures it on every core).
-    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
-    await new Promise((r) => setTimeout(r, 200));
-    const t0 = performance.now();
-    controller.abort(new Error('user cancelled'));
-    const error = await rejection(solving);
+  it('stops promptly on abort: rejects ERR_ABORTED within 10 ms (median of 5) and the threads go quiet', async () => {
+    const latencies: number[] = [];
+    for (let trial = 0; trial < 5; trial++) {
+      const controller = new AbortController();
+      // One solver thread leaves the main thread a core of this 2-core machine: the rejection
+      // latency measured is JS's, not the scheduler's (bench:solve measures it on every core).
+      const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      controller.abort(new Error('user cancelled'));
+      const error = await rejection(solving);
+      latencies.push(performance.now() - t0);
+      expect(error.code).toBe('ERR_ABORTED');
+      expect((error.cause as Error).message).toBe('user cancelled');
+    }
     // The promise settles on the abort event itself; the threads stop within a chunk (about 1 ms).
-    expect(performance.now() - t0).toBeLessThan(10);
-    expect(error.code).toBe('ERR_ABORTED');
-    expect((error.cause as Error).message).toBe('user cancelled');
+    expect(latencies.sort((a, b) => a - b)[2]).toBeLessThan(10);
     expect(await cpuMsOver(300)).toBeLessThan(100);
   });
 

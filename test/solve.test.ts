@@ -98,6 +98,12 @@ for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, (
     expect(worst).toBeLessThan(200);
   });
 
+  it('solves several challenges at once, each with its own nonces', async () => {
+    const challenges = [1, 2, 3].map(() => challengeAt({ difficulty: 10, subPuzzles: 2 }));
+    const solutions = await Promise.all(challenges.map(async (c) => solve(c, await on({ threads: 2, timeoutMs: 20_000 }))));
+    solutions.forEach((solution, i) => expect(solution.id).toBe(challenges[i]!.id));
+  });
+
   it('solves many small challenges in a row on the same threads', async () => {
     for (let i = 0; i < 20; i++) {
       const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), await on({ threads: 2 }));

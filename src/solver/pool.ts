@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { packageInfo } from '../package-info.js';
 import type { BackendSpec, SearchJob, WorkerData, WorkerReply } from './messages.js';
 
-/** One solver thread and what it last said. */
+/** One solver thread. */
 interface Thread {
   worker: Worker;
   /** Resolves with the thread's chunk size once its backend is loaded. */
@@ -55,7 +55,7 @@ export class SolverPool {
     }
   }
 
-  /** Hashes done so far in the current job: chunk counts times the chunk size. */
+  /** Chunks done so far in the current job, all threads together. */
   chunksDone(): number {
     let total = 0;
     for (let i = 0; i < this.threads.length; i++) total += Atomics.load(this.shared, 1 + i);
@@ -63,7 +63,7 @@ export class SolverPool {
   }
 
   /** Starts a job on every thread; replies go to `onReply` until {@link stop}. */
-  start(job: Omit<SearchJob, 'generation' | 'stride'>, onReply: (reply: WorkerReply) => void, onFailure: (error: Error) => void): number {
+  start(job: Omit<SearchJob, 'generation' | 'stride'>, onReply: (reply: WorkerReply) => void, onFailure: (error: Error) => void): void {
     const generation = Atomics.add(this.shared, 0, 1) + 1;
     for (let i = 0; i < this.threads.length; i++) Atomics.store(this.shared, 1 + i, 0);
     this.listener = (reply) => 'generation' in reply && reply.generation !== generation ? undefined : onReply(reply);
@@ -72,7 +72,6 @@ export class SolverPool {
       worker.ref();
       worker.postMessage({ ...job, generation, stride: this.threads.length } satisfies SearchJob);
     }
-    return generation;
   }
 
   /** Stops the current job; threads notice within one chunk. */

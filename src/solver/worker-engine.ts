@@ -5,12 +5,28 @@ import { SolverPool } from './pool.js';
 
 const PROGRESS_POLL_MS = 100;
 let pool: SolverPool | undefined;
+// The pool serves one solve at a time; others wait their turn here.
+let queue: Promise<void> = Promise.resolve();
+
+function takeTurn(): Promise<() => void> {
+  let release!: () => void;
+  const turn = new Promise<void>((resolve) => (release = resolve));
+  const ahead = queue;
+  queue = ahead.then(() => turn);
+  return ahead.then(() => release);
+}
 
 /** Worker threads (wasm and js backends): sub-puzzles one after another, every thread on each. */
 export function workerEngine(spec: BackendSpec): SearchEngine {
   return async ({ prefixes, threshold, threads }, events) => {
+    const release = await takeTurn();
     pool ??= new SolverPool();
-    await pool.prepare(spec, threads);
+    try {
+      await pool.prepare(spec, threads);
+    } catch (error) {
+      release();
+      throw error;
+    }
     const active = pool;
     const nonces: bigint[] = [];
     let hashesBefore = 0;
@@ -20,9 +36,11 @@ export function workerEngine(spec: BackendSpec): SearchEngine {
     const hashes = () => hashesBefore + (started ? active.chunksDone() * active.chunk : 0);
     const poll = setInterval(() => events.onHashes(hashes()), PROGRESS_POLL_MS);
     const stop = () => {
+      if (stopped) return;
       stopped = true;
       clearInterval(poll);
       active.stop();
+      release();
     };
     const fail = (message: string, cause?: unknown) => {
       stop();

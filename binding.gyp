@@ -22,7 +22,7 @@
     {
       "target_name": "sha256_shani",
       "type": "static_library",
-      "sources": ["native/sha256_shani.cc", "native/nonce_shani.cc"],
+      "sources": ["native/sha256_shani.cc", "native/nonce_shani.cc", "native/check_shani.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
           "cflags_cc": ["-mssse3", "-msse4.1", "-msha"],
@@ -33,7 +33,7 @@
     {
       "target_name": "sha256_avx2",
       "type": "static_library",
-      "sources": ["native/sha256_avx2.cc", "native/nonce_avx2.cc"],
+      "sources": ["native/sha256_avx2.cc", "native/nonce_avx2.cc", "native/check_avx2.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
           "cflags_cc": ["-mavx2"],
@@ -44,7 +44,7 @@
     {
       "target_name": "sha256_avx512",
       "type": "static_library",
-      "sources": ["native/sha256_avx512.cc", "native/nonce_avx512.cc"],
+      "sources": ["native/sha256_avx512.cc", "native/nonce_avx512.cc", "native/check_avx512.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
           "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
@@ -56,10 +56,13 @@
       "target_name": "powgate",
       "sources": [
         "native/addon.cc",
+        "native/check.cc",
+        "native/check_binding.cc",
         "native/cpu_binding.cc",
         "native/cpu_features.cc",
         "native/hash_binding.cc",
         "native/nonce_search.cc",
+        "native/pack_binding.cc",
         "native/sha256_batch.cc",
         "native/sha256_scalar.cc",
         "native/solve_binding.cc",

@@ -7,6 +7,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   powgate::RegisterCpuBinding(env, exports);
   powgate::RegisterHashBinding(env, exports);
   powgate::RegisterSolveBinding(env, exports);
+  powgate::RegisterCheckBinding(env, exports);
+  powgate::RegisterPackBinding(env, exports);
   return exports;
 }
 

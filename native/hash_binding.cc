@@ -1,34 +1,16 @@
 // hashOffsets / hashUniform: one synchronous call hashes a whole packed batch.
 // TypeScript validates and explains; these checks only keep memory safe.
 #include "bindings.h"
-#include "cpu_features.h"
 #include "sha256_batch.h"
 
 namespace powgate {
 
 namespace {
 
-bool ReadIsa(const Napi::CallbackInfo& info, Isa* isa) {
-  if (!info[0].IsNumber()) return false;
-  const int32_t value = info[0].As<Napi::Number>().Int32Value();
-  if (value < int(Isa::kScalar) || value > int(Isa::kAvx512) || !IsaSupported(Isa(value))) return false;
-  *isa = Isa(value);
-  return true;
-}
-
-bool IsTyped(const Napi::Value& value, napi_typedarray_type type) {
-  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
-}
-
-Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
-  Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
-  return info.Env().Undefined();
-}
-
 // hashOffsets(isa, data: Uint8Array, offsets: Uint32Array, out: Uint8Array)
 Napi::Value HashOffsetsJs(const Napi::CallbackInfo& info) {
   Isa isa;
-  if (!ReadIsa(info, &isa)) return Fail(info, "unsupported isa");
+  if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
   if (!IsTyped(info[1], napi_uint8_array) || !IsTyped(info[2], napi_uint32_array) ||
       !IsTyped(info[3], napi_uint8_array)) {
     return Fail(info, "expected (isa, Uint8Array, Uint32Array, Uint8Array)");
@@ -51,7 +33,7 @@ Napi::Value HashOffsetsJs(const Napi::CallbackInfo& info) {
 // hashUniform(isa, data: Uint8Array, length: number, out: Uint8Array)
 Napi::Value HashUniformJs(const Napi::CallbackInfo& info) {
   Isa isa;
-  if (!ReadIsa(info, &isa)) return Fail(info, "unsupported isa");
+  if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
   if (!IsTyped(info[1], napi_uint8_array) || !info[2].IsNumber() || !IsTyped(info[3], napi_uint8_array)) {
     return Fail(info, "expected (isa, Uint8Array, number, Uint8Array)");
   }

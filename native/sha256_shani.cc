@@ -3,29 +3,11 @@
 #include "sha256.h"
 
 #if defined(__SHA__) && defined(__SSE4_1__)
-#include <immintrin.h>
+#include "simd_shani.h"
 
 namespace powgate {
 
-namespace {
-
-// Four rounds with message words `msg` (already byte-swapped) and constants K[4i..4i+3].
-inline void Rounds4(__m128i& abef, __m128i& cdgh, __m128i msg, int i) {
-  __m128i wk = _mm_add_epi32(msg, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kSha256K + 4 * i)));
-  cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
-  abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0e));
-}
-
-// Next four schedule words from the previous sixteen (m0 oldest).
-inline __m128i Schedule(__m128i m0, __m128i m1, __m128i m2, __m128i m3) {
-  __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(m0, m1), _mm_alignr_epi8(m3, m2, 4));
-  return _mm_sha256msg2_epu32(t, m3);
-}
-
-}  // namespace
-
 void CompressShaNi(uint32_t state[8], const uint8_t* blocks, size_t count) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   // The instructions want the state as (a,b,e,f) and (c,d,g,h).
   __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
   __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
@@ -38,12 +20,12 @@ void CompressShaNi(uint32_t state[8], const uint8_t* blocks, size_t count) {
     const __m128i abef_in = abef, cdgh_in = cdgh;
     __m128i m[4];
     for (int j = 0; j < 4; j++) {
-      m[j] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * j)), bswap);
+      m[j] = ShaNiByteSwap(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * j)));
     }
 #pragma GCC unroll 16
     for (int i = 0; i < 16; i++) {
-      if (i >= 4) m[i & 3] = Schedule(m[i & 3], m[(i + 1) & 3], m[(i + 2) & 3], m[(i + 3) & 3]);
-      Rounds4(abef, cdgh, m[i & 3], i);
+      if (i >= 4) m[i & 3] = ShaNiSchedule(m[i & 3], m[(i + 1) & 3], m[(i + 2) & 3], m[(i + 3) & 3]);
+      ShaNiRounds4(abef, cdgh, m[i & 3], i);
     }
     abef = _mm_add_epi32(abef, abef_in);
     cdgh = _mm_add_epi32(cdgh, cdgh_in);

@@ -52,11 +52,6 @@ void Deliver(Napi::Env env, Napi::Function on_event, Event* event) {
                  Napi::Number::New(env, int(e->status))});
 }
 
-Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
-  Napi::TypeError::New(info.Env(), message).ThrowAsJavaScriptException();
-  return info.Env().Undefined();
-}
-
 // startSearch(isa, prefixes: Uint8Array, thresholdHi, thresholdLo, threads, limit, onEvent(done, hashes, nonces, status))
 Napi::Value StartSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

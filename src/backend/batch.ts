@@ -1,8 +1,12 @@
 import { PowgateError } from '../errors.js';
-import { checkArray, checkInteger, checkUint32Array, checkUint8Array, describe } from '../validate.js';
+import { checkArray, checkInteger, checkUint32Array, checkUint8Array, describe, invalid } from '../validate.js';
+import type { MacKey } from './mac-key.js';
 import type { BackendName, Sha256Backend } from './types.js';
 
 export const DIGEST_BYTES = 32;
+export const PROOF_PREFIX_BYTES = 40;
+/** Most keys one checkMacs call may name (key indexes are bytes). */
+export const MAX_MAC_KEYS = 256;
 
 /**
  * The shared half of every backend: argument checks, packing and output
@@ -14,6 +18,15 @@ export abstract class BatchHasher implements Sha256Backend {
 
   protected abstract hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
   protected abstract hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void;
+  protected abstract checkProofsUnchecked(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void;
+  protected abstract checkMacsUnchecked(
+    keys: readonly MacKey[],
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts: Uint8Array,
+  ): void;
 
   hashBatch(messages: readonly Uint8Array[], out?: Uint8Array): Uint8Array {
     checkArray(messages, 'messages');
@@ -66,6 +79,51 @@ export abstract class BatchHasher implements Sha256Backend {
     this.hashUniformUnchecked(data, messageLength, target);
     return target;
   }
+
+  checkProofs(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts?: Uint8Array): Uint8Array {
+    checkUint8Array(nonces, 'nonces');
+    if (nonces.length % 8 !== 0) throw invalid('8 bytes per proof', 'nonces', nonces);
+    const count = nonces.length / 8;
+    checkSized(prefixes, PROOF_PREFIX_BYTES * count, 'prefixes', '40 bytes per proof');
+    checkSized(thresholds, 8 * count, 'thresholds', '8 bytes per proof');
+    const target = verdicts === undefined ? new Uint8Array(count) : checkSized(verdicts, count, 'verdicts', 'one byte per proof');
+    this.checkProofsUnchecked(prefixes, nonces, thresholds, target);
+    return target;
+  }
+
+  checkMacs(
+    keys: readonly MacKey[],
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts?: Uint8Array,
+  ): Uint8Array {
+    checkArray(keys, 'keys');
+    if (keys.length === 0 || keys.length > MAX_MAC_KEYS) throw invalid(`1 to ${MAX_MAC_KEYS} keys`, 'keys', keys);
+    keys.forEach((key, i) => {
+      if (!(key?.key instanceof Uint8Array) || !(key.pads instanceof Uint32Array) || key.pads.length !== 16) {
+        throw invalid('a MacKey from prepareMacKey()', `keys[${i}]`, key);
+      }
+    });
+    checkUint8Array(keyIndexes, 'keyIndexes');
+    const count = keyIndexes.length;
+    for (let i = 0; i < count; i++) {
+      if (keyIndexes[i]! >= keys.length) throw invalid(`an index below ${keys.length}`, `keyIndexes[${i}]`, keyIndexes[i]);
+    }
+    checkInteger(messageLength, 'messageLength', 0, 0xffffffff);
+    checkSized(data, count * messageLength, 'data', `${messageLength} bytes per message`);
+    checkSized(macs, DIGEST_BYTES * count, 'macs', '32 bytes per message');
+    const target = verdicts === undefined ? new Uint8Array(count) : checkSized(verdicts, count, 'verdicts', 'one byte per message');
+    this.checkMacsUnchecked(keys, keyIndexes, data, messageLength, macs, target);
+    return target;
+  }
+}
+
+function checkSized(value: unknown, length: number, what: string, unit: string): Uint8Array {
+  checkUint8Array(value, what);
+  if ((value as Uint8Array).length !== length) throw invalid(`${length} bytes (${unit})`, what, value);
+  return value as Uint8Array;
 }
 
 function outputFor(count: number, out: Uint8Array | undefined): Uint8Array {

@@ -31,6 +31,7 @@ interface Choice {
 
 let choice: Choice | undefined;
 let serving: Promise<Sha256Backend> | undefined;
+let ready: Sha256Backend | undefined;
 
 function forcedBackend(): BackendName | undefined {
   const forced = process.env.POWGATE_BACKEND;
@@ -102,9 +103,17 @@ export function getBackend(): Promise<Sha256Backend> {
   if (!serving) {
     const chosen = decide();
     serving = chosen.make();
-    serving.catch(() => (serving = undefined));
+    serving.then(
+      (backend) => (ready = backend),
+      () => (serving = undefined),
+    );
   }
   return serving;
+}
+
+/** The serving backend once getBackend() has loaded it, else undefined: lets hot paths skip an await. */
+export function readyBackend(): Sha256Backend | undefined {
+  return ready;
 }
 
 /**

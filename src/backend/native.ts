@@ -3,14 +3,43 @@ import path from 'node:path';
 import { PowgateError } from '../errors.js';
 import { packageInfo } from '../package-info.js';
 import { BatchHasher } from './batch.js';
+import type { MacKey } from './mac-key.js';
 import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
 import type { NativeIsa } from './types.js';
+
+/** Lays out challenges' MAC inputs, tags and proof prefixes (native/pack_binding.cc; see src/protocol/batch-reader.ts). */
+export type PackChallenges = (
+  headers: Uint8Array,
+  headerEnds: Uint32Array,
+  table: Uint8Array,
+  scopes: Uint8Array,
+  scopeEnds: Uint32Array,
+  items: Uint32Array,
+  times: Float64Array,
+  ids: Uint8Array,
+  signatures: Uint8Array,
+  macData: Uint8Array,
+  tags: Uint8Array,
+  prefixes: Uint8Array,
+  thresholds: Uint8Array,
+) => void;
 
 /** What the C++ addon exports (native/*_binding.cc). */
 export interface NativeAddon {
   cpuFeatures(): { shani: boolean; avx2: boolean; avx512: boolean; best: number };
   hashOffsets(isa: number, data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
   hashUniform(isa: number, data: Uint8Array, messageLength: number, out: Uint8Array): void;
+  checkProofs(isa: number, prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void;
+  /** `pads`: 16 words a key (see MacKey), keys in order. */
+  checkMacs(
+    isa: number,
+    pads: Uint32Array,
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts: Uint8Array,
+  ): void;
   /** Searches nonces on the native solver threads; `onEvent` gets progress (done = 0) and then the end (done = 1). */
   startSearch(
     isa: number,
@@ -22,6 +51,7 @@ export interface NativeAddon {
     onEvent: (done: number, hashes: number, nonces: Uint8Array | undefined, status: number) => void,
   ): object;
   cancelSearch(handle: object): void;
+  packChallenges: PackChallenges;
   /** The lowest low word in lo .. lo + count - 1 meeting the threshold, or -1 (one thread, synchronous). */
   searchNonces(isa: number, prefix: Uint8Array, hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number): number;
 }
@@ -77,6 +107,8 @@ export function chooseIsa(native: NativeAddon, requested = process.env.POWGATE_I
 export class NativeBackend extends BatchHasher {
   readonly name = 'native' as const;
   private readonly isaId: number;
+  /** The addon's packer, for verifySolutions' fast path. */
+  readonly packChallenges: PackChallenges;
 
   constructor(
     private readonly native: NativeAddon,
@@ -84,6 +116,7 @@ export class NativeBackend extends BatchHasher {
   ) {
     super();
     this.isaId = ISA_IDS[isa];
+    this.packChallenges = native.packChallenges.bind(native);
   }
 
   protected hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void {
@@ -93,6 +126,36 @@ export class NativeBackend extends BatchHasher {
   protected hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void {
     this.native.hashUniform(this.isaId, data, messageLength, out);
   }
+
+  protected checkProofsUnchecked(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void {
+    this.native.checkProofs(this.isaId, prefixes, nonces, thresholds, verdicts);
+  }
+
+  protected checkMacsUnchecked(
+    keys: readonly MacKey[],
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts: Uint8Array,
+  ): void {
+    this.native.checkMacs(this.isaId, packedPads(keys), keyIndexes, data, messageLength, macs, verdicts);
+  }
+}
+
+// Key lists are long-lived (a key ring's), so their pads are packed once per list,
+// and repacked if the list's entries were replaced.
+const packed = new WeakMap<readonly MacKey[], { keys: MacKey[]; pads: Uint32Array }>();
+
+function packedPads(keys: readonly MacKey[]): Uint32Array {
+  let entry = packed.get(keys);
+  if (!entry || entry.keys.length !== keys.length || entry.keys.some((key, i) => key !== keys[i])) {
+    const pads = new Uint32Array(16 * keys.length);
+    keys.forEach((key, i) => pads.set(key.pads, 16 * i));
+    entry = { keys: [...keys], pads };
+    packed.set(keys, entry);
+  }
+  return entry.pads;
 }
 
 /** A native kernel on this thread, synchronously: the kernels' contract, for tests and tools. */

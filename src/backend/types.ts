@@ -1,3 +1,5 @@
+import type { MacKey } from './mac-key.js';
+
 /** The three implementations of the backend interface. */
 export type BackendName = 'native' | 'wasm' | 'js';
 
@@ -22,4 +24,24 @@ export interface Sha256Backend {
    * the fastest path: SIMD lanes take whole groups. `messageLength` is at least 1.
    */
   hashUniform(data: Uint8Array, messageLength: number, out?: Uint8Array): Uint8Array;
+  /**
+   * Checks packed proofs, one N-API call (or wasm call) per batch: proof i holds when the
+   * first 8 bytes of SHA-256(prefix_i || nonce_i), read big-endian, are below threshold_i.
+   * `prefixes` holds 40 bytes a proof, `nonces` and `thresholds` 8 big-endian bytes a proof;
+   * `verdicts[i]` becomes 1 or 0 (allocated when omitted) and is returned.
+   */
+  checkProofs(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts?: Uint8Array): Uint8Array;
+  /**
+   * Checks HMAC-SHA256 tags of equal-length messages: `verdicts[i]` becomes 1 when
+   * HMAC(keys[keyIndexes[i]], message i) equals `macs[32i, 32i + 32)`, else 0; tags are
+   * compared in constant time. Message i is `data[i * messageLength, (i + 1) * messageLength)`.
+   */
+  checkMacs(
+    keys: readonly MacKey[],
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts?: Uint8Array,
+  ): Uint8Array;
 }

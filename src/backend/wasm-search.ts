@@ -21,12 +21,18 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 // Compiled once per thread (module-level); each searcher gets its own instance, so its own memory.
 let compiled: Promise<object> | undefined;
 
-function kernelModule(): Promise<object> {
+/** The kernel module (wasm/sha256_search.c and sha256_check.c), compiled once per thread. */
+export function kernelModule(): Promise<object> {
   compiled ??= wasmApi.compile(Buffer.from(WASM_KERNEL_BASE64, 'base64')).catch((error: unknown) => {
     compiled = undefined; // let a later call retry rather than cache the failure
     throw error;
   });
   return compiled;
+}
+
+/** A new instance of the kernel (own memory, no imports); returns its exports. */
+export async function instantiateKernel(): Promise<object> {
+  return (await wasmApi.instantiate(await kernelModule(), {})).exports;
 }
 
 /**
@@ -45,8 +51,7 @@ export class WasmNonceSearcher implements NonceRangeSearcher {
 
   /** Compiles (once per process, cached) and instantiates the kernel. */
   static async create(): Promise<WasmNonceSearcher> {
-    const instance = await wasmApi.instantiate(await kernelModule(), {});
-    return new WasmNonceSearcher(instance.exports as KernelExports);
+    return new WasmNonceSearcher((await instantiateKernel()) as KernelExports);
   }
 
   setPrefix(prefix: Uint8Array): void {

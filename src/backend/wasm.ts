@@ -1,18 +1,27 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { BatchHasher, DIGEST_BYTES } from './batch.js';
+import type { MacKey } from './mac-key.js';
+import { WasmChecker } from './wasm-check.js';
 
-/** hash-wasm's WebAssembly SHA-256: serves wherever the addon cannot load. */
+/**
+ * WebAssembly SHA-256, wherever the addon cannot load: hash-wasm hashes messages, and
+ * powgate's own SIMD kernel checks proofs and HMAC tags in batches.
+ */
 export class WasmBackend extends BatchHasher {
   readonly name = 'wasm' as const;
   readonly isa = 'hash-wasm';
 
-  private constructor(private readonly hasher: IHasher) {
+  private constructor(
+    private readonly hasher: IHasher,
+    private readonly checker: WasmChecker,
+  ) {
     super();
   }
 
-  /** Compiles the WebAssembly module; the only asynchronous step. */
+  /** Compiles the WebAssembly modules; the only asynchronous step. */
   static async create(): Promise<WasmBackend> {
-    return new WasmBackend(await createSHA256());
+    const [hasher, checker] = await Promise.all([createSHA256(), WasmChecker.create()]);
+    return new WasmBackend(hasher, checker);
   }
 
   private hashInto(message: Uint8Array, out: Uint8Array, index: number): void {
@@ -27,5 +36,20 @@ export class WasmBackend extends BatchHasher {
     for (let i = 0, at = 0; at < data.length; i++, at += messageLength) {
       this.hashInto(data.subarray(at, at + messageLength), out, i);
     }
+  }
+
+  protected checkProofsUnchecked(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void {
+    this.checker.checkProofs(prefixes, nonces, thresholds, verdicts);
+  }
+
+  protected checkMacsUnchecked(
+    keys: readonly MacKey[],
+    keyIndexes: Uint8Array,
+    data: Uint8Array,
+    messageLength: number,
+    macs: Uint8Array,
+    verdicts: Uint8Array,
+  ): void {
+    this.checker.checkMacs(keys, keyIndexes, data, messageLength, macs, verdicts);
   }
 }

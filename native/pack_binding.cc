@@ -1,0 +1,105 @@
+// packChallenges: lays out many challenges' MAC inputs, expected tags and proof
+// prefixes (docs/PROTOCOL.md, "Challenge MAC" and "Work message") from fields that
+// TypeScript has read and checked, so that verifySolutions copies no bytes in
+// JavaScript. TypeScript owns the protocol's rules; this only keeps memory safe.
+#include <cmath>
+#include <cstring>
+
+#include "bindings.h"
+#include "sha256.h"
+
+namespace powgate {
+
+namespace {
+
+constexpr size_t kItemWords = 7;  // key, table entry, scope, sub-puzzles, MAC input at, tag at, first proof
+constexpr size_t kIdStride = 18;   // 22 base64url characters + "AA", decoded
+constexpr size_t kSigStride = 33;  // 43 characters + "A", decoded
+constexpr size_t kEntryBytes = 12;  // u32 steps, u64 threshold
+constexpr size_t kPrefixBytes = 40;
+constexpr double kMaxTime = 9007199254740991.0;
+
+void StoreBe64(uint8_t* p, uint64_t v) {
+  StoreBe32(p, uint32_t(v >> 32));
+  StoreBe32(p + 4, uint32_t(v));
+}
+
+// Byte range [start, end) of entry i in a blob whose entries end at ends[0..count).
+bool Range(const Napi::Uint32Array& ends, size_t blob, uint32_t i, size_t* start, size_t* end) {
+  if (i >= ends.ElementLength()) return false;
+  *start = i == 0 ? 0 : ends[i - 1];
+  *end = ends[i];
+  return *start <= *end && *end <= blob;
+}
+
+Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
+  const napi_typedarray_type types[] = {napi_uint8_array, napi_uint32_array, napi_uint8_array, napi_uint8_array,
+                                        napi_uint32_array, napi_uint32_array, napi_float64_array, napi_uint8_array,
+                                        napi_uint8_array, napi_uint8_array, napi_uint8_array, napi_uint8_array,
+                                        napi_uint8_array};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    if (!IsTyped(info[i], types[i])) return Fail(info, "expected packChallenges' 13 typed arrays");
+  }
+  auto bytes = [&](size_t i) { return info[i].As<Napi::Uint8Array>(); };
+  Napi::Uint8Array headers = bytes(0), table = bytes(2), scopes = bytes(3), ids = bytes(7), sigs = bytes(8);
+  Napi::Uint8Array mac_data = bytes(9), tags = bytes(10), prefixes = bytes(11), thresholds = bytes(12);
+  Napi::Uint32Array header_ends = info[1].As<Napi::Uint32Array>(), scope_ends = info[4].As<Napi::Uint32Array>();
+  Napi::Uint32Array items = info[5].As<Napi::Uint32Array>();
+  Napi::Float64Array times = info[6].As<Napi::Float64Array>();
+  const size_t count = items.ElementLength() / kItemWords;
+  if (items.ElementLength() != kItemWords * count || times.ElementLength() != 2 * count ||
+      ids.ByteLength() < kIdStride * count || sigs.ByteLength() < kSigStride * count) {
+    return Fail(info, "expected 7 item words, 2 times, an id and a signature per item");
+  }
+  const size_t proofs = prefixes.ByteLength() / kPrefixBytes;
+  if (thresholds.ByteLength() < 8 * proofs) return Fail(info, "expected 8 threshold bytes per proof prefix");
+
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t* item = items.Data() + kItemWords * i;
+    const uint32_t entry = item[1], sub = item[3], mac_at = item[4], tag_at = item[5], first = item[6];
+    const double issued = times[2 * i], expires = times[2 * i + 1];
+    size_t h0, h1, s0, s1;
+    if (!Range(header_ends, headers.ByteLength(), item[0], &h0, &h1) ||
+        !Range(scope_ends, scopes.ByteLength(), item[2], &s0, &s1)) {
+      return Fail(info, "key or scope out of range");
+    }
+    const size_t length = (h1 - h0) + 16 + kEntryBytes + 1 + 2 + (s1 - s0) + 16;
+    if (size_t(entry) + 1 > table.ByteLength() / kEntryBytes || sub < 1 || sub > 64 || s1 - s0 > 0xffff ||
+        size_t(mac_at) + length > mac_data.ByteLength() || size_t(tag_at) + 32 > tags.ByteLength() ||
+        size_t(first) + sub > proofs || !(issued >= 0 && issued <= kMaxTime) || !(expires >= 0 && expires <= kMaxTime)) {
+      return Fail(info, "item out of range");
+    }
+    const uint8_t* sig = sigs.Data() + kSigStride * i;
+    const uint8_t* steps_threshold = table.Data() + kEntryBytes * entry;
+    uint8_t* out = mac_data.Data() + mac_at;
+    std::memcpy(out, headers.Data() + h0, h1 - h0);
+    out += h1 - h0;
+    std::memcpy(out, ids.Data() + kIdStride * i, 16);
+    std::memcpy(out + 16, steps_threshold, kEntryBytes);
+    out += 16 + kEntryBytes;
+    *out++ = uint8_t(sub);
+    *out++ = uint8_t((s1 - s0) >> 8);
+    *out++ = uint8_t(s1 - s0);
+    std::memcpy(out, scopes.Data() + s0, s1 - s0);
+    out += s1 - s0;
+    StoreBe64(out, uint64_t(issued));
+    StoreBe64(out + 8, uint64_t(expires));
+    std::memcpy(tags.Data() + tag_at, sig, 32);
+    for (uint32_t j = 0; j < sub; j++) {
+      uint8_t* prefix = prefixes.Data() + kPrefixBytes * (first + j);
+      std::memcpy(prefix, "PGW1", 4);
+      std::memcpy(prefix + 4, sig, 32);
+      StoreBe32(prefix + 36, j);
+      std::memcpy(thresholds.Data() + 8 * (first + j), steps_threshold + 4, 8);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterPackBinding(Napi::Env env, Napi::Object exports) {
+  exports.Set("packChallenges", Napi::Function::New(env, PackChallenges, "packChallenges"));
+}
+
+}  // namespace powgate

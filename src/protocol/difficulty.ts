@@ -46,18 +46,21 @@ export function expectedHashes(threshold: bigint): number {
 
 /** Checks difficulty bounds given by the programmer. */
 export function checkDifficultyBounds(min: unknown, max: unknown): { min: number; max: number } {
-  for (const [value, what] of [[min, 'minDifficulty'], [max, 'maxDifficulty']] as const) {
-    if (typeof value !== 'number' || !(value >= PROTOCOL_MIN_DIFFICULTY && value <= PROTOCOL_MAX_DIFFICULTY)) {
-      throw new PowgateError(
-        'ERR_INVALID_ARGUMENT',
-        `expected a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY} for ${what} but received ${describe(value)}`,
-      );
-    }
-  }
+  checkBound(min, 'minDifficulty');
+  checkBound(max, 'maxDifficulty');
   if ((min as number) > (max as number)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected minDifficulty <= maxDifficulty but received ${min} > ${max}`);
   }
   return { min: min as number, max: max as number };
+}
+
+function checkBound(value: unknown, what: string): void {
+  if (typeof value !== 'number' || !(value >= PROTOCOL_MIN_DIFFICULTY && value <= PROTOCOL_MAX_DIFFICULTY)) {
+    throw new PowgateError(
+      'ERR_INVALID_ARGUMENT',
+      `expected a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY} for ${what} but received ${describe(value)}`,
+    );
+  }
 }
 
 /** The 16 lowercase hex digits of a 64-bit threshold, as it travels in JSON. */

@@ -17,6 +17,17 @@ export function hasExactKeys(value: unknown, required: readonly string[], option
   return true;
 }
 
+/** How many of `keys` a plain object's enumerable keys are, in that order; -1 when they are anything else. */
+export function keysInOrder(value: object, keys: readonly string[]): number {
+  if ((value as { constructor?: unknown }).constructor !== Object) return -1;
+  let i = 0;
+  for (const key in value) {
+    if (key !== keys[i]) return -1;
+    i++;
+  }
+  return i;
+}
+
 /** Milliseconds since the epoch, as signed: a non-negative safe integer. */
 export function isTimestamp(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;

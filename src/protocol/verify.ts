@@ -1,17 +1,16 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { getBackend } from '../backend/loader.js';
+import { getBackend, readyBackend } from '../backend/loader.js';
+import { NativeBackend } from '../backend/native.js';
 import type { Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
-import { checkArray, checkInteger, describe } from '../validate.js';
-import { challengeMac, challengeMacInput, parseChallenge, type ParsedChallenge } from './challenge.js';
+import { checkArray, checkInteger, describe, invalid } from '../validate.js';
 import { checkDifficultyBounds } from './difficulty.js';
 import { KeyRing, type KeyOptions } from './keys.js';
+import { BatchReader } from './batch-reader.js';
+import { PairReader, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { MemoryReplayStore } from './replay/memory.js';
-import type { ReplayStore, SpendResult } from './replay/types.js';
+import type { ReplayStore, SpendEntry, SpendResult } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
-import { parseSolution, type ParsedSolution } from './solution.js';
-import { WORK_MESSAGE_BYTES, meetsThreshold, workMessage } from './work.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */
 export interface VerifyOptions extends KeyOptions {
@@ -27,11 +26,11 @@ export interface VerifyOptions extends KeyOptions {
   minDifficulty?: number;
   /** Highest difficulty accepted. Default 40. */
   maxDifficulty?: number;
-  /** Which backend hashes the proofs. Default: node:crypto for one pair, the serving backend for a batch. */
+  /** Which backend checks MACs and proofs. Default: the serving backend (see backendInfo()). */
   backend?: Sha256Backend;
 }
 
-/** The verdict on one (challenge, solution) pair. */
+/** The verdict on one (challenge, solution) pair. Refusals are shared frozen objects. */
 export type Verdict =
   | {
       ok: true;
@@ -43,7 +42,7 @@ export type Verdict =
       issuedAt: number;
       expiresAt: number;
     }
-  | { ok: false; reason: Refusal };
+  | { readonly ok: false; readonly reason: Refusal };
 
 interface Settings {
   ring: KeyRing;
@@ -84,68 +83,95 @@ function settings(options: VerifyOptions): Settings {
   };
 }
 
-/** Everything but the proofs and the spend: shape, key, MAC, scope, bounds, lifetime, id. */
-function precheck(
-  challenge: unknown,
-  solution: unknown,
-  s: Settings,
-): { refusal: Refusal } | { c: ParsedChallenge; sol: ParsedSolution } {
-  const c = parseChallenge(challenge);
-  const sol = parseSolution(solution);
-  if (!c || !sol) return { refusal: 'malformed' };
-  const key = s.ring.find(c.json.kid);
-  if (!key) return { refusal: 'unknown_key' };
-  const expected = challengeMac(key, challengeMacInput(c.json, c.id, c.steps, c.threshold));
-  if (!timingSafeEqual(expected, c.signature)) return { refusal: 'bad_signature' };
-  if (s.scope !== undefined && c.json.scope !== s.scope) return { refusal: 'scope_mismatch' };
-  if (c.json.difficulty < s.min || c.json.difficulty > s.max) return { refusal: 'difficulty_out_of_range' };
-  const late = lifetimeRefusal(c.json.issuedAt, c.json.expiresAt, s.now, s.skewMs);
-  if (late) return { refusal: late };
-  if (sol.json.id !== c.json.id || sol.nonces.length !== c.json.subPuzzles) return { refusal: 'bad_solution' };
-  return { c, sol };
+/** The given backend (checked), or the serving one once loaded: no await on the hot path. */
+function givenBackend(options: VerifyOptions): Sha256Backend | undefined {
+  const { backend } = options;
+  if (backend === undefined) return readyBackend();
+  if (typeof backend?.checkMacs !== 'function' || typeof backend.checkProofs !== 'function') {
+    throw invalid('a Sha256Backend', 'backend', backend);
+  }
+  return backend;
 }
 
-function proofsHold(c: ParsedChallenge, nonces: readonly bigint[]): boolean {
-  return nonces.every((nonce, j) =>
-    meetsThreshold(createHash('sha256').update(workMessage(c.signature, j, nonce)).digest(), 0, c.threshold),
-  );
+const REFUSED = Object.fromEntries(
+  (
+    ['malformed', 'unknown_key', 'bad_signature', 'expired', 'not_yet_valid', 'scope_mismatch', 'difficulty_out_of_range',
+      'bad_solution', 'replayed', 'store_full', 'store_unavailable'] as const
+  ).map((reason) => [reason, Object.freeze({ ok: false as const, reason })]),
+) as Record<Refusal, Verdict>;
+
+/** What a pair that passed every check brings to its verdict. */
+type Checked = Pick<ReadPair, 'id' | 'kid' | 'scope' | 'difficulty' | 'subPuzzles' | 'issuedAt' | 'expiresAt' | 'firstProof'>;
+
+/** Steps 4 to 7 of docs/PROTOCOL.md "Verification", for a pair whose MAC holds. */
+function signedRefusal(p: Checked, s: Settings): Refusal | undefined {
+  if (s.scope !== undefined && p.scope !== s.scope) return 'scope_mismatch';
+  if (p.difficulty < s.min || p.difficulty > s.max) return 'difficulty_out_of_range';
+  const late = lifetimeRefusal(p.issuedAt, p.expiresAt, s.now, s.skewMs);
+  if (late) return late;
+  return p.firstProof < 0 ? 'bad_solution' : undefined;
 }
 
-function accepted(c: ParsedChallenge): Verdict {
-  const { id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt } = c.json;
+function proofsHold(p: Checked, verdicts: Uint8Array): boolean {
+  let all = 1;
+  for (let j = 0; j < p.subPuzzles; j++) all &= verdicts[p.firstProof + j]!;
+  return all === 1;
+}
+
+function afterSpend(result: SpendResult, p: Checked): Verdict {
+  if (result !== 'spent') return REFUSED[result];
+  const { id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt } = p;
   return { ok: true, id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt };
 }
 
-function afterSpend(result: SpendResult, c: ParsedChallenge): Verdict {
-  return result === 'spent' ? accepted(c) : { ok: false, reason: result };
+/** Kept until the challenge can no longer verify, skew included. */
+function spendUntil(p: Checked, s: Settings): number {
+  return p.expiresAt + s.skewMs;
 }
 
+// Scratch for one pair's checks (filled and read with no await in between), and views of it by length.
+const oneIndex = new Uint8Array(1);
+const oneVerdict = new Uint8Array(1);
+const oneProofs = new Uint8Array(64);
+const views = new WeakMap<Uint8Array, Uint8Array[]>();
+
+function head(array: Uint8Array, length: number): Uint8Array {
+  let cached = views.get(array);
+  if (!cached) views.set(array, (cached = []));
+  return (cached[length] ??= array.subarray(0, length));
+}
+
+/** Every check but the spend, on one pair, through the per-pair reader: a refusal, or the pair to spend. */
+function checkOne(reader: PairReader, challenge: unknown, solution: unknown, s: Settings, backend: Sha256Backend): Refusal | ReadPair {
+  const p = reader.read(s.ring, challenge, solution);
+  if (typeof p === 'string') return p;
+  oneIndex[0] = p.keyIndex;
+  backend.checkMacs(s.ring.challengeKeys, oneIndex, head(reader.input, p.macLength), p.macLength, reader.tag, oneVerdict);
+  if (oneVerdict[0] !== 1) return 'bad_signature';
+  const late = signedRefusal(p, s);
+  if (late) return late;
+  const n = p.subPuzzles;
+  backend.checkProofs(head(reader.prefixes, 40 * n), head(reader.nonces, 8 * n), head(reader.thresholds, 8 * n), head(oneProofs, n));
+  return proofsHold(p, oneProofs) ? p : 'bad_solution';
+}
+
+const oneReader = new PairReader();
+
 /**
- * Verifies one solution and spends its challenge. Untrusted input never
- * throws: it yields `{ ok: false, reason }`. Bad options throw `PowgateError`.
+ * Verifies one solution and spends its challenge: one MAC and a few proofs, checked
+ * by the serving backend without batching. Untrusted input never throws: it yields
+ * `{ ok: false, reason }`. Bad options throw `PowgateError`.
  */
 export async function verifySolution(challenge: unknown, solution: unknown, options: VerifyOptions): Promise<Verdict> {
   const s = settings(options);
-  const checked = precheck(challenge, solution, s);
-  if ('refusal' in checked) return { ok: false, reason: checked.refusal };
-  const { c, sol } = checked;
-  const good = options.backend ? batchProofs([{ c, nonces: sol.nonces }], options.backend)[0] : proofsHold(c, sol.nonces);
-  if (!good) return { ok: false, reason: 'bad_solution' };
-  // Kept until the challenge can no longer verify, skew included.
-  return afterSpend(await s.store.spend(c.json.id, c.json.expiresAt + s.skewMs), c);
-}
-
-/** Hashes every proof of every item in one backend call; true per item when all its proofs hold. */
-function batchProofs(items: readonly { c: ParsedChallenge; nonces: readonly bigint[] }[], backend: Sha256Backend): boolean[] {
-  const total = items.reduce((n, item) => n + item.nonces.length, 0);
-  const data = Buffer.alloc(total * WORK_MESSAGE_BYTES);
-  let at = 0;
-  for (const { c, nonces } of items) {
-    nonces.forEach((nonce, j) => workMessage(c.signature, j, nonce).copy(data, WORK_MESSAGE_BYTES * at++));
-  }
-  const digests = total > 0 ? backend.hashUniform(data, WORK_MESSAGE_BYTES) : new Uint8Array(0);
-  at = 0;
-  return items.map(({ c, nonces }) => nonces.map(() => meetsThreshold(digests, 32 * at++, c.threshold)).every(Boolean));
+  const backend = givenBackend(options) ?? (await getBackend());
+  const checked = checkOne(oneReader, challenge, solution, s, backend);
+  if (typeof checked === 'string') return REFUSED[checked];
+  const { store } = s;
+  const until = spendUntil(checked, s);
+  // The memory store answers synchronously (unless a subclass changed spend()): skip an await.
+  const direct = store instanceof MemoryReplayStore && store.spend === MemoryReplayStore.prototype.spend;
+  return afterSpend(direct ? store.spendNow(checked.id, until) : await store.spend(checked.id, until), checked);
 }
 
 /** One item of a batch: a challenge and a solution, both untrusted. */
@@ -155,32 +181,84 @@ export interface VerifyPair {
 }
 
 /**
- * Verifies many pairs: proofs hashed in one backend batch, spends in one store
- * operation. Each pair gets its own verdict, in order; one bad item spoils nothing.
+ * Verifies many pairs: shapes and expiry in TypeScript, then every challenge MAC
+ * (one backend call per MAC-input length: usually one) and every proof (one call)
+ * in SIMD batches, then one spendMany on the store. Each pair gets its own verdict,
+ * in order, equal to what verifySolution gives it; one bad item spoils nothing.
  */
 export async function verifySolutions(pairs: readonly VerifyPair[], options: VerifyOptions): Promise<Verdict[]> {
   checkArray(pairs, 'pairs');
   const s = settings(options);
-  const verdicts: Verdict[] = new Array(pairs.length);
-  const pending: { index: number; c: ParsedChallenge; nonces: bigint[] }[] = [];
-  pairs.forEach((pair, index) => {
-    let checked;
+  const backend = givenBackend(options) ?? (await getBackend());
+  const n = pairs.length;
+  const verdicts: Verdict[] = new Array(n);
+  const passed: (Checked | undefined)[] = new Array(n);
+  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges) : undefined;
+  const slow: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let taken = false;
     try {
-      checked = precheck(pair?.challenge, pair?.solution, s);
+      const pair = pairs[i];
+      taken = fast !== undefined && fast.take(pair?.challenge, pair?.solution, i);
     } catch {
-      checked = { refusal: 'malformed' as const };
+      // a hostile pair object: the per-pair reader will say malformed
     }
-    if ('refusal' in checked) verdicts[index] = { ok: false, reason: checked.refusal };
-    else pending.push({ index, c: checked.c, nonces: checked.sol.nonces });
-  });
-  if (pending.length > 0) {
-    const holds = batchProofs(pending, options.backend ?? (await getBackend()));
-    const spendable = pending.filter((item, i) => {
-      if (!holds[i]) verdicts[item.index] = { ok: false, reason: 'bad_solution' };
-      return holds[i];
-    });
-    const spent = await s.store.spendMany(spendable.map(({ c }) => ({ id: c.json.id, expiresAt: c.json.expiresAt + s.skewMs })));
-    spendable.forEach((item, i) => (verdicts[item.index] = afterSpend(spent[i]!, item.c)));
+    if (!taken) slow.push(i);
+  }
+  if (fast) checkFast(fast, s, backend, passed, verdicts, slow);
+
+  for (const i of slow) {
+    let checked: Refusal | ReadPair;
+    try {
+      const pair = pairs[i];
+      checked = checkOne(oneReader, pair?.challenge, pair?.solution, s, backend);
+    } catch {
+      checked = 'malformed';
+    }
+    if (typeof checked === 'string') verdicts[i] = REFUSED[checked];
+    else passed[i] = checked;
+  }
+
+  // Spent in input order, so that of two copies of one challenge the first is accepted, as one by one.
+  const spendable: number[] = [];
+  const entries: SpendEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = passed[i];
+    if (p === undefined) continue;
+    spendable.push(i);
+    entries.push({ id: p.id, expiresAt: spendUntil(p, s) });
+  }
+  if (entries.length === 0) return verdicts;
+  const spent = await s.store.spendMany(entries);
+  for (let k = 0; k < spendable.length; k++) {
+    const i = spendable[k]!;
+    verdicts[i] = afterSpend(spent[k]!, passed[i]!);
   }
   return verdicts;
+}
+
+/** The fast path's checks: MACs per length group, then proofs, all in batches. Items it cannot vouch for join `slow`. */
+function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passed: (Checked | undefined)[], verdicts: Verdict[], slow: number[]): void {
+  const packed = fast.finish();
+  if (!packed) {
+    for (const item of fast.items) slow.push(item.index);
+    return;
+  }
+  const macHeld = new Uint8Array(fast.items.length);
+  for (const group of packed.macGroups) {
+    const held = backend.checkMacs(s.ring.challengeKeys, group.keyIndexes, group.data, group.length, group.tags);
+    for (let rank = 0; rank < group.items.length; rank++) macHeld[group.items[rank]!] = held[rank]!;
+  }
+  const proofHeld = backend.checkProofs(packed.prefixes, packed.nonces, packed.thresholds);
+  const rejected = new Set(packed.rejected);
+  for (let k = 0; k < fast.items.length; k++) {
+    const item = fast.items[k]!;
+    if (rejected.has(k)) {
+      slow.push(item.index);
+      continue;
+    }
+    const refusal = macHeld[k] !== 1 ? 'bad_signature' : (signedRefusal(item, s) ?? (proofsHold(item, proofHeld) ? undefined : 'bad_solution'));
+    if (refusal) verdicts[item.index] = REFUSED[refusal];
+    else passed[item.index] = item;
+  }
 }

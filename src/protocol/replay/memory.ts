@@ -23,6 +23,8 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #spent = new Map<string, number>();
   /** No held id expires before this, so a full sweep before then would free nothing. */
   #noExpiryBefore = -Infinity;
+  /** The first held id's expiry: before then, there is no head to drop. */
+  #headExpiresAt = Infinity;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     const { maxEntries = 100_000, now = Date.now } = checkOptions(options, 'options');
@@ -37,14 +39,24 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   async spend(id: string, expiresAt: number): Promise<SpendResult> {
+    return this.spendNow(id, expiresAt);
+  }
+
+  /** The same as {@link spend}, synchronously: an in-process store needs no I/O. */
+  spendNow(id: string, expiresAt: number): SpendResult {
     const entry = checkSpend(id, expiresAt);
-    return this.#spend(entry, this.#clock());
+    const now = this.#clock();
+    this.#dropExpiredHead(now);
+    return this.#spend(entry, now);
   }
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     const valid = checkSpendEntries(entries);
     const now = this.#clock();
-    return valid.map((entry) => this.#spend(entry, now));
+    this.#dropExpiredHead(now);
+    const results: SpendResult[] = new Array(valid.length);
+    for (let i = 0; i < valid.length; i++) results[i] = this.#spend(valid[i]!, now);
+    return results;
   }
 
   async close(): Promise<void> {}
@@ -59,12 +71,12 @@ export class MemoryReplayStore implements ReplayStore {
   }
 
   #spend({ id, expiresAt }: SpendEntry, now: number): SpendResult {
-    this.#dropExpiredHead(now);
     const held = this.#spent.get(id);
     if (held !== undefined && held > now) return 'replayed';
     if (expiresAt <= now) return 'spent'; // Already expired: nothing to protect.
     if (held !== undefined) this.#spent.delete(id); // Re-inserted below, at the tail, to keep the order.
     else if (this.#spent.size >= this.#maxEntries && !this.#sweep(now)) return 'store_full';
+    if (this.#spent.size === 0) this.#headExpiresAt = expiresAt;
     this.#spent.set(id, expiresAt);
     this.#noExpiryBefore = Math.min(this.#noExpiryBefore, expiresAt);
     return 'spent';
@@ -72,10 +84,15 @@ export class MemoryReplayStore implements ReplayStore {
 
   /** Amortised O(1): each id is dropped once, and the loop stops at the first live one. */
   #dropExpiredHead(now: number): void {
+    if (now < this.#headExpiresAt) return;
     for (const [id, expiresAt] of this.#spent) {
-      if (expiresAt > now) return;
+      if (expiresAt > now) {
+        this.#headExpiresAt = expiresAt;
+        return;
+      }
       this.#spent.delete(id);
     }
+    this.#headExpiresAt = Infinity;
   }
 
   /** Drops every expired id (O(n), only when full and something may have expired); true if that made room. */
@@ -87,6 +104,7 @@ export class MemoryReplayStore implements ReplayStore {
       else earliest = Math.min(earliest, expiresAt);
     }
     this.#noExpiryBefore = earliest;
+    this.#headExpiresAt = -Infinity; // the head may have changed: look again next time
     return this.#spent.size < this.#maxEntries;
   }
 }

@@ -53,10 +53,17 @@ export function checkSpend(id: unknown, expiresAt: unknown, where = ''): SpendEn
 }
 
 /** Checks every entry before any is spent, so a bad batch spends nothing. */
-export function checkSpendEntries(entries: unknown): SpendEntry[] {
-  return checkArray(entries, 'entries').map((entry, i) => {
+export function checkSpendEntries(entries: unknown): readonly SpendEntry[] {
+  const list = checkArray(entries, 'entries');
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i];
     if (typeof entry !== 'object' || entry === null) throw invalid('an object', `entries[${i}]`, entry);
     const { id, expiresAt } = entry as Record<string, unknown>;
-    return checkSpend(id, expiresAt, `entries[${i}].`);
-  });
+    // Messages are only built on failure: this runs for every spend of a batch.
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || typeof expiresAt !== 'number' ||
+        !(Math.abs(expiresAt) <= MAX_TIME)) {
+      checkSpend(id, expiresAt, `entries[${i}].`);
+    }
+  }
+  return list as readonly SpendEntry[];
 }

@@ -99,13 +99,7 @@ export abstract class BatchHasher implements Sha256Backend {
     macs: Uint8Array,
     verdicts?: Uint8Array,
   ): Uint8Array {
-    checkArray(keys, 'keys');
-    if (keys.length === 0 || keys.length > MAX_MAC_KEYS) throw invalid(`1 to ${MAX_MAC_KEYS} keys`, 'keys', keys);
-    keys.forEach((key, i) => {
-      if (!(key?.key instanceof Uint8Array) || !(key.pads instanceof Uint32Array) || key.pads.length !== 16) {
-        throw invalid('a MacKey from prepareMacKey()', `keys[${i}]`, key);
-      }
-    });
+    checkKeys(keys);
     checkUint8Array(keyIndexes, 'keyIndexes');
     const count = keyIndexes.length;
     for (let i = 0; i < count; i++) {
@@ -118,6 +112,21 @@ export abstract class BatchHasher implements Sha256Backend {
     this.checkMacsUnchecked(keys, keyIndexes, data, messageLength, macs, target);
     return target;
   }
+}
+
+// A frozen list (a key ring's) cannot change once checked: check it once.
+const checkedKeys = new WeakSet<readonly MacKey[]>();
+
+function checkKeys(keys: readonly MacKey[]): void {
+  if (checkedKeys.has(keys)) return;
+  checkArray(keys, 'keys');
+  if (keys.length === 0 || keys.length > MAX_MAC_KEYS) throw invalid(`1 to ${MAX_MAC_KEYS} keys`, 'keys', keys);
+  keys.forEach((key, i) => {
+    if (!(key?.key instanceof Uint8Array) || !(key.pads instanceof Uint32Array) || key.pads.length !== 16) {
+      throw invalid('a MacKey from prepareMacKey()', `keys[${i}]`, key);
+    }
+  });
+  if (Object.isFrozen(keys)) checkedKeys.add(keys);
 }
 
 function checkSized(value: unknown, length: number, what: string, unit: string): Uint8Array {

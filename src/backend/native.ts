@@ -143,13 +143,13 @@ export class NativeBackend extends BatchHasher {
   }
 }
 
-// Key lists are long-lived (a key ring's), so their pads are packed once per list,
-// and repacked if the list's entries were replaced.
+// Key lists are long-lived (a key ring's, frozen), so their pads are packed once per
+// list, and repacked if an unfrozen list's entries were replaced.
 const packed = new WeakMap<readonly MacKey[], { keys: MacKey[]; pads: Uint32Array }>();
 
 function packedPads(keys: readonly MacKey[]): Uint32Array {
   let entry = packed.get(keys);
-  if (!entry || entry.keys.length !== keys.length || entry.keys.some((key, i) => key !== keys[i])) {
+  if (!entry || (!Object.isFrozen(keys) && (entry.keys.length !== keys.length || entry.keys.some((key, i) => key !== keys[i])))) {
     const pads = new Uint32Array(16 * keys.length);
     keys.forEach((key, i) => pads.set(key.pads, 16 * i));
     entry = { keys: [...keys], pads };

@@ -17,7 +17,8 @@ const ITEM_WORDS = 7;
 const CAPITALS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const ID_STRIDE = 18;
 const SIG_STRIDE = 33;
-/** MAC input bytes besides the key's header and the scope: id, steps, T, sub-puzzles, scope length, two times. */
+/** MAC input bytes besides the kid and the scope: label, version, kid length; id, steps, T, sub-puzzles, scope length, two times. */
+const MAC_HEADER_BYTES = CHALLENGE_LABEL.length + 3;
 const MAC_BODY_BYTES = 16 + 12 + 1 + 2 + 16;
 
 // The MAC input's opening bytes per key (label, version, kid), packed once per ring.
@@ -36,25 +37,9 @@ function headersOf(ring: KeyRing): { bytes: Uint8Array; ends: Uint32Array } {
   return headers;
 }
 
-/** What a fast item needs after packing: its verdict fields and where its checks landed. */
-export interface FastItem {
-  index: number;
-  id: string;
-  kid: string;
-  keyIndex: number;
-  scope: string;
-  difficulty: number;
-  subPuzzles: number;
-  issuedAt: number;
-  expiresAt: number;
-  firstProof: number;
-  macLength: number;
-  stepIndex: number;
-  scopeIndex: number;
-}
-
 /** The packed batch: MAC inputs in groups of equal length, and all proofs. */
 export interface PackedBatch {
+  /** Group g holds items `items` (by position in the reader), its inputs and tags packed in that order. */
   macGroups: { length: number; data: Uint8Array; tags: Uint8Array; keyIndexes: Uint8Array; items: number[] }[];
   prefixes: Uint8Array;
   nonces: Uint8Array;
@@ -63,14 +48,35 @@ export interface PackedBatch {
   rejected: number[];
 }
 
+/** An item's verdict if every check passes (also what it spends). */
+export interface Accepted {
+  ok: true;
+  id: string;
+  kid: string;
+  scope: string;
+  difficulty: number;
+  subPuzzles: number;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * The items taken so far, as parallel arrays (one object per item would cost its
+ * allocation and, more, the garbage collector's time): item k is pair `indexes[k]`.
+ */
 export class BatchReader {
-  readonly items: FastItem[] = [];
-  private readonly sigTexts: string[] = [];
-  private readonly idTexts: string[] = [];
+  readonly indexes: number[] = [];
+  private readonly ids: string[] = [];
+  private readonly signatures: string[] = [];
   private readonly nonceTexts: string[] = [];
+  /** Per item: key, table entry, scope, sub-puzzles, (MAC input at, tag at: set when packing), first proof. */
+  private words: Uint32Array = new Uint32Array(ITEM_WORDS * 1024);
+  /** Per item: issuedAt, expiresAt. */
+  private times: Float64Array = new Float64Array(2 * 1024);
   private readonly steps = new Map<number, number>();
   private readonly stepList: number[] = [];
   private readonly scopes = new Map<string, number>();
+  private readonly scopeList: string[] = [];
   private proofs = 0;
   private lastKid = '';
   private lastKeyIndex = -1;
@@ -85,16 +91,24 @@ export class BatchReader {
     private readonly pack: PackChallenges,
   ) {}
 
-  /** Takes the pair when it has the usual shape; false sends it to the per-pair reader. Never throws. */
-  take(challenge: unknown, solution: unknown, index: number): boolean {
-    try {
-      return this.takeUnsafe(challenge, solution, index);
-    } catch {
-      return false;
-    }
+  get count(): number {
+    return this.indexes.length;
   }
 
-  private takeUnsafe(challenge: unknown, solution: unknown, index: number): boolean {
+  /** Takes the pair when it has the usual shape; false sends it to the per-pair reader. Never throws. */
+  take(challenge: unknown, solution: unknown, index: number): boolean {
+    const mark = this.nonceTexts.length;
+    try {
+      if (this.read(challenge, solution, index)) return true;
+    } catch {
+      // a hostile object (a throwing getter, a Proxy)
+    }
+    this.nonceTexts.length = mark;
+    return false;
+  }
+
+  /** Reads and checks everything before it records anything, except nonces (which take() rolls back). */
+  private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
     const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
     if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < 3) return false;
@@ -107,23 +121,19 @@ export class BatchReader {
     if (typeof subPuzzles !== 'number' || !Number.isInteger(subPuzzles) || subPuzzles < 1 || subPuzzles > MAX_SUB_PUZZLES) return false;
     if (!isTimestamp(issuedAt) || !isTimestamp(expiresAt) || expiresAt < issuedAt) return false;
     if (!Array.isArray(nonces) || nonces.length !== subPuzzles) return false;
-    for (let j = 0; j < subPuzzles; j++) {
-      const nonce: unknown = nonces[j];
-      if (typeof nonce !== 'string' || nonce.length !== 16) return false;
-    }
     // Consecutive pairs mostly share key, difficulty and scope: remember the last of each.
     const steps = Math.round(difficulty * DIFFICULTY_STEPS);
     if (steps / DIFFICULTY_STEPS !== difficulty) return false;
     if (steps !== this.lastSteps) {
-      let index = this.steps.get(steps);
-      if (index === undefined) {
-        index = this.stepList.length;
-        this.steps.set(steps, index);
+      let entry = this.steps.get(steps);
+      if (entry === undefined) {
+        entry = this.stepList.length;
+        this.steps.set(steps, entry);
         this.stepList.push(steps);
       }
       this.lastSteps = steps;
       this.lastThreshold = thresholdEntry(steps).hex;
-      this.lastStepIndex = index;
+      this.lastStepIndex = entry;
     }
     if (threshold !== this.lastThreshold) return false;
     if (kid !== this.lastKid) {
@@ -132,83 +142,103 @@ export class BatchReader {
     }
     if (this.lastKeyIndex < 0) return false;
     if (scope !== this.lastScope) {
-      let index = this.scopes.get(scope);
-      if (index === undefined) {
+      let at = this.scopes.get(scope);
+      if (at === undefined) {
         if (!isScope(scope)) return false;
-        index = this.scopes.size;
-        this.scopes.set(scope, index);
+        at = this.scopeList.length;
+        this.scopes.set(scope, at);
+        this.scopeList.push(scope);
       }
       this.lastScope = scope;
-      this.lastScopeIndex = index;
+      this.lastScopeIndex = at;
     }
 
-    this.sigTexts.push(signature);
-    this.idTexts.push(id);
-    for (let j = 0; j < subPuzzles; j++) this.nonceTexts.push(nonces[j] as string);
-    this.items.push({
-      index,
-      id,
-      kid,
-      keyIndex: this.lastKeyIndex,
-      scope,
-      difficulty,
-      subPuzzles,
-      issuedAt,
-      expiresAt,
-      firstProof: this.proofs,
-      macLength: kid.length + scope.length + CHALLENGE_LABEL.length + 3 + MAC_BODY_BYTES,
-      stepIndex: this.lastStepIndex,
-      scopeIndex: this.lastScopeIndex,
-    });
+    // Each nonce read once: a getter could answer differently the second time.
+    for (let j = 0; j < subPuzzles; j++) {
+      const nonce: unknown = nonces[j];
+      if (typeof nonce !== 'string' || nonce.length !== 16) return false;
+      this.nonceTexts.push(nonce);
+    }
+
+    const k = this.indexes.length;
+    if (ITEM_WORDS * (k + 1) > this.words.length) {
+      const words = new Uint32Array(2 * this.words.length);
+      const times = new Float64Array(2 * this.times.length);
+      words.set(this.words);
+      times.set(this.times);
+      this.words = words;
+      this.times = times;
+    }
+    const w = ITEM_WORDS * k;
+    this.words[w] = this.lastKeyIndex;
+    this.words[w + 1] = this.lastStepIndex;
+    this.words[w + 2] = this.lastScopeIndex;
+    this.words[w + 3] = subPuzzles;
+    this.words[w + 6] = this.proofs;
+    this.times[2 * k] = issuedAt;
+    this.times[2 * k + 1] = expiresAt;
+    this.indexes.push(index);
+    this.ids.push(id);
+    this.signatures.push(signature);
     this.proofs += subPuzzles;
     return true;
   }
 
+  /** Item k's verdict should it pass. */
+  accepted(k: number): Accepted {
+    const w = ITEM_WORDS * k;
+    return {
+      ok: true,
+      id: this.ids[k]!,
+      kid: this.ring.keys[this.words[w]!]!.kid,
+      scope: this.scopeList[this.words[w + 2]!]!,
+      difficulty: this.stepList[this.words[w + 1]!]! / DIFFICULTY_STEPS,
+      subPuzzles: this.words[w + 3]!,
+      issuedAt: this.times[2 * k]!,
+      expiresAt: this.times[2 * k + 1]!,
+    };
+  }
+
+  /** Where item k's proofs start in the proof arrays. */
+  firstProof(k: number): number {
+    return this.words[ITEM_WORDS * k + 6]!;
+  }
+
   /** Decodes and packs every taken item; undefined when the bulk decoding cannot be trusted (then read them one by one). */
   finish(): PackedBatch | undefined {
-    const n = this.items.length;
-    const signatures = bulkBase64url(this.sigTexts, 'A', (scratch.signatures = grown(scratch.signatures, SIG_STRIDE * n)));
-    const ids = bulkBase64url(this.idTexts, 'AA', (scratch.ids = grown(scratch.ids, ID_STRIDE * n)));
+    const n = this.indexes.length;
+    const signatures = bulkBase64url(this.signatures, 'A', (scratch.signatures = grown(scratch.signatures, SIG_STRIDE * n)));
+    const ids = bulkBase64url(this.ids, 'AA', (scratch.ids = grown(scratch.ids, ID_STRIDE * n)));
     const nonceText = this.nonceTexts.join('');
     const nonces = (scratch.nonces = grown(scratch.nonces, 8 * this.proofs)).subarray(0, 8 * this.proofs);
     // Node's hex decoder stops at the first non-hex character and accepts capitals; the protocol does not.
     const nonceBytes = nonces.write(nonceText, 'hex');
-    if (!signatures || !ids || nonceBytes !== nonces.length || CAPITALS.some((c) => nonceText.includes(c))) {
-      return undefined;
-    }
+    if (!signatures || !ids || nonceBytes !== nonces.length || CAPITALS.some((c) => nonceText.includes(c))) return undefined;
 
     // One MAC group per input length; usually there is just one.
-    const groups = new Map<number, { length: number; items: number[] }>();
+    const { words, ring, scopeList } = this;
+    const groups = new Map<number, number[]>();
     for (let k = 0; k < n; k++) {
-      const length = this.items[k]!.macLength;
+      const w = ITEM_WORDS * k;
+      const length = ring.keys[words[w]!]!.kid.length + scopeList[words[w + 2]!]!.length + MAC_HEADER_BYTES + MAC_BODY_BYTES;
       const group = groups.get(length);
-      if (group) group.items.push(k);
-      else groups.set(length, { length, items: [k] });
+      if (group) group.push(k);
+      else groups.set(length, [k]);
     }
-    const words = (scratch.words = grownWords(scratch.words, ITEM_WORDS * n)).subarray(0, ITEM_WORDS * n);
-    const times = (scratch.times = grownTimes(scratch.times, 2 * n)).subarray(0, 2 * n);
     const rejected: number[] = [];
     const macGroups: PackedBatch['macGroups'] = [];
     let dataBytes = 0;
     let tagBytes = 0;
-    for (const { length, items } of groups.values()) {
+    for (const [length, items] of groups) {
       const keyIndexes = new Uint8Array(items.length);
       for (let rank = 0; rank < items.length; rank++) {
         const k = items[rank]!;
-        const item = this.items[k]!;
         // Base64url's unused low bits must be zero: the canonical encoding, as the per-pair reader demands.
         if (signatures[SIG_STRIDE * k + 32] !== 0 || ids[ID_STRIDE * k + 16] !== 0 || ids[ID_STRIDE * k + 17] !== 0) rejected.push(k);
         const w = ITEM_WORDS * k;
-        words[w] = item.keyIndex;
-        words[w + 1] = item.stepIndex;
-        words[w + 2] = item.scopeIndex;
-        words[w + 3] = item.subPuzzles;
         words[w + 4] = dataBytes + rank * length;
         words[w + 5] = tagBytes + 32 * rank;
-        words[w + 6] = item.firstProof;
-        times[2 * k] = item.issuedAt;
-        times[2 * k + 1] = item.expiresAt;
-        keyIndexes[rank] = item.keyIndex;
+        keyIndexes[rank] = words[w]!;
       }
       macGroups.push({ length, data: EMPTY, tags: EMPTY, keyIndexes, items });
       dataBytes += items.length * length;
@@ -218,8 +248,7 @@ export class BatchReader {
     const tags = (scratch.tags = grown(scratch.tags, tagBytes)).subarray(0, tagBytes);
     const prefixes = (scratch.prefixes = grown(scratch.prefixes, 40 * this.proofs)).subarray(0, 40 * this.proofs);
     const thresholds = (scratch.thresholds = grown(scratch.thresholds, 8 * this.proofs)).subarray(0, 8 * this.proofs);
-    const headers = headersOf(this.ring);
-    const scopeList = [...this.scopes.keys()];
+    const headers = headersOf(ring);
     let scopeEnd = 0;
     const table = new Uint8Array(12 * this.stepList.length);
     this.stepList.forEach((steps, i) => table.set(thresholdEntry(steps).macBytes, 12 * i));
@@ -228,9 +257,9 @@ export class BatchReader {
       headers.ends,
       table,
       Buffer.from(scopeList.join(''), 'latin1'),
-      Uint32Array.from(scopeList, (s) => (scopeEnd += s.length)),
-      words,
-      times,
+      Uint32Array.from(scopeList, (scope) => (scopeEnd += scope.length)),
+      words.subarray(0, ITEM_WORDS * n),
+      this.times.subarray(0, 2 * n),
       ids,
       signatures,
       data,
@@ -252,10 +281,7 @@ const EMPTY = new Uint8Array(0);
 
 // Batches reuse these (fresh buffers of megabytes cost a page fault per 4 KiB on first
 // touch). Safe because verifySolutions packs and checks with no await in between.
-const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> & {
-  words: Uint32Array;
-  times: Float64Array;
-} = {
+const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
   signatures: Buffer.alloc(0),
   ids: Buffer.alloc(0),
   nonces: Buffer.alloc(0),
@@ -263,32 +289,20 @@ const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefi
   tags: Buffer.alloc(0),
   prefixes: Buffer.alloc(0),
   thresholds: Buffer.alloc(0),
-  words: new Uint32Array(0),
-  times: new Float64Array(0),
 };
 
 function grown(buffer: Buffer, size: number): Buffer {
   return buffer.length >= size ? buffer : Buffer.allocUnsafeSlow(Math.max(size, 2 * buffer.length));
 }
 
-function grownWords(words: Uint32Array, size: number): Uint32Array {
-  return words.length >= size ? words : new Uint32Array(Math.max(size, 2 * words.length));
-}
-
-function grownTimes(times: Float64Array, size: number): Float64Array {
-  return times.length >= size ? times : new Float64Array(Math.max(size, 2 * times.length));
-}
-
 /**
- * Decodes equal-length base64url texts at once: each gets `pad` appended (zero bits,
- * so that it ends on a byte), and the whole is one Buffer.from. Undefined unless every
- * character was in the alphabet (Node skips others, shortening the output, and reads
- * '+' and '/' as '-' and '_', which the protocol does not).
+ * Decodes equal-length base64url texts with one write: each gets `pad` ('A's: zero
+ * bits) to end on a byte. Undefined unless every character was in the alphabet: Node
+ * skips others (so the write comes up short) and reads '+' and '/' as '-' and '_',
+ * which the protocol does not. (join: a rope built item by item costs more in garbage.)
  */
 function bulkBase64url(texts: readonly string[], pad: string, into: Buffer): Buffer | undefined {
-  const joined = texts.join(pad) + (texts.length > 0 ? pad : '');
-  if (joined.includes('+') || joined.includes('/')) return undefined;
-  const bytes = (joined.length / 4) * 3;
-  // Node skips characters outside the alphabet, so a short write means there was one.
-  return into.write(joined, 'base64url') === bytes ? into : undefined;
+  const text = texts.join(pad) + (texts.length > 0 ? pad : '');
+  if (text.includes('+') || text.includes('/')) return undefined;
+  return into.write(text, 'base64url') === (text.length / 4) * 3 ? into : undefined;
 }

@@ -5,7 +5,7 @@ import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, describe, invalid } from '../validate.js';
 import { checkDifficultyBounds } from './difficulty.js';
 import { KeyRing, type KeyOptions } from './keys.js';
-import { BatchReader } from './batch-reader.js';
+import { BatchReader, type Accepted } from './batch-reader.js';
 import { PairReader, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { MemoryReplayStore } from './replay/memory.js';
@@ -100,32 +100,30 @@ const REFUSED = Object.fromEntries(
   ).map((reason) => [reason, Object.freeze({ ok: false as const, reason })]),
 ) as Record<Refusal, Verdict>;
 
-/** What a pair that passed every check brings to its verdict. */
-type Checked = Pick<ReadPair, 'id' | 'kid' | 'scope' | 'difficulty' | 'subPuzzles' | 'issuedAt' | 'expiresAt' | 'firstProof'>;
-
-/** Steps 4 to 7 of docs/PROTOCOL.md "Verification", for a pair whose MAC holds. */
-function signedRefusal(p: Checked, s: Settings): Refusal | undefined {
+/** Steps 4 to 6 of docs/PROTOCOL.md "Verification", for a pair whose MAC holds. */
+function signedRefusal(p: Accepted, s: Settings): Refusal | undefined {
   if (s.scope !== undefined && p.scope !== s.scope) return 'scope_mismatch';
   if (p.difficulty < s.min || p.difficulty > s.max) return 'difficulty_out_of_range';
-  const late = lifetimeRefusal(p.issuedAt, p.expiresAt, s.now, s.skewMs);
-  if (late) return late;
-  return p.firstProof < 0 ? 'bad_solution' : undefined;
+  return lifetimeRefusal(p.issuedAt, p.expiresAt, s.now, s.skewMs);
 }
 
-function proofsHold(p: Checked, verdicts: Uint8Array): boolean {
+function proofsHold(count: number, verdicts: Uint8Array, first: number): boolean {
   let all = 1;
-  for (let j = 0; j < p.subPuzzles; j++) all &= verdicts[p.firstProof + j]!;
+  for (let j = 0; j < count; j++) all &= verdicts[first + j]!;
   return all === 1;
 }
 
-function afterSpend(result: SpendResult, p: Checked): Verdict {
-  if (result !== 'spent') return REFUSED[result];
+function acceptedOf(p: ReadPair): Accepted {
   const { id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt } = p;
   return { ok: true, id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt };
 }
 
+function afterSpend(result: SpendResult, accepted: Accepted): Verdict {
+  return result === 'spent' ? accepted : REFUSED[result];
+}
+
 /** Kept until the challenge can no longer verify, skew included. */
-function spendUntil(p: Checked, s: Settings): number {
+function spendUntil(p: Accepted, s: Settings): number {
   return p.expiresAt + s.skewMs;
 }
 
@@ -142,17 +140,18 @@ function head(array: Uint8Array, length: number): Uint8Array {
 }
 
 /** Every check but the spend, on one pair, through the per-pair reader: a refusal, or the pair to spend. */
-function checkOne(reader: PairReader, challenge: unknown, solution: unknown, s: Settings, backend: Sha256Backend): Refusal | ReadPair {
+function checkOne(reader: PairReader, challenge: unknown, solution: unknown, s: Settings, backend: Sha256Backend): Refusal | Accepted {
   const p = reader.read(s.ring, challenge, solution);
   if (typeof p === 'string') return p;
   oneIndex[0] = p.keyIndex;
   backend.checkMacs(s.ring.challengeKeys, oneIndex, head(reader.input, p.macLength), p.macLength, reader.tag, oneVerdict);
   if (oneVerdict[0] !== 1) return 'bad_signature';
-  const late = signedRefusal(p, s);
+  const accepted = acceptedOf(p);
+  const late = signedRefusal(accepted, s) ?? (p.firstProof < 0 ? 'bad_solution' : undefined);
   if (late) return late;
   const n = p.subPuzzles;
   backend.checkProofs(head(reader.prefixes, 40 * n), head(reader.nonces, 8 * n), head(reader.thresholds, 8 * n), head(oneProofs, n));
-  return proofsHold(p, oneProofs) ? p : 'bad_solution';
+  return proofsHold(n, oneProofs, 0) ? accepted : 'bad_solution';
 }
 
 const oneReader = new PairReader();
@@ -192,7 +191,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   const backend = givenBackend(options) ?? (await getBackend());
   const n = pairs.length;
   const verdicts: Verdict[] = new Array(n);
-  const passed: (Checked | undefined)[] = new Array(n);
+  const passed: (Accepted | undefined)[] = new Array(n);
   const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges) : undefined;
   const slow: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -201,14 +200,14 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
       const pair = pairs[i];
       taken = fast !== undefined && fast.take(pair?.challenge, pair?.solution, i);
     } catch {
-      // a hostile pair object: the per-pair reader will say malformed
+      // a hostile pair object: the per-pair reader gives the verdict
     }
     if (!taken) slow.push(i);
   }
   if (fast) checkFast(fast, s, backend, passed, verdicts, slow);
 
   for (const i of slow) {
-    let checked: Refusal | ReadPair;
+    let checked: Refusal | Accepted;
     try {
       const pair = pairs[i];
       checked = checkOne(oneReader, pair?.challenge, pair?.solution, s, backend);
@@ -238,27 +237,32 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
 }
 
 /** The fast path's checks: MACs per length group, then proofs, all in batches. Items it cannot vouch for join `slow`. */
-function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passed: (Checked | undefined)[], verdicts: Verdict[], slow: number[]): void {
+function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passed: (Accepted | undefined)[], verdicts: Verdict[], slow: number[]): void {
   const packed = fast.finish();
   if (!packed) {
-    for (const item of fast.items) slow.push(item.index);
+    slow.push(...fast.indexes);
     return;
   }
-  const macHeld = new Uint8Array(fast.items.length);
+  const macHeld = new Uint8Array(fast.count);
   for (const group of packed.macGroups) {
     const held = backend.checkMacs(s.ring.challengeKeys, group.keyIndexes, group.data, group.length, group.tags);
     for (let rank = 0; rank < group.items.length; rank++) macHeld[group.items[rank]!] = held[rank]!;
   }
   const proofHeld = backend.checkProofs(packed.prefixes, packed.nonces, packed.thresholds);
-  const rejected = new Set(packed.rejected);
-  for (let k = 0; k < fast.items.length; k++) {
-    const item = fast.items[k]!;
-    if (rejected.has(k)) {
-      slow.push(item.index);
+  for (const k of packed.rejected) macHeld[k] = 2; // not judged here
+  for (let k = 0; k < fast.count; k++) {
+    const index = fast.indexes[k]!;
+    if (macHeld[k] === 2) {
+      slow.push(index);
       continue;
     }
-    const refusal = macHeld[k] !== 1 ? 'bad_signature' : (signedRefusal(item, s) ?? (proofsHold(item, proofHeld) ? undefined : 'bad_solution'));
-    if (refusal) verdicts[item.index] = REFUSED[refusal];
-    else passed[item.index] = item;
+    if (macHeld[k] !== 1) {
+      verdicts[index] = REFUSED.bad_signature;
+      continue;
+    }
+    const accepted = fast.accepted(k);
+    const refusal = signedRefusal(accepted, s) ?? (proofsHold(accepted.subPuzzles, proofHeld, fast.firstProof(k)) ? undefined : 'bad_solution');
+    if (refusal) verdicts[index] = REFUSED[refusal];
+    else passed[index] = accepted;
   }
 }

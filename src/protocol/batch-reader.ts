@@ -213,7 +213,9 @@ export class BatchReader {
     const nonces = (scratch.nonces = grown(scratch.nonces, 8 * this.proofs)).subarray(0, 8 * this.proofs);
     // Node's hex decoder stops at the first non-hex character and accepts capitals; the protocol does not.
     const nonceBytes = nonces.write(nonceText, 'hex');
-    if (!signatures || !ids || nonceBytes !== nonces.length || CAPITALS.some((c) => nonceText.includes(c))) return undefined;
+    if (!signatures || !ids || !isAscii(nonceText) || nonceBytes !== nonces.length || CAPITALS.some((c) => nonceText.includes(c))) {
+      return undefined;
+    }
 
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
@@ -303,6 +305,15 @@ function grown(buffer: Buffer, size: number): Buffer {
  */
 function bulkBase64url(texts: readonly string[], pad: string, into: Buffer): Buffer | undefined {
   const text = texts.join(pad) + (texts.length > 0 ? pad : '');
-  if (text.includes('+') || text.includes('/')) return undefined;
+  if (!isAscii(text) || text.includes('+') || text.includes('/')) return undefined;
   return into.write(text, 'base64url') === (text.length / 4) * 3 ? into : undefined;
+}
+
+/**
+ * Node's base64 and hex decoders read only the low byte of each character of a string
+ * that has one above U+00FF ('\u0141' decodes as 'A'), which would let one id be spelled
+ * many ways. One UTF-8 byte per character means none is above U+007F.
+ */
+function isAscii(text: string): boolean {
+  return Buffer.byteLength(text, 'utf8') === text.length;
 }

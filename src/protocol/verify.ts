@@ -122,9 +122,12 @@ function afterSpend(result: SpendResult, accepted: Accepted): Verdict {
   return result === 'spent' ? accepted : REFUSED[result];
 }
 
-/** Kept until the challenge can no longer verify, skew included. */
+/**
+ * Kept until the challenge can no longer verify: it still verifies at expiresAt + skew
+ * (expiry is `now > expiresAt + skew`), and stores keep an id while `until > now`.
+ */
 function spendUntil(p: Accepted, s: Settings): number {
-  return p.expiresAt + s.skewMs;
+  return p.expiresAt + s.skewMs + 1;
 }
 
 // Scratch for one pair's checks (filled and read with no await in between), and views of it by length.

@@ -14,16 +14,20 @@ mkdirSync(out, { recursive: true });
 const library = {
   'sha256_shani.cc': ['-mssse3', '-msse4.1', '-msha'],
   'nonce_shani.cc': ['-mssse3', '-msse4.1', '-msha'],
+  'check_shani.cc': ['-mssse3', '-msse4.1', '-msha'],
   'sha256_avx2.cc': ['-mavx2'],
   'nonce_avx2.cc': ['-mavx2'],
+  'check_avx2.cc': ['-mavx2'],
   'sha256_avx512.cc': ['-mavx512f', '-mavx512bw', '-mavx512vl'],
   'nonce_avx512.cc': ['-mavx512f', '-mavx512bw', '-mavx512vl'],
+  'check_avx512.cc': ['-mavx512f', '-mavx512bw', '-mavx512vl'],
   'sha256_scalar.cc': [],
   'sha256_batch.cc': [],
   'nonce_search.cc': [],
+  'check.cc': [],
   'cpu_features.cc': [],
 };
-const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz'];
+const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz', 'check_fuzz'];
 const common = ['-std=c++17', '-O1', '-g', '-fno-sanitize-recover=all'];
 
 function run(command, args) {

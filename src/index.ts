@@ -1,6 +1,7 @@
 export { PowgateError, type PowgateErrorCode } from './errors.js';
 export { backendInfo, getBackend, loadBackend, type BackendInfo } from './backend/loader.js';
 export type { BackendName, NativeIsa, Sha256Backend } from './backend/types.js';
+export { prepareMacKey, type MacKey } from './backend/mac-key.js';
 export { createChallenge, type Challenge, type CreateChallengeOptions } from './protocol/challenge.js';
 export type { KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
 export type { Refusal } from './protocol/refusal.js';

@@ -8,7 +8,7 @@ import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader, type Accepted } from './batch-reader.js';
 import { PairReader, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
-import { MemoryReplayStore } from './replay/memory.js';
+import { MemoryReplayStore, spendEach } from './replay/memory.js';
 import type { ReplayStore, SpendEntry, SpendResult } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
 
@@ -122,6 +122,17 @@ function afterSpend(result: SpendResult, accepted: Accepted): Verdict {
   return result === 'spent' ? accepted : REFUSED[result];
 }
 
+/** The memory store answers synchronously (unless a subclass changed how it spends): no await, no entry objects. */
+function isDirect(store: ReplayStore): store is MemoryReplayStore {
+  return (
+    store instanceof MemoryReplayStore &&
+    store.spend === MemoryReplayStore.prototype.spend &&
+    store.spendMany === MemoryReplayStore.prototype.spendMany &&
+    store.spendNow === MemoryReplayStore.prototype.spendNow &&
+    store[spendEach] === MemoryReplayStore.prototype[spendEach]
+  );
+}
+
 /**
  * Kept until the challenge can no longer verify: it still verifies at expiresAt + skew
  * (expiry is `now > expiresAt + skew`), and stores keep an id while `until > now`.
@@ -171,9 +182,7 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   if (typeof checked === 'string') return REFUSED[checked];
   const { store } = s;
   const until = spendUntil(checked, s);
-  // The memory store answers synchronously (unless a subclass changed spend()): skip an await.
-  const direct = store instanceof MemoryReplayStore && store.spend === MemoryReplayStore.prototype.spend;
-  return afterSpend(direct ? store.spendNow(checked.id, until) : await store.spend(checked.id, until), checked);
+  return afterSpend(isDirect(store) ? store.spendNow(checked.id, until) : await store.spend(checked.id, until), checked);
 }
 
 /** One item of a batch: a challenge and a solution, both untrusted. */
@@ -185,7 +194,8 @@ export interface VerifyPair {
 /**
  * Verifies many pairs: shapes and expiry in TypeScript, then every challenge MAC
  * (one backend call per MAC-input length: usually one) and every proof (one call)
- * in SIMD batches, then one spendMany on the store. Each pair gets its own verdict,
+ * in SIMD batches, then the spends (memory: in process, synchronously; other stores: one
+ * spendMany, which for Redis is one pipelined round trip). Each pair gets its own verdict,
  * in order, equal to what verifySolution gives it; one bad item spoils nothing.
  */
 export async function verifySolutions(pairs: readonly VerifyPair[], options: VerifyOptions): Promise<Verdict[]> {
@@ -222,7 +232,22 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   }
 
   // Spent in input order, so that of two copies of one challenge the first is accepted, as one by one.
+  const { store } = s;
   const spendable: number[] = [];
+  if (isDirect(store)) {
+    const ids: string[] = [];
+    const until: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = passed[i];
+      if (p === undefined) continue;
+      spendable.push(i);
+      ids.push(p.id);
+      until.push(spendUntil(p, s));
+    }
+    const spent = store[spendEach](ids, until);
+    for (let k = 0; k < spendable.length; k++) verdicts[spendable[k]!] = afterSpend(spent[k]!, passed[spendable[k]!]!);
+    return verdicts;
+  }
   const entries: SpendEntry[] = [];
   for (let i = 0; i < n; i++) {
     const p = passed[i];
@@ -231,7 +256,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
     entries.push({ id: p.id, expiresAt: spendUntil(p, s) });
   }
   if (entries.length === 0) return verdicts;
-  const spent = await s.store.spendMany(entries);
+  const spent = await store.spendMany(entries);
   for (let k = 0; k < spendable.length; k++) {
     const i = spendable[k]!;
     verdicts[i] = afterSpend(spent[k]!, passed[i]!);

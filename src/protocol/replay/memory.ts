@@ -1,6 +1,6 @@
 import { PowgateError } from '../../errors.js';
 import { checkInteger, describe, invalid } from '../../validate.js';
-import { type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries } from './types.js';
+import { MAX_ID_LENGTH, type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries, isTime } from './types.js';
 
 /** Options of {@link MemoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
@@ -9,6 +9,9 @@ export interface MemoryReplayStoreOptions {
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
+
+/** The key of MemoryReplayStore's synchronous batch spend, for verifySolutions. */
+export const spendEach = Symbol('powgate.spendEach');
 
 /**
  * An in-process replay store: the default, for a single server. Each call is
@@ -44,10 +47,26 @@ export class MemoryReplayStore implements ReplayStore {
 
   /** The same as {@link spend}, synchronously: an in-process store needs no I/O. */
   spendNow(id: string, expiresAt: number): SpendResult {
-    const entry = checkSpend(id, expiresAt);
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isTime(expiresAt)) checkSpend(id, expiresAt);
     const now = this.#clock();
     this.#dropExpiredHead(now);
-    return this.#spend(entry, now);
+    return this.#spend(id, expiresAt, now);
+  }
+
+  /**
+   * spendMany for verifySolutions, synchronously and without entry objects: ids[i]
+   * until until[i], with one reading of the clock. Internal (a symbol, not exported).
+   */
+  [spendEach](ids: readonly string[], until: readonly number[]): SpendResult[] {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isTime(until[i])) checkSpend(id, until[i], `ids[${i}] / until[${i}]: `);
+    }
+    const now = this.#clock();
+    this.#dropExpiredHead(now);
+    const results: SpendResult[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) results[i] = this.#spend(ids[i]!, until[i]!, now);
+    return results;
   }
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
@@ -55,7 +74,7 @@ export class MemoryReplayStore implements ReplayStore {
     const now = this.#clock();
     this.#dropExpiredHead(now);
     const results: SpendResult[] = new Array(valid.length);
-    for (let i = 0; i < valid.length; i++) results[i] = this.#spend(valid[i]!, now);
+    for (let i = 0; i < valid.length; i++) results[i] = this.#spend(valid[i]!.id, valid[i]!.expiresAt, now);
     return results;
   }
 
@@ -70,7 +89,7 @@ export class MemoryReplayStore implements ReplayStore {
     return now;
   }
 
-  #spend({ id, expiresAt }: SpendEntry, now: number): SpendResult {
+  #spend(id: string, expiresAt: number, now: number): SpendResult {
     const held = this.#spent.get(id);
     if (held !== undefined && held > now) return 'replayed';
     if (expiresAt <= now) return 'spent'; // Already expired: nothing to protect.

@@ -52,6 +52,11 @@ export function checkSpend(id: unknown, expiresAt: unknown, where = ''): SpendEn
   return { id, expiresAt };
 }
 
+/** A finite number of ms within the range of `Date`. */
+export function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Math.abs(value) <= MAX_TIME;
+}
+
 /** Checks every entry before any is spent, so a bad batch spends nothing. */
 export function checkSpendEntries(entries: unknown): readonly SpendEntry[] {
   const list = checkArray(entries, 'entries');
@@ -60,8 +65,7 @@ export function checkSpendEntries(entries: unknown): readonly SpendEntry[] {
     if (typeof entry !== 'object' || entry === null) throw invalid('an object', `entries[${i}]`, entry);
     const { id, expiresAt } = entry as Record<string, unknown>;
     // Messages are only built on failure: this runs for every spend of a batch.
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || typeof expiresAt !== 'number' ||
-        !(Math.abs(expiresAt) <= MAX_TIME)) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isTime(expiresAt)) {
       checkSpend(id, expiresAt, `entries[${i}].`);
     }
   }

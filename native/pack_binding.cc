@@ -80,7 +80,7 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
     *out++ = uint8_t(sub);
     *out++ = uint8_t((s1 - s0) >> 8);
     *out++ = uint8_t(s1 - s0);
-    std::memcpy(out, scopes.Data() + s0, s1 - s0);
+    if (s1 > s0) std::memcpy(out, scopes.Data() + s0, s1 - s0);  // an empty blob may have no data pointer
     out += s1 - s0;
     StoreBe64(out, uint64_t(issued));
     StoreBe64(out + 8, uint64_t(expires));

@@ -207,15 +207,14 @@ export class BatchReader {
   /** Decodes and packs every taken item; undefined when the bulk decoding cannot be trusted (then read them one by one). */
   finish(): PackedBatch | undefined {
     const n = this.indexes.length;
-    const signatures = bulkBase64url(this.signatures, 'A', (scratch.signatures = grown(scratch.signatures, SIG_STRIDE * n)));
-    const ids = bulkBase64url(this.ids, 'AA', (scratch.ids = grown(scratch.ids, ID_STRIDE * n)));
-    const nonceText = this.nonceTexts.join('');
+    const signatures = (scratch.signatures = grown(scratch.signatures, SIG_STRIDE * n));
+    const ids = (scratch.ids = grown(scratch.ids, ID_STRIDE * n));
     const nonces = (scratch.nonces = grown(scratch.nonces, 8 * this.proofs)).subarray(0, 8 * this.proofs);
-    // Node's hex decoder stops at the first non-hex character and accepts capitals; the protocol does not.
-    const nonceBytes = nonces.write(nonceText, 'hex');
-    if (!signatures || !ids || !isAscii(nonceText) || nonceBytes !== nonces.length || CAPITALS.some((c) => nonceText.includes(c))) {
-      return undefined;
-    }
+    const decoded =
+      decodeInChunks(this.signatures, 'A', SIG_STRIDE, signatures, isBase64url) &&
+      decodeInChunks(this.ids, 'AA', ID_STRIDE, ids, isBase64url) &&
+      decodeInChunks(this.nonceTexts, '', 8, nonces, isLowerHex);
+    if (!decoded) return undefined;
 
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
@@ -297,16 +296,23 @@ function grown(buffer: Buffer, size: number): Buffer {
   return buffer.length >= size ? buffer : Buffer.allocUnsafeSlow(Math.max(size, 2 * buffer.length));
 }
 
+// Texts are joined a chunk at a time: strings this short are young garbage, where a
+// whole batch's would be large objects, which cost full collections of the old heap.
+const DECODE_CHUNK = 1024;
+
 /**
- * Decodes equal-length base64url texts with one write: each gets `pad` ('A's: zero
- * bits) to end on a byte. Undefined unless every character was in the alphabet: Node
- * skips others (so the write comes up short) and reads '+' and '/' as '-' and '_',
- * which the protocol does not. (join: a rope built item by item costs more in garbage.)
+ * Decodes equal-length texts (base64url padded with `pad`, whose 'A's are zero bits that
+ * end each text on a byte; or hex) into `into`, `stride` bytes a text, with one write per
+ * chunk. False unless `valid` accepts every chunk and each write is whole.
  */
-function bulkBase64url(texts: readonly string[], pad: string, into: Buffer): Buffer | undefined {
-  const text = texts.join(pad) + (texts.length > 0 ? pad : '');
-  if (!isAscii(text) || text.includes('+') || text.includes('/')) return undefined;
-  return into.write(text, 'base64url') === (text.length / 4) * 3 ? into : undefined;
+function decodeInChunks(texts: readonly string[], pad: string, stride: number, into: Buffer, valid: (text: string) => boolean): boolean {
+  const encoding = pad === '' ? 'hex' : 'base64url';
+  for (let first = 0; first < texts.length; first += DECODE_CHUNK) {
+    const end = Math.min(first + DECODE_CHUNK, texts.length);
+    const text = texts.slice(first, end).join(pad) + pad;
+    if (!valid(text) || into.write(text, stride * first, encoding) !== stride * (end - first)) return false;
+  }
+  return true;
 }
 
 /**
@@ -316,4 +322,14 @@ function bulkBase64url(texts: readonly string[], pad: string, into: Buffer): Buf
  */
 function isAscii(text: string): boolean {
   return Buffer.byteLength(text, 'utf8') === text.length;
+}
+
+/** Node skips characters outside the alphabet (the write then comes up short) but reads '+' and '/' as '-' and '_'. */
+function isBase64url(text: string): boolean {
+  return isAscii(text) && !text.includes('+') && !text.includes('/');
+}
+
+/** Node's hex decoder stops at the first non-hex character, but accepts capitals. */
+function isLowerHex(text: string): boolean {
+  return isAscii(text) && !CAPITALS.some((c) => text.includes(c));
 }

@@ -8,7 +8,7 @@ import type { PackChallenges } from '../backend/native.js';
 import { CHALLENGE_LABEL, MAX_SUB_PUZZLES } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
 import type { KeyRing } from './keys.js';
-import { thresholdEntry } from './pair-reader.js';
+import { thresholdEntry, type Accepted } from './pair-reader.js';
 import { isScope, isTimestamp, keysInOrder } from './shape.js';
 
 const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
@@ -46,18 +46,6 @@ export interface PackedBatch {
   thresholds: Uint8Array;
   /** Items the bulk decoding found non-canonical: for the per-pair reader. */
   rejected: number[];
-}
-
-/** An item's verdict if every check passes (also what it spends). */
-export interface Accepted {
-  ok: true;
-  id: string;
-  kid: string;
-  scope: string;
-  difficulty: number;
-  subPuzzles: number;
-  issuedAt: number;
-  expiresAt: number;
 }
 
 /**

@@ -9,8 +9,9 @@ import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, thr
 import { KID_PATTERN, type Key, type KeyRing } from './keys.js';
 import { hasExactKeys, isScope, isTimestamp, keysInOrder } from './shape.js';
 
-/** A pair of the protocol's shape whose key this verifier holds. */
-export interface ReadPair {
+/** A pair's verdict when every check passes: what the challenge signed. */
+export interface Accepted {
+  ok: true;
   id: string;
   kid: string;
   scope: string;
@@ -18,6 +19,10 @@ export interface ReadPair {
   subPuzzles: number;
   issuedAt: number;
   expiresAt: number;
+}
+
+/** A pair of the protocol's shape whose key this verifier holds. */
+export interface ReadPair extends Omit<Accepted, 'ok'> {
   keyIndex: number;
   macLength: number;
   /** 0: its proofs start the proof arrays; -1 when the solution does not answer this challenge. */

@@ -5,8 +5,8 @@ import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, describe, invalid } from '../validate.js';
 import { checkDifficultyBounds } from './difficulty.js';
 import { KeyRing, type KeyOptions } from './keys.js';
-import { BatchReader, type Accepted } from './batch-reader.js';
-import { PairReader, type ReadPair } from './pair-reader.js';
+import { BatchReader } from './batch-reader.js';
+import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { MemoryReplayStore, spendEach } from './replay/memory.js';
 import type { ReplayStore, SpendEntry, SpendResult } from './replay/types.js';
@@ -31,18 +31,7 @@ export interface VerifyOptions extends KeyOptions {
 }
 
 /** The verdict on one (challenge, solution) pair. Refusals are shared frozen objects. */
-export type Verdict =
-  | {
-      ok: true;
-      id: string;
-      kid: string;
-      scope: string;
-      difficulty: number;
-      subPuzzles: number;
-      issuedAt: number;
-      expiresAt: number;
-    }
-  | { readonly ok: false; readonly reason: Refusal };
+export type Verdict = Accepted | { readonly ok: false; readonly reason: Refusal };
 
 interface Settings {
   ring: KeyRing;

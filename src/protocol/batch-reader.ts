@@ -1,14 +1,14 @@
 // verifySolutions' fast path. Pairs of the usual shape (plain objects, keys in the
-// order powgate writes them, a known key) are read with no per-byte
-// work in JavaScript: their base64url and hex fields are decoded in bulk, one
-// Buffer.from per field over the whole batch, and the addon lays out the MAC inputs
-// and proofs. Anything else, and any batch whose bulk decoding finds a bad
-// character, goes to the per-pair reader, which gives the exact refusal.
+// order powgate writes them, a known key) are read with no per-byte work in
+// JavaScript: their base64url and hex fields are decoded in bulk, one Buffer write per
+// field and chunk of pairs, and the addon lays out the MAC inputs and proofs. Anything
+// else, and any batch whose bulk decoding finds a bad character, goes to the per-pair
+// reader, which gives the exact refusal.
 import type { PackChallenges } from '../backend/native.js';
-import { CHALLENGE_LABEL, MAX_SUB_PUZZLES } from './challenge.js';
+import { MAX_SUB_PUZZLES } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
 import type { KeyRing } from './keys.js';
-import { thresholdEntry, type Accepted } from './pair-reader.js';
+import { headerOf, macInputLength, thresholdEntry, type Accepted } from './pair-reader.js';
 import { isScope, isTimestamp, keysInOrder } from './shape.js';
 
 const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
@@ -17,9 +17,6 @@ const ITEM_WORDS = 7;
 const CAPITALS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const ID_STRIDE = 18;
 const SIG_STRIDE = 33;
-/** MAC input bytes besides the kid and the scope: label, version, kid length; id, steps, T, sub-puzzles, scope length, two times. */
-const MAC_HEADER_BYTES = CHALLENGE_LABEL.length + 3;
-const MAC_BODY_BYTES = 16 + 12 + 1 + 2 + 16;
 
 // The MAC input's opening bytes per key (label, version, kid), packed once per ring.
 const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
@@ -27,9 +24,7 @@ const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array 
 function headersOf(ring: KeyRing): { bytes: Uint8Array; ends: Uint32Array } {
   let headers = headerCache.get(ring);
   if (!headers) {
-    const parts = ring.keys.map((key) =>
-      Buffer.concat([Buffer.from(`${CHALLENGE_LABEL}\0`, 'latin1'), Uint8Array.of(1, key.kid.length), Buffer.from(key.kid, 'latin1')]),
-    );
+    const parts = ring.keys.map(headerOf);
     let end = 0;
     headers = { bytes: Buffer.concat(parts), ends: Uint32Array.from(parts, (p) => (end += p.length)) };
     headerCache.set(ring, headers);
@@ -209,7 +204,7 @@ export class BatchReader {
     const groups = new Map<number, number[]>();
     for (let k = 0; k < n; k++) {
       const w = ITEM_WORDS * k;
-      const length = ring.keys[words[w]!]!.kid.length + scopeList[words[w + 2]!]!.length + MAC_HEADER_BYTES + MAC_BODY_BYTES;
+      const length = macInputLength(ring.keys[words[w]!]!.kid.length, scopeList[words[w + 2]!]!.length);
       const group = groups.get(length);
       if (group) group.push(k);
       else groups.set(length, [k]);

@@ -47,6 +47,11 @@ const WORK_LABEL = Uint8Array.of(0x50, 0x47, 0x57, 0x31); // "PGW1"
 /** The MAC input's fixed-width fields: label, version, two length bytes, id, steps, T, sub-puzzles, u16 length, two times. */
 const MAC_FIXED_BYTES = CHALLENGE_LABEL.length + 1 + 1 + 1 + 16 + 4 + 8 + 1 + 2 + 8 + 8;
 
+/** The length of a challenge's MAC input (docs/PROTOCOL.md) with a kid and a scope of these lengths. */
+export function macInputLength(kidLength: number, scopeLength: number): number {
+  return MAC_FIXED_BYTES + kidLength + scopeLength;
+}
+
 // Sextet values, -1 for characters outside base64url's alphabet.
 const BASE64URL = new Int32Array(128).fill(-1);
 const HEX = new Int8Array(128).fill(-1);
@@ -135,10 +140,10 @@ export function thresholdEntry(steps: number): ThresholdEntry {
   return entry;
 }
 
-// The MAC input's opening bytes for each key: label, version 1, kid.
 const headers = new WeakMap<Key, Uint8Array>();
 
-function headerOf(key: Key): Uint8Array {
+/** The MAC input's opening bytes for a key: label, version 1, kid. Cached. */
+export function headerOf(key: Key): Uint8Array {
   let header = headers.get(key);
   if (!header) {
     header = Buffer.concat([Buffer.from(`${CHALLENGE_LABEL}\0`, 'latin1'), Uint8Array.of(1, key.kid.length), Buffer.from(key.kid, 'latin1')]);

@@ -9,7 +9,7 @@ import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { MemoryReplayStore, spendEach } from './replay/memory.js';
-import type { ReplayStore, SpendEntry, SpendResult } from './replay/types.js';
+import type { ReplayStore, SpendResult } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */
@@ -221,35 +221,20 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   }
 
   // Spent in input order, so that of two copies of one challenge the first is accepted, as one by one.
-  const { store } = s;
   const spendable: number[] = [];
-  if (isDirect(store)) {
-    const ids: string[] = [];
-    const until: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const p = passed[i];
-      if (p === undefined) continue;
-      spendable.push(i);
-      ids.push(p.id);
-      until.push(spendUntil(p, s));
-    }
-    const spent = store[spendEach](ids, until);
-    for (let k = 0; k < spendable.length; k++) verdicts[spendable[k]!] = afterSpend(spent[k]!, passed[spendable[k]!]!);
-    return verdicts;
-  }
-  const entries: SpendEntry[] = [];
+  const ids: string[] = [];
+  const until: number[] = [];
   for (let i = 0; i < n; i++) {
     const p = passed[i];
     if (p === undefined) continue;
     spendable.push(i);
-    entries.push({ id: p.id, expiresAt: spendUntil(p, s) });
+    ids.push(p.id);
+    until.push(spendUntil(p, s));
   }
-  if (entries.length === 0) return verdicts;
-  const spent = await store.spendMany(entries);
-  for (let k = 0; k < spendable.length; k++) {
-    const i = spendable[k]!;
-    verdicts[i] = afterSpend(spent[k]!, passed[i]!);
-  }
+  if (ids.length === 0) return verdicts;
+  const { store } = s;
+  const spent = isDirect(store) ? store[spendEach](ids, until) : await store.spendMany(ids.map((id, k) => ({ id, expiresAt: until[k]! })));
+  for (let k = 0; k < spendable.length; k++) verdicts[spendable[k]!] = afterSpend(spent[k]!, passed[spendable[k]!]!);
   return verdicts;
 }
 
@@ -257,7 +242,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
 function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passed: (Accepted | undefined)[], verdicts: Verdict[], slow: number[]): void {
   const packed = fast.finish();
   if (!packed) {
-    slow.push(...fast.indexes);
+    for (const index of fast.indexes) slow.push(index);
     return;
   }
   const macHeld = new Uint8Array(fast.count);

@@ -190,9 +190,9 @@ export class BatchReader {
   /** Decodes and packs every taken item; undefined when the bulk decoding cannot be trusted (then read them one by one). */
   finish(): PackedBatch | undefined {
     const n = this.indexes.length;
-    const signatures = (scratch.signatures = grown(scratch.signatures, SIG_STRIDE * n));
-    const ids = (scratch.ids = grown(scratch.ids, ID_STRIDE * n));
-    const nonces = (scratch.nonces = grown(scratch.nonces, 8 * this.proofs)).subarray(0, 8 * this.proofs);
+    const signatures = buffer('signatures', SIG_STRIDE * n);
+    const ids = buffer('ids', ID_STRIDE * n);
+    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const decoded =
       decodeInChunks(this.signatures, 'A', SIG_STRIDE, signatures, isBase64url) &&
       decodeInChunks(this.ids, 'AA', ID_STRIDE, ids, isBase64url) &&
@@ -228,10 +228,10 @@ export class BatchReader {
       dataBytes += items.length * length;
       tagBytes += 32 * items.length;
     }
-    const data = (scratch.data = grown(scratch.data, dataBytes)).subarray(0, dataBytes);
-    const tags = (scratch.tags = grown(scratch.tags, tagBytes)).subarray(0, tagBytes);
-    const prefixes = (scratch.prefixes = grown(scratch.prefixes, 40 * this.proofs)).subarray(0, 40 * this.proofs);
-    const thresholds = (scratch.thresholds = grown(scratch.thresholds, 8 * this.proofs)).subarray(0, 8 * this.proofs);
+    const data = buffer('data', dataBytes).subarray(0, dataBytes);
+    const tags = buffer('tags', tagBytes).subarray(0, tagBytes);
+    const prefixes = buffer('prefixes', 40 * this.proofs).subarray(0, 40 * this.proofs);
+    const thresholds = buffer('thresholds', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const headers = headersOf(ring);
     let scopeEnd = 0;
     const table = new Uint8Array(12 * this.stepList.length);
@@ -275,8 +275,14 @@ const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefi
   thresholds: Buffer.alloc(0),
 };
 
-function grown(buffer: Buffer, size: number): Buffer {
-  return buffer.length >= size ? buffer : Buffer.allocUnsafeSlow(Math.max(size, 2 * buffer.length));
+/** Scratch buffers are kept up to this size; a bigger batch gets buffers of its own, left to the collector. */
+const KEEP_BYTES = 8 << 20;
+
+function buffer(name: keyof typeof scratch, size: number): Buffer {
+  const kept = scratch[name];
+  if (kept.length >= size) return kept;
+  if (size > KEEP_BYTES) return Buffer.allocUnsafeSlow(size);
+  return (scratch[name] = Buffer.allocUnsafeSlow(Math.min(KEEP_BYTES, Math.max(size, 2 * kept.length))));
 }
 
 // Texts are joined a chunk at a time: strings this short are young garbage, where a

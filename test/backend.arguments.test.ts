@@ -1,22 +1,10 @@
 // Bad arguments are the programmer's: a PowgateError with a stable code and a
 // precise message, the same on every leg. The addon guards its own boundary too.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PowgateError } from '../src/errors.js';
 import { loadNativeAddon } from '../src/backend/native.js';
 import type { Sha256Backend } from '../src/backend/types.js';
 import { backendLegs, legTitle } from './helpers/backends.js';
-
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PowgateError);
-    expect((error as PowgateError).code).toBe(code);
-    if (message) expect((error as PowgateError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a PowgateError');
-}
+import { expectCode } from './helpers/errors.js';
 
 for (const leg of backendLegs()) {
   describe.skipIf(leg.skip)(legTitle(leg), () => {

@@ -5,11 +5,11 @@
 // and the addon's own boundary called directly.
 import { createHash, createHmac } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PowgateError } from '../src/errors.js';
 import { prepareMacKey, type MacKey } from '../src/backend/mac-key.js';
 import { ISA_IDS, loadNativeAddon, supportedIsas, type NativeAddon } from '../src/backend/native.js';
 import type { Sha256Backend } from '../src/backend/types.js';
 import { backendLegs, legTitle } from './helpers/backends.js';
+import { expectCode } from './helpers/errors.js';
 import { SEED, randomBytes, rng } from './helpers/random.js';
 
 const BATCH_SIZES = [0, 1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 1000];
@@ -124,18 +124,6 @@ function unaligned(bytes: Uint8Array, offset: number): Uint8Array {
   const host = new Uint8Array(bytes.length + offset + 5).fill(0xa5);
   host.set(bytes, offset);
   return host.subarray(offset, offset + bytes.length);
-}
-
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PowgateError);
-    expect((error as PowgateError).code).toBe(code);
-    if (message) expect((error as PowgateError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected a PowgateError');
 }
 
 const invalidArgument = (fn: () => unknown, message?: RegExp) => expectCode(fn, 'ERR_INVALID_ARGUMENT', message);

@@ -12,3 +12,4 @@ export { MemoryReplayStore, type MemoryReplayStoreOptions } from './protocol/rep
 export { RedisReplayStore, type RedisReplayStoreOptions } from './protocol/replay/redis.js';
 export type { ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
+export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';

@@ -98,7 +98,7 @@ export async function solve(challenge: Challenge, options: SolveOptions = {}): P
 }
 
 /** The native solver threads for the native backend, worker threads otherwise. */
-function engineFor(backend: SolveOptions['backend']): SearchEngine {
+export function engineFor(backend: SolveOptions['backend']): SearchEngine {
   if (backend !== undefined && (typeof backend !== 'object' || backend === null || !['native', 'wasm', 'js'].includes(backend.name))) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a backend from loadBackend() for backend but received ${describe(backend)}`);
   }

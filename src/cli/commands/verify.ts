@@ -1,0 +1,90 @@
+import { PROTOCOL_MAX_DIFFICULTY } from '../../protocol/difficulty.js';
+import { RedisReplayStore } from '../../protocol/replay/redis.js';
+import type { ReplayStore } from '../../protocol/replay/types.js';
+import { issueToken } from '../../protocol/token.js';
+import { verifySolution } from '../../protocol/verify.js';
+import { UsageError, parseDuration, parseNumber, stringFlag } from '../args.js';
+import { println, type Command } from '../command.js';
+import { readJson } from '../input.js';
+import { SECRET_OPTIONS, SECRET_USAGE, secretOptions } from '../secret.js';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'check a solution against its challenge (verdict JSON on stdout)',
+  usage: `Usage: powgate verify [FILE|-] [options]
+
+Checks a solution against its challenge and prints the verdict as one line of JSON:
+{"ok":true,...} and exit code 0, or {"ok":false,"reason":"..."} and exit code 1.
+
+Input, from FILE or stdin: {"challenge": {...}, "solution": {...}};
+with --challenge, the input is the solution alone.
+
+Options:
+  --challenge FILE       the challenge, from FILE
+  --scope S              the challenge's scope must be S; default: any
+  --min-difficulty D     refuse easier challenges; default 1
+  --max-difficulty D     refuse harder challenges; default ${PROTOCOL_MAX_DIFFICULTY}
+  --skew DURATION        clock-skew allowance; default 5s
+  --redis URL            spend the challenge in this Redis (shared by every verifier);
+                         without it a replay is caught only within one run
+  --token-ttl DURATION   on success, also issue a token of this lifetime ("token" field)
+${SECRET_USAGE}
+  -h, --help             this text`,
+  options: {
+    challenge: { type: 'string' },
+    scope: { type: 'string' },
+    'min-difficulty': { type: 'string' },
+    'max-difficulty': { type: 'string' },
+    skew: { type: 'string' },
+    redis: { type: 'string' },
+    'token-ttl': { type: 'string' },
+    ...SECRET_OPTIONS,
+  },
+  maxPositionals: 1,
+  async run(parsed, io) {
+    const keys = secretOptions(parsed, io);
+    const [challenge, solution] = await readPair(parsed.positionals[0], stringFlag(parsed, 'challenge'), io);
+    const min = stringFlag(parsed, 'min-difficulty');
+    const max = stringFlag(parsed, 'max-difficulty');
+    const skew = stringFlag(parsed, 'skew');
+    const tokenTtl = stringFlag(parsed, 'token-ttl');
+    const scope = stringFlag(parsed, 'scope');
+    const redis = stringFlag(parsed, 'redis');
+    const store: ReplayStore | undefined = redis === undefined ? undefined : new RedisReplayStore({ url: redis });
+    try {
+      const verdict = await verifySolution(challenge as never, solution as never, {
+        ...keys,
+        store,
+        scope,
+        minDifficulty: min === undefined ? 1 : parseNumber(min, 'min-difficulty', 1, PROTOCOL_MAX_DIFFICULTY),
+        maxDifficulty: max === undefined ? PROTOCOL_MAX_DIFFICULTY : parseNumber(max, 'max-difficulty', 1, PROTOCOL_MAX_DIFFICULTY),
+        skewMs: skew === undefined ? 5_000 : Math.round(parseDuration(skew, 'skew') * 1000),
+      });
+      if (!verdict.ok) {
+        println(io.stdout, JSON.stringify(verdict));
+        return 1;
+      }
+      const token =
+        tokenTtl === undefined
+          ? undefined
+          : issueToken({ ...keys, scope: verdict.scope, method: 'pow', ttlMs: Math.round(parseDuration(tokenTtl, 'token-ttl') * 1000) });
+      println(io.stdout, JSON.stringify(token === undefined ? verdict : { ...verdict, token }));
+      return 0;
+    } finally {
+      await store?.close();
+    }
+  },
+};
+
+/** The (challenge, solution) to check: one pair object, or the challenge from --challenge and the solution from the input. */
+async function readPair(file: string | undefined, challengeFile: string | undefined, io: Parameters<Command['run']>[1]): Promise<[unknown, unknown]> {
+  if (challengeFile !== undefined) {
+    if (challengeFile === '-' && (file === undefined || file === '-')) throw new UsageError('only one of the challenge and the solution can come from stdin');
+    return [await readJson(challengeFile, io, 'a challenge'), await readJson(file, io, 'a solution')];
+  }
+  const pair = await readJson(file, io, 'a {"challenge", "solution"} pair');
+  if (typeof pair !== 'object' || pair === null || !('challenge' in pair) || !('solution' in pair)) {
+    throw new UsageError('expected a JSON object with "challenge" and "solution" (or use --challenge FILE)');
+  }
+  return [pair.challenge, pair.solution];
+}

@@ -1,0 +1,114 @@
+import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { backendInfo } from '../backend/loader.js';
+import { chooseIsa, loadNativeAddon } from '../backend/native.js';
+import type { BackendName, NativeIsa } from '../backend/types.js';
+import { PowgateError } from '../errors.js';
+import { checkInteger, describe } from '../validate.js';
+import { engineFor } from './solve.js';
+
+/** Options of {@link measureHashRate}. */
+export interface MeasureHashRateOptions {
+  /** Which solver to time. Default: the serving backend (see backendInfo()). */
+  backend?: BackendName;
+  /** For `native`, the kernel. Default: `POWGATE_ISA`, else the CPU's best. */
+  isa?: NativeIsa;
+  /** Solver threads. Default: os.availableParallelism(). */
+  threads?: number;
+  /** How long to hash, in ms, from 200 to 600,000. Default 1,000. */
+  durationMs?: number;
+  /** Stops the measurement: it rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** A measured hash rate. */
+export interface HashRate {
+  /** SHA-256 nonce trials per second, all threads together. */
+  hashesPerSecond: number;
+  /** Hashes counted over the timed span. */
+  hashes: number;
+  /** The timed span, after a warm-up of a tenth of the duration. */
+  seconds: number;
+  threads: number;
+  backend: BackendName;
+  /** The kernel: a native ISA, `wasm-simd128` or `node:crypto`. */
+  isa: string;
+}
+
+/** Below this threshold a hash qualifies with probability 2^-64: the search never ends by itself. */
+const UNREACHABLE_THRESHOLD = 1n;
+
+/**
+ * Times the solver itself (the same engine and threads `solve()` uses) on a
+ * search that cannot succeed, from its own progress counts: so the rate is
+ * what a real solve gets, pool and threads included.
+ */
+export async function measureHashRate(options: MeasureHashRateOptions = {}): Promise<HashRate> {
+  if (typeof options !== 'object' || options === null) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
+  }
+  const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, 256);
+  const durationMs = checkInteger(options.durationMs ?? 1_000, 'durationMs', 200, 600_000);
+  const solver = solverOf(options);
+  const { signal } = options;
+  if (signal?.aborted) throw new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal.reason });
+
+  const samples: { at: number; hashes: number }[] = [];
+  const started = performance.now();
+  return new Promise<HashRate>((resolve, reject) => {
+    let running: { cancel(): void } | undefined;
+    let settled = false;
+    const settle = (error?: PowgateError) => {
+      if (settled) return;
+      settled = true;
+      running?.cancel();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) return reject(error);
+      resolve({ ...rateFrom(samples, started + durationMs / 10), threads, backend: solver.name, isa: kernelName(solver) });
+    };
+    const onAbort = () => settle(new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal!.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => settle(), durationMs);
+    engineFor(solver)(
+      { prefixes: [randomBytes(40)], threshold: UNREACHABLE_THRESHOLD, threads },
+      {
+        onHashes: (hashes) => samples.push({ at: performance.now(), hashes }),
+        onDone: () => settle(new PowgateError('ERR_SOLVER_FAILED', 'a hash met a threshold of 1: the solver is broken')),
+        onError: (error) => settle(error),
+      },
+    ).then(
+      (search) => (settled ? search.cancel() : (running = search)),
+      (error: Error) => settle(new PowgateError('ERR_SOLVER_FAILED', `the solver did not start: ${error.message}`, { cause: error })),
+    );
+  });
+}
+
+function solverOf(options: MeasureHashRateOptions): { name: BackendName; isa: string } {
+  const { backend, isa } = options;
+  if (backend !== undefined && !['native', 'wasm', 'js'].includes(backend)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected native, wasm or js for backend but received ${describe(backend)}`);
+  }
+  const name = backend ?? backendInfo().backend;
+  if (isa !== undefined && name !== 'native') {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `an isa applies only to the native backend, not to ${name}`);
+  }
+  // chooseIsa checks the kernel against this CPU (ERR_ISA_UNSUPPORTED).
+  return name === 'native' ? { name, isa: chooseIsa(loadNativeAddon(), isa) } : { name, isa: '' };
+}
+
+function kernelName(solver: { name: BackendName; isa: string }): string {
+  return solver.name === 'native' ? solver.isa : solver.name === 'wasm' ? 'wasm-simd128' : 'node:crypto';
+}
+
+/** The rate between the first progress count after the warm-up and the last one. */
+function rateFrom(samples: readonly { at: number; hashes: number }[], warmedUpAt: number): Pick<HashRate, 'hashesPerSecond' | 'hashes' | 'seconds'> {
+  const first = samples.find((s) => s.at >= warmedUpAt);
+  const last = samples.at(-1);
+  if (!first || !last || last.at - first.at <= 0) {
+    throw new PowgateError('ERR_SOLVER_FAILED', 'the solver reported too little progress to time: try a longer durationMs');
+  }
+  const seconds = (last.at - first.at) / 1000;
+  const hashes = last.hashes - first.hashes;
+  return { hashesPerSecond: hashes / seconds, hashes, seconds };
+}

@@ -37,6 +37,11 @@ export function stringFlag(parsed: Parsed, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** `parse(text)` for a flag that was given, else undefined: so every flag is checked before any work starts. */
+export function optional<T>(text: string | undefined, parse: (text: string) => T): T | undefined {
+  return text === undefined ? undefined : parse(text);
+}
+
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
 
 /** A duration such as `5s`, `500ms`, `1.5m` or `2h`; a bare number is seconds. Returns seconds. */

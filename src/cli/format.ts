@@ -5,17 +5,18 @@ export function formatRate(hashesPerSecond: number): string {
   return `${hashesPerSecond.toPrecision(3)} H/s`;
 }
 
-/** A duration in seconds, readable from microseconds to years: `850 µs`, `1.23 s`, `4.2 h`. */
+const TIME_UNITS: [number, string][] = [[1e-6, 'µs'], [1e-3, 'ms'], [1, 's'], [60, 'min'], [3_600, 'h'], [86_400, 'days'], [31_557_600, 'years']];
+
+/** A duration in seconds, in the largest unit that reads as 1 or more: `850 µs`, `1.23 s`, `4.20 h`. */
 export function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return seconds > 0 ? '∞' : '-∞';
-  const abs = Math.abs(seconds);
-  if (abs < 1e-3) return `${(seconds * 1e6).toPrecision(3)} µs`;
-  if (abs < 1) return `${(seconds * 1e3).toPrecision(3)} ms`;
-  if (abs < 120) return `${seconds.toPrecision(3)} s`;
-  if (abs < 7_200) return `${(seconds / 60).toPrecision(3)} min`;
-  if (abs < 172_800) return `${(seconds / 3_600).toPrecision(3)} h`;
-  if (abs < 63_072_000) return `${(seconds / 86_400).toPrecision(3)} days`;
-  return `${(seconds / 31_557_600).toPrecision(3)} years`;
+  // Minutes only from 2 on: 90 s reads better than 1.50 min.
+  let chosen = TIME_UNITS[0]!;
+  for (const unit of TIME_UNITS) {
+    const shown = Number((Math.abs(seconds) / unit[0]).toPrecision(3));
+    if (shown >= (unit[1] === 'min' ? 2 : 1)) chosen = unit;
+  }
+  return `${(seconds / chosen[0]).toPrecision(3)} ${chosen[1]}`;
 }
 
 /** Left-aligned columns, two spaces apart. */

@@ -4,7 +4,7 @@ import type { BackendName, NativeIsa } from '../../backend/types.js';
 import { parseChallenge } from '../../protocol/challenge.js';
 import { expectedHashes } from '../../protocol/difficulty.js';
 import { solve } from '../../solver/solve.js';
-import { UsageError, parseChoice, parseDuration, parseInteger, stringFlag, type Parsed } from '../args.js';
+import { UsageError, optional, parseChoice, parseDuration, parseInteger, stringFlag, type Parsed } from '../args.js';
 import { println, type Command } from '../command.js';
 import { readJson } from '../input.js';
 import { ProgressBar } from '../progress.js';
@@ -49,8 +49,8 @@ ${BACKEND_USAGE}
   },
   maxPositionals: 1,
   async run(parsed, io) {
-    const threads = stringFlag(parsed, 'threads');
-    const timeout = stringFlag(parsed, 'timeout');
+    const threads = optional(stringFlag(parsed, 'threads'), (text) => parseInteger(text, 'threads', 1, 256));
+    const timeout = optional(stringFlag(parsed, 'timeout'), (text) => Math.min(2 ** 31 - 1, Math.round(parseDuration(text, 'timeout') * 1000)));
     const backend = await chosenBackend(parsed);
     const challenge = await readJson(parsed.positionals[0], io, 'a challenge');
     const known = parseChallenge(challenge);
@@ -59,8 +59,8 @@ ${BACKEND_USAGE}
     const bar = drawn ? new ProgressBar(io.stderr, 'solving', known.json.subPuzzles * expectedHashes(known.threshold)) : undefined;
     try {
       const solution = await solve(known.json, {
-        threads: threads === undefined ? undefined : parseInteger(threads, 'threads', 1, 256),
-        timeoutMs: timeout === undefined ? undefined : Math.min(2 ** 31 - 1, Math.round(parseDuration(timeout, 'timeout') * 1000)),
+        threads,
+        timeoutMs: timeout,
         signal: io.signal,
         onProgress: bar && ((progress) => bar.update(progress)),
         backend,

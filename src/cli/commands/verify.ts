@@ -3,7 +3,7 @@ import { RedisReplayStore } from '../../protocol/replay/redis.js';
 import type { ReplayStore } from '../../protocol/replay/types.js';
 import { issueToken } from '../../protocol/token.js';
 import { verifySolution } from '../../protocol/verify.js';
-import { UsageError, parseDuration, parseNumber, stringFlag } from '../args.js';
+import { UsageError, optional, parseDuration, parseNumber, stringFlag } from '../args.js';
 import { println, type Command } from '../command.js';
 import { readJson } from '../input.js';
 import { SECRET_OPTIONS, SECRET_USAGE, secretOptions } from '../secret.js';
@@ -43,31 +43,27 @@ ${SECRET_USAGE}
   maxPositionals: 1,
   async run(parsed, io) {
     const keys = secretOptions(parsed, io);
+    const min = optional(stringFlag(parsed, 'min-difficulty'), (text) => parseNumber(text, 'min-difficulty', 1, PROTOCOL_MAX_DIFFICULTY));
+    const max = optional(stringFlag(parsed, 'max-difficulty'), (text) => parseNumber(text, 'max-difficulty', 1, PROTOCOL_MAX_DIFFICULTY));
+    const skewMs = optional(stringFlag(parsed, 'skew'), (text) => Math.round(parseDuration(text, 'skew') * 1000));
+    const tokenTtlMs = optional(stringFlag(parsed, 'token-ttl'), (text) => Math.round(parseDuration(text, 'token-ttl') * 1000));
     const [challenge, solution] = await readPair(parsed.positionals[0], stringFlag(parsed, 'challenge'), io);
-    const min = stringFlag(parsed, 'min-difficulty');
-    const max = stringFlag(parsed, 'max-difficulty');
-    const skew = stringFlag(parsed, 'skew');
-    const tokenTtl = stringFlag(parsed, 'token-ttl');
-    const scope = stringFlag(parsed, 'scope');
     const redis = stringFlag(parsed, 'redis');
     const store: ReplayStore | undefined = redis === undefined ? undefined : new RedisReplayStore({ url: redis });
     try {
       const verdict = await verifySolution(challenge as never, solution as never, {
         ...keys,
         store,
-        scope,
-        minDifficulty: min === undefined ? 1 : parseNumber(min, 'min-difficulty', 1, PROTOCOL_MAX_DIFFICULTY),
-        maxDifficulty: max === undefined ? PROTOCOL_MAX_DIFFICULTY : parseNumber(max, 'max-difficulty', 1, PROTOCOL_MAX_DIFFICULTY),
-        skewMs: skew === undefined ? 5_000 : Math.round(parseDuration(skew, 'skew') * 1000),
+        scope: stringFlag(parsed, 'scope'),
+        minDifficulty: min ?? 1,
+        maxDifficulty: max ?? PROTOCOL_MAX_DIFFICULTY,
+        skewMs: skewMs ?? 5_000,
       });
       if (!verdict.ok) {
         println(io.stdout, JSON.stringify(verdict));
         return 1;
       }
-      const token =
-        tokenTtl === undefined
-          ? undefined
-          : issueToken({ ...keys, scope: verdict.scope, method: 'pow', ttlMs: Math.round(parseDuration(tokenTtl, 'token-ttl') * 1000) });
+      const token = tokenTtlMs === undefined ? undefined : issueToken({ ...keys, scope: verdict.scope, method: 'pow', ttlMs: tokenTtlMs });
       println(io.stdout, JSON.stringify(token === undefined ? verdict : { ...verdict, token }));
       return 0;
     } finally {

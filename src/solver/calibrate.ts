@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { BackendName, NativeIsa } from '../backend/types.js';
+import { PowgateError } from '../errors.js';
+import { createChallenge } from '../protocol/challenge.js';
+import { recommendDifficulty, type DifficultyRecommendation } from '../protocol/calibration.js';
+import { checkInteger, describe } from '../validate.js';
+import { measureHashRate, type HashRate } from './measure.js';
+import { solve, type SolveOptions } from './solve.js';
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions {
+  /** The solve time wanted at `percentile`, in seconds (> 0). */
+  targetSeconds: number;
+  /** Which percentile of solve time should equal the target, strictly between 0 and 100. Default 50. */
+  percentile?: number;
+  /** Solver threads, as the caller will solve. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Sub-puzzles per challenge, 1 to 64: more narrow the spread of solve times. Default 1. */
+  subPuzzles?: number;
+  /** The solver to measure. Default: the serving backend. */
+  backend?: BackendName;
+  /** For `native`, the kernel. Default: `POWGATE_ISA`, else the CPU's best. */
+  isa?: NativeIsa;
+  /** How long to measure the hash rate, in ms. Default 2,000. */
+  durationMs?: number;
+  /** Stops the measurement: it rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** What {@link calibrate} measured and recommends. */
+export interface Calibration extends DifficultyRecommendation {
+  targetSeconds: number;
+  percentile: number;
+  subPuzzles: number;
+  /** The solver's measured rate. */
+  rate: HashRate;
+  /** The median time of a trivial solve (difficulty 1): the solver's fixed start-up cost, in seconds. */
+  overheadSeconds: number;
+  /** The same target met with one puzzle: its difficulty and its (wider) spread of solve times. */
+  onePuzzle: DifficultyRecommendation;
+}
+
+/** Trivial solves timed for the start-up cost: their median ignores a slow first one. */
+const OVERHEAD_SOLVES = 7;
+
+/**
+ * Measures this machine's solver and recommends the difficulty at which the chosen
+ * percentile of solve times equals `targetSeconds`, with predicted p50, p90 and p99
+ * (see `recommendDifficulty` for the model). Throws `ERR_INVALID_ARGUMENT` on bad options.
+ */
+export async function calibrate(options: CalibrateOptions): Promise<Calibration> {
+  if (typeof options !== 'object' || options === null) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
+  }
+  const { targetSeconds, percentile = 50, backend, isa, signal } = options;
+  const subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, 64);
+  const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, 256);
+  // Checks the target and percentile before spending seconds measuring.
+  recommendDifficulty({ hashesPerSecond: 1, targetSeconds, percentile, subPuzzles });
+
+  const rate = await measureHashRate({ backend, isa, threads, durationMs: options.durationMs ?? 2_000, signal });
+  const overheadSeconds = await solveOverhead({ solver: solverOf(rate), threads, subPuzzles, signal });
+  const model = { hashesPerSecond: rate.hashesPerSecond, targetSeconds, percentile, overheadSeconds };
+  return {
+    ...recommendDifficulty({ ...model, subPuzzles }),
+    targetSeconds,
+    percentile,
+    subPuzzles,
+    rate,
+    overheadSeconds,
+    onePuzzle: recommendDifficulty({ ...model, subPuzzles: 1 }),
+  };
+}
+
+/** The backend and kernel a rate was measured on, as `solve()` takes them. */
+export function solverOf(rate: HashRate): NonNullable<SolveOptions['backend']> {
+  return { name: rate.backend, isa: rate.isa };
+}
+
+/** The median wall time of trivial solves, from the call to the solution: what every solve pays besides hashing. */
+async function solveOverhead(options: { solver: SolveOptions['backend']; threads: number; subPuzzles: number; signal?: AbortSignal }): Promise<number> {
+  const secret = randomBytes(32);
+  const times: number[] = [];
+  for (let i = 0; i < OVERHEAD_SOLVES; i++) {
+    const challenge = createChallenge({ secret, difficulty: 1, subPuzzles: options.subPuzzles });
+    const started = performance.now();
+    await solve(challenge, { threads: options.threads, signal: options.signal, backend: options.solver });
+    times.push((performance.now() - started) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[OVERHEAD_SOLVES >> 1]!;
+}

@@ -15,7 +15,7 @@ export interface MeasureHashRateOptions {
   isa?: NativeIsa;
   /** Solver threads. Default: os.availableParallelism(). */
   threads?: number;
-  /** How long to hash, in ms, from 200 to 600,000. Default 1,000. */
+  /** How long to hash, in ms from 200 to 600,000, counted from the first hashes (start-up excluded). Default 1,000. */
   durationMs?: number;
   /** Stops the measurement: it rejects with `ERR_ABORTED`. */
   signal?: AbortSignal;
@@ -27,7 +27,7 @@ export interface HashRate {
   hashesPerSecond: number;
   /** Hashes counted over the timed span. */
   hashes: number;
-  /** The timed span, after a warm-up of a tenth of the duration. */
+  /** The timed span: from a tenth of the duration after the first hashes were counted to the end. */
   seconds: number;
   threads: number;
   backend: BackendName;
@@ -37,6 +37,8 @@ export interface HashRate {
 
 /** Below this threshold a hash qualifies with probability 2^-64: the search never ends by itself. */
 const UNREACHABLE_THRESHOLD = 1n;
+/** Solver threads or workers that count nothing for this long are broken. */
+const STARTUP_LIMIT_MS = 10_000;
 
 /**
  * Times the solver itself (the same engine and threads `solve()` uses) on a
@@ -54,7 +56,6 @@ export async function measureHashRate(options: MeasureHashRateOptions = {}): Pro
   if (signal?.aborted) throw new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal.reason });
 
   const samples: { at: number; hashes: number }[] = [];
-  const started = performance.now();
   return new Promise<HashRate>((resolve, reject) => {
     let running: { cancel(): void } | undefined;
     let settled = false;
@@ -65,15 +66,27 @@ export async function measureHashRate(options: MeasureHashRateOptions = {}): Pro
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (error) return reject(error);
-      resolve({ ...rateFrom(samples, started + durationMs / 10), threads, backend: solver.name, isa: kernelName(solver) });
+      try {
+        resolve({ ...rateFrom(samples, durationMs / 10), threads, backend: solver.name, isa: kernelName(solver) });
+      } catch (failure) {
+        reject(failure);
+      }
     };
     const onAbort = () => settle(new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal!.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => settle(), durationMs);
+    // The clock starts at the first hashes counted: thread or worker start-up is not hashing.
+    let timer = setTimeout(() => settle(new PowgateError('ERR_SOLVER_FAILED', `the solver counted no hashes in ${STARTUP_LIMIT_MS} ms`)), STARTUP_LIMIT_MS);
     engineFor(solver)(
       { prefixes: [randomBytes(40)], threshold: UNREACHABLE_THRESHOLD, threads },
       {
-        onHashes: (hashes) => samples.push({ at: performance.now(), hashes }),
+        onHashes: (hashes) => {
+          if (hashes === 0) return;
+          if (samples.length === 0) {
+            clearTimeout(timer);
+            timer = setTimeout(() => settle(), durationMs);
+          }
+          samples.push({ at: performance.now(), hashes });
+        },
         onDone: () => settle(new PowgateError('ERR_SOLVER_FAILED', 'a hash met a threshold of 1: the solver is broken')),
         onError: (error) => settle(error),
       },
@@ -101,9 +114,9 @@ function kernelName(solver: { name: BackendName; isa: string }): string {
   return solver.name === 'native' ? solver.isa : solver.name === 'wasm' ? 'wasm-simd128' : 'node:crypto';
 }
 
-/** The rate between the first progress count after the warm-up and the last one. */
-function rateFrom(samples: readonly { at: number; hashes: number }[], warmedUpAt: number): Pick<HashRate, 'hashesPerSecond' | 'hashes' | 'seconds'> {
-  const first = samples.find((s) => s.at >= warmedUpAt);
+/** The rate between the first progress count after the warm-up (ms after the first count) and the last one. */
+function rateFrom(samples: readonly { at: number; hashes: number }[], warmUpMs: number): Pick<HashRate, 'hashesPerSecond' | 'hashes' | 'seconds'> {
+  const first = samples.find((s) => s.at >= samples[0]!.at + warmUpMs);
   const last = samples.at(-1);
   if (!first || !last || last.at - first.at <= 0) {
     throw new PowgateError('ERR_SOLVER_FAILED', 'the solver reported too little progress to time: try a longer durationMs');

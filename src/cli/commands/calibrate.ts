@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { packageInfo } from '../../package-info.js';
@@ -96,6 +97,7 @@ ${BACKEND_USAGE}
     if (durationMs < 500 || durationMs > 600_000) throw new UsageError(`expected a duration from 500ms to 10m for --duration but received '${stringFlag(parsed, 'duration')}'`);
     const verifyCount = optional(stringFlag(parsed, 'verify'), (text) => parseInteger(text, 'verify', 1, 100_000));
     const plotFile = stringFlag(parsed, 'plot');
+    if (plotFile !== undefined) await checkWritable(plotFile);
     const json = parsed.values.json === true;
     const backend = await chosenBackend(parsed);
 
@@ -182,6 +184,15 @@ async function verifyPrediction(c: Calibration, count: number, threads: number, 
     };
   });
   return { solves: count, secondsEach: seconds, confidence: 0.95, percentiles, pass: percentiles.every((p) => p.inside) };
+}
+
+/** Finds out before the measuring, not after it, that a plot could not be written. */
+async function checkWritable(file: string): Promise<void> {
+  try {
+    await access(dirname(file), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write --plot ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
 async function writePlot(file: string, c: Calibration, verification: Verification | null): Promise<void> {

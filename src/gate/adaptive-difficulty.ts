@@ -1,0 +1,58 @@
+import { PowgateError } from '../errors.js';
+import { checkDifficultyBounds } from '../protocol/difficulty.js';
+import { checkInteger, describe } from '../validate.js';
+
+/**
+ * How a client's recent request rate sets its difficulty: free up to `freeRequests`
+ * per window at `base`, then `bitsPerDoubling` more bits each time the rate doubles
+ * (one bit doubles the work of a request), never outside [min, max].
+ */
+export interface AdaptiveDifficultyOptions {
+  /** Difficulty of a client within its free rate. Default 18. */
+  base?: number;
+  /** Lowest difficulty ever issued. Default: base. */
+  min?: number;
+  /** Highest difficulty ever issued. Default 28. */
+  max?: number;
+  /** Requests per window before the difficulty rises. Default 10. */
+  freeRequests?: number;
+  /** The window, in ms. Default 60,000. */
+  windowMs?: number;
+  /** Bits added per doubling of the rate beyond freeRequests. Default 1. */
+  bitsPerDoubling?: number;
+}
+
+export type AdaptiveDifficulty = Required<AdaptiveDifficultyOptions>;
+
+/** Checked settings, defaults filled in. A plain number is a fixed difficulty. */
+export function adaptiveDifficulty(options: number | AdaptiveDifficultyOptions = {}): AdaptiveDifficulty {
+  if (typeof options === 'number') return adaptiveDifficulty({ base: options, min: options, max: options });
+  if (typeof options !== 'object' || options === null) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number or an options object for difficulty but received ${describe(options)}`);
+  }
+  const base = options.base ?? 18;
+  const { min, max } = checkDifficultyBounds(options.min ?? Math.min(base, options.max ?? 28), options.max ?? Math.max(base, 28));
+  if (typeof base !== 'number' || !(base >= min && base <= max)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${min} to ${max} for difficulty.base but received ${describe(base)}`);
+  }
+  const bits = options.bitsPerDoubling ?? 1;
+  if (typeof bits !== 'number' || !(bits >= 0 && bits <= 16)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from 0 to 16 for difficulty.bitsPerDoubling but received ${describe(bits)}`);
+  }
+  return {
+    base,
+    min,
+    max,
+    freeRequests: checkInteger(options.freeRequests ?? 10, 'difficulty.freeRequests', 1, 1e9),
+    windowMs: checkInteger(options.windowMs ?? 60_000, 'difficulty.windowMs', 1, 86_400_000),
+    bitsPerDoubling: bits,
+  };
+}
+
+/** The difficulty for a client that made `requests` requests in the current window. */
+export function difficultyFor(settings: AdaptiveDifficulty, requests: number): number {
+  const extra = requests > settings.freeRequests ? settings.bitsPerDoubling * Math.log2(requests / settings.freeRequests) : 0;
+  // Whole 1/65536 steps, as challenges carry them.
+  const d = Math.round((settings.base + extra) * 65536) / 65536;
+  return Math.min(settings.max, Math.max(settings.min, d));
+}

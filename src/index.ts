@@ -13,3 +13,12 @@ export { RedisReplayStore, type RedisReplayStoreOptions } from './protocol/repla
 export type { ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
+export { calibrate, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
+export {
+  erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
+  type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
+} from './protocol/calibration.js';
+export { Gate, type ChallengeResult, type GateOptions, type RedeemResult } from './gate/gate.js';
+export type { GateReason, GateUnavailable, PaymentRequired, PowAccept } from './gate/envelope.js';
+export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
+export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';

@@ -80,7 +80,8 @@ export async function measureHashRate(options: MeasureHashRateOptions = {}): Pro
       { prefixes: [randomBytes(40)], threshold: UNREACHABLE_THRESHOLD, threads },
       {
         onHashes: (hashes) => {
-          if (hashes === 0) return;
+          // Counts move a chunk at a time: a repeated count carries no new timing.
+          if (hashes === 0 || hashes === samples.at(-1)?.hashes) return;
           if (samples.length === 0) {
             clearTimeout(timer);
             timer = setTimeout(() => settle(), durationMs);

@@ -1,10 +1,11 @@
 // The `powgate` command as a user runs it: a subprocess, its output, its exit codes.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySolution, verifyToken, type Challenge } from '../src/index.js';
-import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
+import { CLI, CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'powgate-cli-'));
@@ -131,6 +132,15 @@ describe('powgate solve', () => {
     expect(result.stderr).toMatch(/solving \[[#.]+\] \d+% of expected work {2}[\d.]+ [kMG]?H\/s {2}[\d.]+ ms/);
     expect(result.stderr).toMatch(/powgate solve: .*timeoutMs of 700\n$/);
     expect(result.stdout).toBe('');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('draws progress by default when stderr is a terminal', async () => {
+    const hard = file('hard.json', (await runCli(['issue', '--difficulty', '30'])).stdout);
+    // script(1) runs the command on a pseudo-terminal and copies what it writes.
+    const command = `${process.execPath} ${CLI} solve ${hard} --threads 1 --timeout 600ms`;
+    const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, encoding: 'utf8' });
+    expect(result.stdout).toMatch(/\rsolving \[[#.]+\] \d+% of expected work/);
+    expect(result.stdout).toMatch(/timeoutMs of 600/);
   });
 
   it('stops cleanly on Ctrl-C (SIGINT) with exit code 130', async () => {

@@ -1,0 +1,131 @@
+// The zod schemas of powgate's MCP tools: what tools/list shows and what results carry.
+import * as z from 'zod';
+
+/** The argument of a gated tool that carries the token: what an LLM agent can fill in. */
+export const TOKEN_ARGUMENT = 'powgate_token';
+/** The request `_meta` key that may carry the token instead (for clients that set it programmatically). */
+export const TOKEN_META_KEY = 'powgate/token';
+/** The result `_meta` key of a refusal: the envelope, also where the tool's outputSchema keeps it out of structuredContent. */
+export const REFUSAL_META_KEY = 'powgate/refusal';
+
+/**
+ * An argument described to clients by `jsonSchema` but accepted as anything (and
+ * absent) at run time, so that the tool itself answers a wrong value with a
+ * structured `malformed` refusal rather than the SDK's plain-text input error.
+ */
+function lenient(jsonSchema: Record<string, unknown>) {
+  return z.unknown().optional().meta(jsonSchema);
+}
+
+/** A challenge as issued (docs/PROTOCOL.md). */
+export const challengeSchema = z.object({
+  v: z.literal(1),
+  id: z.string(),
+  kid: z.string(),
+  difficulty: z.number(),
+  threshold: z.string(),
+  subPuzzles: z.number(),
+  scope: z.string(),
+  issuedAt: z.number(),
+  expiresAt: z.number(),
+  signature: z.string(),
+});
+
+/** Every reason a powgate tool may give; `backend_unavailable` is the MCP layer's own (the addon forced and failing). */
+export const REASONS = [
+  'token_required',
+  'malformed',
+  'unknown_key',
+  'bad_signature',
+  'expired',
+  'not_yet_valid',
+  'scope_mismatch',
+  'difficulty_out_of_range',
+  'bad_solution',
+  'replayed',
+  'store_full',
+  'store_unavailable',
+  'backend_unavailable',
+] as const;
+export type McpReason = (typeof REASONS)[number];
+
+const reason = z.enum(REASONS).describe('why: a stable machine-readable string');
+const detail = z.string().describe('a short human-readable sentence');
+const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solution for a token, and how to present the token');
+
+/** The PaymentRequired envelope (or GateUnavailable when the gate cannot decide), as a schema. */
+export const refusalSchema = z.object({
+  error: z.enum(['payment_required', 'store_unavailable']),
+  cause: z.object({ reason, detail }),
+  accepts: z.array(z.object({ method: z.literal('pow'), challenge: challengeSchema, redeem })),
+});
+
+export const challengeInput = z
+  .object({
+    scope: lenient({ type: 'string', maxLength: 256, description: "what the token will unlock, printable ASCII, e.g. 'tool:search'; default ''" }),
+    difficulty: lenient({
+      type: 'number',
+      description: "bits of work per sub-puzzle; default and minimum: this client's current price (see status); a harder one may be asked for",
+    }),
+  });
+
+export const challengeOutput = z.object({
+  ok: z.boolean(),
+  challenge: challengeSchema.optional().describe('solve it (`npx powgate solve`, or solve() of the powgate package), then redeem it with the verify tool'),
+  redeem: redeem.optional(),
+  reason: reason.optional(),
+  detail: detail.optional(),
+});
+
+export const verifyInput = z
+  .object({
+    challenge: lenient({ type: 'object', description: 'the challenge, exactly as issued' }),
+    solution: lenient({ type: 'object', description: 'its solution, { v, id, nonces }, exactly as the solver printed it' }),
+  })
+  .meta({ required: ['challenge', 'solution'] });
+
+export const verifyOutput = z.object({
+  ok: z.boolean(),
+  token: z.string().optional().describe(`present it as the ${TOKEN_ARGUMENT} argument of a gated tool`),
+  scope: z.string().optional().describe('what the token unlocks'),
+  expires_at: z.number().optional().describe('when the token expires, ms since the epoch'),
+  reason: reason.optional(),
+  detail: detail.optional(),
+});
+
+export const statusInput = z.object({});
+
+export const statusOutput = z.object({
+  version: z.string(),
+  backend: z.object({
+    ok: z.boolean().describe('false when the forced backend cannot load: verify then refuses with backend_unavailable'),
+    name: z.string().optional().describe('native, wasm or js'),
+    kernel: z.string().optional().describe('avx512, shani, avx2 or scalar (native); hash-wasm or node:crypto'),
+    threads: z.number().optional(),
+    native_error: z.string().optional().describe('why the native addon was passed over'),
+    error: z.string().optional(),
+  }),
+  gate: z.object({
+    difficulty: z.object({
+      base: z.number(),
+      min: z.number(),
+      max: z.number(),
+      free_requests: z.number(),
+      window_ms: z.number(),
+      bits_per_doubling: z.number(),
+    }),
+    sub_puzzles: z.number(),
+    challenge_ttl_ms: z.number(),
+    token_ttl_ms: z.number(),
+    fail_open: z.boolean(),
+    store: z.string().describe('memory, redis or custom'),
+  }),
+});
+
+/** The token argument added to a gated tool's input schema (zod 4). */
+export function tokenArgumentSchema() {
+  return lenient({
+    type: 'string',
+    description: 'a powgate token (pgt1....). Without one the call is refused with a challenge to solve and the tool that redeems it',
+  });
+}

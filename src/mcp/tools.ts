@@ -1,0 +1,226 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { backendInfo } from '../backend/loader.js';
+import { PowgateError } from '../errors.js';
+import type { Gate } from '../gate/gate.js';
+import { packageInfo } from '../package-info.js';
+import { MemoryReplayStore } from '../protocol/replay/memory.js';
+import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { isScope } from '../protocol/shape.js';
+import { mcpClientKey, type ClientKeyFn } from './client-key.js';
+import {
+  TOKEN_ARGUMENT,
+  TOKEN_META_KEY,
+  challengeInput,
+  challengeOutput,
+  statusInput,
+  statusOutput,
+  verifyInput,
+  verifyOutput,
+  type McpReason,
+} from './schemas.js';
+
+/** Options of {@link registerPowgateTools}. */
+export interface PowgateToolsOptions {
+  /**
+   * Put before each tool's name. Default `'powgate_'` (`powgate_challenge`, `powgate_verify`,
+   * `powgate_status`), so that they do not clash with a server's own tools; `powgate mcp` uses ''.
+   */
+  prefix?: string;
+  /** The client key for adaptive difficulty. Default {@link mcpClientKey}. */
+  clientKey?: ClientKeyFn;
+  /** Told of failures an operator should see (the backend cannot load). Never given secrets or tokens. Default: none. */
+  log?: (line: string) => void;
+}
+
+/** The names of the powgate tools registered on a server. */
+export interface PowgateToolNames {
+  challenge: string;
+  verify: string;
+  status: string;
+}
+
+/** Which powgate tools each server carries: gated tools name the verify tool in their refusals. */
+const registered = new WeakMap<McpServer, PowgateToolNames>();
+
+/** The powgate tools registered on `server`, if any. */
+export function powgateToolNames(server: McpServer): PowgateToolNames | undefined {
+  return registered.get(server);
+}
+
+/** A result with structuredContent and its JSON text mirror (for clients that read only `content`). */
+export function structured(body: Record<string, unknown>, isError = false): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body, ...(isError ? { isError: true } : {}) };
+}
+
+function refused(reason: McpReason, detail: string): CallToolResult {
+  return structured({ ok: false, reason, detail }, true);
+}
+
+/** Tools' JSON arguments sometimes arrive as JSON text (LLMs stringify nested objects): read them as the object they mean. */
+function jsonArgument(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** An error's whole message on one line: the loader's first line alone does not say what failed. */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
+/**
+ * Registers the gate's own tools on an MCP server:
+ * - `challenge` ({ scope?, difficulty? }): a signed challenge priced for this client;
+ * - `verify` ({ challenge, solution }): spends the challenge once and returns
+ *   `{ ok: true, token, scope, expires_at }`, or `{ ok: false, reason, detail }` with `isError`;
+ * - `status` (): the backend and kernel that verify, and what the gate charges.
+ *
+ * Each has an input and an output schema and returns structuredContent plus its JSON
+ * text. Nothing here loads the native addon before a tool needs it: `status` and `verify`
+ * report a backend that cannot load instead of failing.
+ */
+export function registerPowgateTools(server: McpServer, gate: Gate, options: PowgateToolsOptions = {}): PowgateToolNames {
+  const prefix = options.prefix ?? 'powgate_';
+  if (typeof prefix !== 'string') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a string for prefix');
+  const clientKey = options.clientKey ?? mcpClientKey;
+  const log = options.log ?? (() => {});
+  const names: PowgateToolNames = { challenge: `${prefix}challenge`, verify: `${prefix}verify`, status: `${prefix}status` };
+  if (registered.has(server)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'the powgate tools are already registered on this server');
+
+  server.registerTool(
+    names.challenge,
+    {
+      title: 'Get a proof-of-work challenge',
+      description:
+        `Issues a signed proof-of-work challenge. Solve it (npx powgate solve reads it on stdin and prints the solution; ` +
+        `or solve() of the powgate package), then call ${names.verify} with { challenge, solution } for a token.`,
+      inputSchema: challengeInput,
+      outputSchema: challengeOutput,
+      annotations: { readOnlyHint: false, openWorldHint: false },
+    },
+    async (args, extra) => {
+      const scope = args.scope ?? '';
+      if (!isScope(scope)) return refused('malformed', 'scope must be printable ASCII of at most 256 characters');
+      const difficulty = args.difficulty;
+      if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
+        return refused('malformed', 'difficulty must be a number');
+      }
+      const issued = await gate.challenge(clientKey(extra), { scope, difficulty: difficulty as number | undefined });
+      if (!issued.ok) return refused(issued.reason, issued.detail);
+      return structured({
+        ok: true,
+        challenge: issued.challenge,
+        redeem: {
+          tool: names.verify,
+          arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
+          then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks`,
+        },
+      });
+    },
+  );
+
+  server.registerTool(
+    names.verify,
+    {
+      title: 'Redeem a solved challenge for a token',
+      description:
+        `Checks a solution to a challenge (from ${names.challenge}, or from a gated tool's refusal) and returns a token ` +
+        `for the challenge's scope. Each challenge is redeemed at most once. Pass the token as the ${TOKEN_ARGUMENT} argument of gated tools.`,
+      inputSchema: verifyInput,
+      outputSchema: verifyOutput,
+      annotations: { readOnlyHint: false, openWorldHint: false },
+    },
+    async (args) => {
+      if (args.challenge === undefined || args.solution === undefined) {
+        return refused('malformed', 'both challenge and solution are required');
+      }
+      let result;
+      try {
+        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution));
+      } catch (error) {
+        // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
+        if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {
+          log(`backend unavailable: ${oneLine(error)}`);
+          return refused('backend_unavailable', `the server cannot check proofs: ${oneLine(error)}`);
+        }
+        throw error;
+      }
+      if (!result.ok) return refused(result.reason, reasonText(result.reason));
+      return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt });
+    },
+  );
+
+  server.registerTool(
+    names.status,
+    {
+      title: 'Gate status',
+      description: 'The SHA-256 backend and kernel this server verifies with, and what its challenges cost.',
+      inputSchema: statusInput,
+      outputSchema: statusOutput,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async () => structured(statusOf(gate)),
+  );
+
+  registered.set(server, names);
+  return names;
+}
+
+/** Secret-free status: the gate's settings, and the backend (or why it cannot load, without throwing). */
+export function statusOf(gate: Gate): Record<string, unknown> {
+  let backend: Record<string, unknown>;
+  try {
+    const info = backendInfo();
+    backend = { ok: true, name: info.backend, kernel: info.isa, threads: info.threads };
+    if (info.nativeError) backend.native_error = info.nativeError;
+  } catch (error) {
+    backend = { ok: false, error: oneLine(error) };
+  }
+  const d = gate.difficulty;
+  return {
+    version: packageInfo().version,
+    backend,
+    gate: {
+      difficulty: { base: d.base, min: d.min, max: d.max, free_requests: d.freeRequests, window_ms: d.windowMs, bits_per_doubling: d.bitsPerDoubling },
+      sub_puzzles: gate.subPuzzles,
+      challenge_ttl_ms: gate.challengeTtlMs,
+      token_ttl_ms: gate.tokenTtlMs,
+      fail_open: gate.failOpen,
+      store: storeKind(gate.store),
+    },
+  };
+}
+
+/** By class name as well as instanceof: under require(), powgate and powgate/mcp may hold two copies of each class. */
+function storeKind(store: Gate['store']): 'memory' | 'redis' | 'custom' {
+  const name = (store as object).constructor?.name ?? '';
+  if (store instanceof MemoryReplayStore || /^MemoryReplayStore\d*$/.test(name)) return 'memory';
+  if (store instanceof RedisReplayStore || /^RedisReplayStore\d*$/.test(name)) return 'redis';
+  return 'custom';
+}
+
+const REASON_TEXT: Record<string, string> = {
+  malformed: 'the challenge or the solution is not in the protocol shape: pass both objects exactly as issued and printed',
+  unknown_key: 'the challenge was signed with a key this server does not hold: get a new challenge',
+  bad_signature: 'the challenge signature does not match: it was altered, or comes from another server',
+  expired: 'the challenge has expired: get a new one and solve it faster',
+  not_yet_valid: 'the challenge is not valid yet: check the clock',
+  scope_mismatch: 'the challenge is for another scope',
+  difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
+  bad_solution: 'the solution does not solve this challenge',
+  replayed: 'this challenge was already redeemed: get a new one',
+  store_full: 'the replay store is full: try again later',
+  store_unavailable: 'the gate cannot reach its store: try again later',
+};
+
+function reasonText(reason: string): string {
+  return REASON_TEXT[reason] ?? reason;
+}

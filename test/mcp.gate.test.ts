@@ -1,0 +1,294 @@
+// A user's own MCP server with gated tools (test/fixtures/mcp-app.ts), reached through the SDK's
+// own Client over stdio (a subprocess) and over Streamable HTTP on loopback.
+import { rmSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import * as z from 'zod';
+import * as z3 from 'zod/v3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gate, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
+import { gateTool, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
+import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
+import { asResult, bundleFixture, textOf, connectHttp, connectStdio, serveHttp, textJson, type Connected, type HttpApp } from './helpers/mcp.js';
+
+const newGate = () => new Gate({ secret: FIXTURE_SECRET, difficulty: 8, tokenTtlMs: 60_000 });
+
+describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
+  let mcp: Connected;
+  let http: HttpApp | undefined;
+  let bundle: string | undefined;
+  beforeAll(async () => {
+    if (kind === 'stdio') {
+      bundle = await bundleFixture('mcp-stdio-server.ts');
+      mcp = await connectStdio(bundle, [], { POWGATE_SECRET: FIXTURE_SECRET });
+    } else {
+      const gate = newGate(); // one gate (one replay store) behind every request's server
+      http = await serveHttp(() => buildApp(gate));
+      mcp = await connectHttp(http.url);
+    }
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await http?.close();
+    if (bundle) rmSync(bundle, { force: true });
+  });
+
+  const call = async (name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
+    asResult(await mcp.client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }));
+
+  /** The refusal's envelope, checked to be the same in the text mirror and in _meta. */
+  function envelope(result: Awaited<ReturnType<typeof call>>): PaymentRequired {
+    expect(result.isError).toBe(true);
+    const body = result._meta?.['powgate/refusal'] as PaymentRequired;
+    expect(body).toBeDefined();
+    expect(textJson(result)).toEqual(body);
+    return body;
+  }
+
+  async function tokenFor(tool: string, args: Record<string, unknown>): Promise<string> {
+    const refusal = envelope(await call(tool, args));
+    const { challenge, redeem } = refusal.accepts[0]!;
+    const verified = await call(redeem.tool as string, { challenge, solution: await solve(challenge) });
+    expect(verified.structuredContent).toMatchObject({ ok: true, scope: challenge.scope });
+    return (verified.structuredContent as { token: string }).token;
+  }
+
+  it('lists the gated tools with an optional powgate_token argument, their own schemas intact, and the powgate tools', async () => {
+    const { tools } = await mcp.client.listTools();
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    expect(Object.keys(byName).sort()).toEqual(['echo', 'free', 'ping', 'powgate_challenge', 'powgate_status', 'powgate_verify', 'reports', 'search']);
+    const search = byName.search!;
+    expect(search.inputSchema.properties).toMatchObject({ query: { type: 'string' }, powgate_token: { type: 'string' } });
+    expect(search.inputSchema.required).toEqual(['query']);
+    expect(search.outputSchema?.properties).toEqual({ results: { type: 'array', items: { type: 'string' } } });
+    expect(search.description).toMatch(/^Searches the fixture index\.\n\nCosts proof of work: .*powgate_verify.*powgate_token/);
+    expect(Object.keys(byName.ping!.inputSchema.properties ?? {})).toEqual(['powgate_token']);
+    expect(Object.keys(byName.echo!.inputSchema.properties ?? {})).toEqual(['text', 'powgate_token']);
+    expect(byName.free!.inputSchema.properties ?? {}).not.toHaveProperty('powgate_token');
+  });
+
+  it('refuses a call without a token with a challenge and the way through; the outputSchema does not break it', async () => {
+    // The SDK's Client validates structuredContent against the tool's outputSchema even on
+    // isError results: the refusal of `search` carries its envelope in text and _meta only.
+    const result = await call('search', { query: 'q' });
+    expect(result.structuredContent).toBeUndefined();
+    const body = envelope(result);
+    expect(body).toMatchObject({ error: 'payment_required', cause: { reason: 'token_required' } });
+    expect(body.cause.detail).toMatch(/token/);
+    expect(body.accepts).toHaveLength(1);
+    const [accept] = body.accepts;
+    expect(accept).toMatchObject({ method: 'pow', challenge: { v: 1, scope: 'tool:search', difficulty: 8 } });
+    expect(accept!.redeem).toMatchObject({ tool: 'powgate_verify', present: { argument: 'powgate_token', meta: 'powgate/token' } });
+    expect(accept!.redeem.then).toMatch(/call search again .*powgate_token/);
+    expect(Object.keys(accept!.redeem.arguments as object)).toEqual(['challenge', 'solution']);
+    // Only HTTP has headers to carry a token.
+    expect((accept!.redeem.present as Record<string, string>).header).toBe(kind === 'http' ? 'Authorization: Bearer <token>' : undefined);
+  });
+
+  it('puts the envelope in structuredContent for a tool without an outputSchema', async () => {
+    const result = await call('ping', {});
+    const body = envelope(result);
+    expect(result.structuredContent).toEqual(body);
+    expect(body.accepts[0]!.challenge.scope).toBe('tool:ping');
+  });
+
+  it('solve, redeem with powgate_verify, call again with the token: the tool runs, as often as the token lives', async () => {
+    const token = await tokenFor('search', { query: 'q' });
+    for (const query of ['first', 'second']) {
+      const result = await call('search', { query, powgate_token: token });
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toEqual({ results: [`result for ${query}`] });
+    }
+  });
+
+  it('takes the token from _meta["powgate/token"] too, and hands the handler its arguments without the token', async () => {
+    const token = await tokenFor('echo', { text: 'x' });
+    const viaArgument = await call('echo', { text: 'hi', powgate_token: token });
+    expect(textJson(viaArgument)).toEqual({ text: 'hi' });
+    const viaMeta = await call('echo', { text: 'ho' }, { 'powgate/token': token });
+    expect(viaMeta.isError).toBeFalsy();
+    expect(textJson(viaMeta)).toEqual({ text: 'ho' });
+    const ping = await call('ping', {}, { 'powgate/token': await tokenFor('ping', {}) });
+    expect(ping.content[0]).toEqual({ type: 'text', text: 'pong true' });
+  });
+
+  it('accepts a token redeemed through Gate.redeem (tokens are stateless: any process with the secret)', async () => {
+    const { challenge } = envelope(await call('search', { query: 'q' })).accepts[0]!;
+    const redeemed = await newGate().redeem(challenge, await solve(challenge));
+    expect(redeemed.ok).toBe(true);
+    const result = await call('search', { query: 'r', powgate_token: (redeemed as { token: string }).token });
+    expect(result.structuredContent).toEqual({ results: ['result for r'] });
+  });
+
+  it('refuses a token for another scope, an expired, a garbage, a tampered and a foreign token, each with its reason', async () => {
+    const echoToken = await tokenFor('echo', { text: 'x' });
+    const now = Date.now();
+    const cases: [unknown, string][] = [
+      [echoToken, 'scope_mismatch'],
+      [issueToken({ secret: FIXTURE_SECRET, scope: 'tool:search', now: now - 3_600_000, ttlMs: 60_000 }), 'expired'],
+      ['pgt1.garbage', 'malformed'],
+      [42, 'malformed'],
+      [`${echoToken.slice(0, -2)}${echoToken.endsWith('AA') ? 'BB' : 'AA'}`, 'bad_signature'],
+      [issueToken({ keys: [{ kid: 'elsewhere', secret: 'another server secret of 32 bytes or more' }], scope: 'tool:search' }), 'unknown_key'],
+    ];
+    for (const [token, reason] of cases) {
+      const body = envelope(await call('search', { query: 'q', powgate_token: token }));
+      expect(body.cause.reason, String(token)).toBe(reason);
+      expect(body.accepts[0]!.challenge.scope).toBe('tool:search'); // a fresh way through, every time
+    }
+    // A tampered token for the right scope fails its MAC, also through _meta.
+    const tampered = `${echoToken.slice(0, -2)}${echoToken.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(envelope(await call('echo', { text: 'x' }, { 'powgate/token': tampered })).cause.reason).toBe('bad_signature');
+  });
+
+  it('shares one scope between tools when told to, and leaves ungated tools alone', async () => {
+    const token = await tokenFor('reports', { year: 2025 });
+    expect((await call('reports', { year: 2026, powgate_token: token })).content[0]).toEqual({ type: 'text', text: 'report 2026' });
+    expect(envelope(await call('search', { query: 'q', powgate_token: token })).cause.reason).toBe('scope_mismatch');
+    expect((await call('free', {})).content[0]).toEqual({ type: 'text', text: 'free' });
+  });
+
+  it('answers verify refusals in structure', async () => {
+    const { challenge } = envelope(await call('search', { query: 'q' })).accepts[0]!;
+    const solution = await solve(challenge);
+    expect((await call('powgate_verify', { challenge, solution })).structuredContent).toMatchObject({ ok: true });
+    const replay = await call('powgate_verify', { challenge, solution });
+    expect(replay.isError).toBe(true);
+    expect(replay.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
+  });
+});
+
+describe('a gated tool over Streamable HTTP: the Authorization header', () => {
+  let http: HttpApp;
+  const gate = newGate();
+  beforeAll(async () => {
+    http = await serveHttp(() => buildApp(gate));
+  });
+  afterAll(async () => {
+    await http.close();
+  });
+
+  async function token(scope: string): Promise<string> {
+    const issued = await gate.challenge('test', { scope });
+    const challenge = (issued as { challenge: Challenge }).challenge;
+    const redeemed = await gate.redeem(challenge, await solve(challenge));
+    return (redeemed as { token: string }).token;
+  }
+
+  it('accepts `Authorization: Bearer <powgate token>`', async () => {
+    const mcp = await connectHttp(http.url, { Authorization: `Bearer ${await token('tool:search')}` });
+    try {
+      const result = asResult(await mcp.client.callTool({ name: 'search', arguments: { query: 'h' } }));
+      expect(result.structuredContent).toEqual({ results: ['result for h'] });
+      // The header's token is for tool:search only.
+      const echo = asResult(await mcp.client.callTool({ name: 'echo', arguments: { text: 'x' } }));
+      expect((echo.structuredContent as unknown as PaymentRequired).cause.reason).toBe('scope_mismatch');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('ignores a Bearer value that is not a powgate token (an OAuth access token is not ours)', async () => {
+    const mcp = await connectHttp(http.url, { Authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' });
+    try {
+      const echo = asResult(await mcp.client.callTool({ name: 'echo', arguments: { text: 'x' } }));
+      expect((echo.structuredContent as unknown as PaymentRequired).cause.reason).toBe('token_required');
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('gating in process (InMemoryTransport)', () => {
+  async function pair(setup: (server: McpServer) => void): Promise<{ client: Client; close: () => Promise<void> }> {
+    const server = new McpServer({ name: 't', version: '1' });
+    setup(server);
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'c', version: '1' });
+    await Promise.all([server.connect(a), client.connect(b)]);
+    return { client, close: async () => { await client.close(); await server.close(); } };
+  }
+
+  it('gateTool + withTokenArgument on a plain registerTool, naming the verify tool', async () => {
+    const gate = newGate();
+    const { client, close } = await pair((server) => {
+      registerPowgateTools(server, gate, { prefix: 'pay_' });
+      server.registerTool(
+        'weather',
+        { inputSchema: withTokenArgument({ city: z.string() }) },
+        gateTool(gate, async (args: { city: string }) => ({ content: [{ type: 'text', text: `sunny in ${args.city}` }] }), { scope: 'weather', toolName: 'weather', verifyTool: 'pay_verify' }),
+      );
+    });
+    try {
+      const refused = asResult(await client.callTool({ name: 'weather', arguments: { city: 'Oslo' } }));
+      const body = refused.structuredContent as unknown as PaymentRequired;
+      expect(body.accepts[0]!.redeem.tool).toBe('pay_verify');
+      const { challenge } = body.accepts[0]!;
+      const verified = asResult(await client.callTool({ name: 'pay_verify', arguments: { challenge, solution: await solve(challenge) } }));
+      const token = (verified.structuredContent as { token: string }).token;
+      const ok = asResult(await client.callTool({ name: 'weather', arguments: { city: 'Oslo', powgate_token: token } }));
+      expect(ok.content[0]).toEqual({ type: 'text', text: 'sunny in Oslo' });
+    } finally {
+      await close();
+    }
+  });
+
+  it('adds the token argument to zod 3 shapes and to zod 4 object schemas, keeping strictness', async () => {
+    const gate = newGate();
+    const { client, close } = await pair((server) => {
+      registerGatedTool(server, gate, 'v3', { inputSchema: { n: z3.number() } }, async ({ n }) => ({ content: [{ type: 'text', text: `n=${n}` }] }));
+      registerGatedTool(server, gate, 'strict', { inputSchema: z.strictObject({ n: z.number() }) }, async ({ n }) => ({ content: [{ type: 'text', text: `n=${n}` }] }));
+    });
+    try {
+      const { tools } = await client.listTools();
+      for (const name of ['v3', 'strict']) {
+        expect(Object.keys(tools.find((t) => t.name === name)!.inputSchema.properties ?? {})).toEqual(['n', 'powgate_token']);
+      }
+      for (const name of ['v3', 'strict']) {
+        const scope = `tool:${name}`;
+        const issued = await gate.challenge('t', { scope });
+        const challenge = (issued as { challenge: Challenge }).challenge;
+        const token = ((await gate.redeem(challenge, await solve(challenge))) as { token: string }).token;
+        const ok = asResult(await client.callTool({ name, arguments: { n: 3, powgate_token: token } }));
+        expect(ok.content[0], name).toEqual({ type: 'text', text: 'n=3' });
+      }
+      // Still strict: another unknown argument is refused by the SDK's input validation.
+      const extra = asResult(await client.callTool({ name: 'strict', arguments: { n: 3, other: 1 } }));
+      expect(extra.isError).toBe(true);
+      expect(textOf(extra)).toMatch(/Input validation error/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('prices each client by its key: the session, the OAuth client, or the transport', () => {
+    const extra = (over: Partial<ToolExtra>) => over as ToolExtra;
+    expect(mcpClientKey(extra({}))).toBe('mcp:stdio');
+    expect(mcpClientKey(extra({ requestInfo: { headers: {} } }))).toBe('mcp:http');
+    expect(mcpClientKey(extra({ requestInfo: { headers: {} }, sessionId: 's1' }))).toBe('session:s1');
+    expect(mcpClientKey(extra({ sessionId: 's1', authInfo: { token: 't', clientId: 'app', scopes: [] } }))).toBe('oauth:app');
+  });
+
+  it('raises the price of a client that keeps calling without a token (adaptive difficulty, per client key)', async () => {
+    const gate = new Gate({ secret: FIXTURE_SECRET, difficulty: { base: 8, max: 20, freeRequests: 2 } });
+    let key = 'a';
+    const { client, close } = await pair((server) => {
+      registerGatedTool(server, gate, 'x', {}, async () => ({ content: [{ type: 'text', text: 'x' }] }), { clientKey: () => key });
+    });
+    try {
+      const difficulty = async () => {
+        const result = asResult(await client.callTool({ name: 'x', arguments: {} }));
+        return (result.structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty;
+      };
+      const seen = [];
+      for (let i = 0; i < 8; i++) seen.push(await difficulty());
+      expect(seen[0]).toBe(8);
+      expect(seen[7]).toBe(10); // 8 requests, 2 free: log2(8 / 2) = 2 more bits
+      key = 'b';
+      expect(await difficulty()).toBe(8);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -18,7 +18,8 @@ export {
   erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
   type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
 } from './protocol/calibration.js';
-export { Gate, type ChallengeResult, type GateOptions, type RedeemResult } from './gate/gate.js';
+export { Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type GateOptions, type RedeemResult } from './gate/gate.js';
 export type { GateReason, GateUnavailable, PaymentRequired, PowAccept } from './gate/envelope.js';
 export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
+export { RedisRateCounter, type RedisRateCounterOptions } from './gate/redis-rate-counter.js';

@@ -22,8 +22,8 @@ export function parseCommandLine(argv: readonly string[], options: OptionSpecs, 
   try {
     parsed = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' }, ...options }, strict: true, allowPositionals: true });
   } catch (error) {
-    // node:util's messages name the flag; drop its advice about '--' which does not apply here.
-    throw new UsageError((error as Error).message.split('. To specify')[0]!.replace(/\.$/, ''));
+    // node:util's first line names the flag; the rest is advice about '--' that does not apply here.
+    throw new UsageError((error as Error).message.split(/\n|\. To specify/)[0]!.replace(/\.$/, ''));
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'`);

@@ -13,6 +13,10 @@ import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type Adapti
 import { reasonDetail, type GateReason, type GateUnavailable, type PaymentRequired } from './envelope.js';
 import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
 
+/** Most valid-token verdicts a Gate remembers. */
+export const TOKEN_CACHE_SIZE = 10_000;
+const SCOPE_MISMATCH: TokenVerdict = Object.freeze({ valid: false, reason: 'scope_mismatch' });
+
 /** Options of {@link Gate}. */
 export interface GateOptions extends KeyOptions {
   /** Where redeemed challenges are spent. Default: a new MemoryReplayStore (one process). */
@@ -61,6 +65,8 @@ export class Gate {
   readonly skewMs: number;
   readonly failOpen: boolean;
   readonly #keys: KeyOptions;
+  /** Verdicts of valid tokens seen, by token, oldest first. */
+  readonly #validTokens = new Map<string, Extract<TokenVerdict, { valid: true }>>();
 
   constructor(options: GateOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -145,13 +151,32 @@ export class Gate {
       if (!unspent.ok) return unspent;
       scope = unspent.scope;
     } else return verdict;
-    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs });
-    return { ok: true, token, scope, expiresAt: Date.now() + this.tokenTtlMs };
+    // One clock reading, so that expiresAt is exactly the token's own.
+    const now = Date.now();
+    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now });
+    return { ok: true, token, scope, expiresAt: now + this.tokenTtlMs };
   }
 
-  /** Checks a presented token (untrusted input: never throws). */
+  /**
+   * Checks a presented token (untrusted input: never throws). A client presents
+   * the same token on every call until it expires, so the verdicts of valid
+   * tokens are remembered (at most {@link TOKEN_CACHE_SIZE}, oldest dropped
+   * first): a repeat skips decoding and the HMAC, and only expiry and scope are
+   * checked again. Invalid tokens are never remembered, so garbage cannot fill it.
+   */
   checkToken(token: unknown, options: { scope?: string } = {}): TokenVerdict {
-    return verifyToken(token, { ...this.#keys, scope: options.scope, skewMs: this.skewMs });
+    const scope = options.scope;
+    if (scope !== undefined && !isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    const known = typeof token === 'string' ? this.#validTokens.get(token) : undefined;
+    if (known) {
+      if (Date.now() <= known.expiresAt + this.skewMs) return scope === undefined || known.scope === scope ? known : SCOPE_MISMATCH;
+      this.#validTokens.delete(token as string); // Expired: the full check below says so.
+    }
+    const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs });
+    if (!verdict.valid) return verdict;
+    if (this.#validTokens.size >= TOKEN_CACHE_SIZE) this.#validTokens.delete(this.#validTokens.keys().next().value!);
+    this.#validTokens.set(token as string, Object.freeze(verdict));
+    return scope === undefined || verdict.scope === scope ? verdict : SCOPE_MISMATCH;
   }
 
   /**

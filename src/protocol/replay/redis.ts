@@ -1,6 +1,7 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PowgateError } from '../../errors.js';
-import { checkInteger, invalid } from '../../validate.js';
+import { invalid } from '../../validate.js';
+import { RedisConnection } from './redis-connection.js';
 import { type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries } from './types.js';
 
 /** Options of {@link RedisReplayStore}: exactly one of `url` and `client`. */
@@ -48,38 +49,15 @@ export interface RedisReplayStoreOptions {
  * - For Redis Cluster, put a hash tag in `keyPrefix` (e.g. `'{powgate}:spent:'`) so that a batch stays in one slot.
  */
 export class RedisReplayStore implements ReplayStore {
-  readonly #url: string | undefined;
-  readonly #given: Redis | undefined;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
-  readonly #onError: (error: Error) => void;
-  /** The client, made on first use. */
-  #client: Promise<Redis> | undefined;
-  /** The first connection attempt of a client made from a url; calls wait for it (within their timeout). */
-  #firstConnect: Promise<void> | undefined;
-  #closed = false;
 
   constructor(options: RedisReplayStoreOptions) {
-    const { url, client, keyPrefix = 'powgate:spent:', timeoutMs = 1000, onError = () => {} } = checkOptions(options, 'options');
-    if ((url === undefined) === (client === undefined)) {
-      throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected exactly one of url and client in the options of RedisReplayStore');
-    }
-    // Messages describe the url by its length only: it may hold a password.
-    if (url !== undefined && (typeof url !== 'string' || url.length === 0)) throw invalid('a non-empty string', 'url', url);
-    if (client !== undefined && typeof (client as Redis)?.pipeline !== 'function') throw invalid('an ioredis Redis instance', 'client', client);
+    const checked = checkOptions(options, 'options');
+    const { keyPrefix = 'powgate:spent:' } = checked;
+    this.#redis = new RedisConnection(checked, 'RedisReplayStore');
     if (typeof keyPrefix !== 'string') throw invalid('a string', 'keyPrefix', keyPrefix);
-    if (typeof onError !== 'function') throw invalid('a function', 'onError', onError);
-    this.#url = url as string | undefined;
-    this.#given = client as Redis | undefined;
     this.#prefix = keyPrefix;
-    this.#timeoutMs = checkInteger(timeoutMs, 'timeoutMs', 1, 60_000);
-    this.#onError = (error) => {
-      try {
-        (onError as (error: Error) => void)(error);
-      } catch {
-        // A throwing callback must not turn an outage into a throw (or crash ioredis's emitter).
-      }
-    };
   }
 
   async spend(id: string, expiresAt: number): Promise<SpendResult> {
@@ -93,72 +71,30 @@ export class RedisReplayStore implements ReplayStore {
 
   /** Disconnects a client the store made; a caller's client stays open. Later calls resolve 'store_unavailable'. */
   async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#given || !this.#client) return;
-    const client = await this.#client.catch(() => undefined);
-    client?.disconnect();
+    await this.#redis.close();
   }
 
   async #spend(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     if (entries.length === 0) return [];
     const unavailable = (error: unknown): SpendResult[] => {
-      this.#onError(error instanceof Error ? error : new Error(String(error)));
+      this.#redis.report(error);
       return entries.map(() => 'store_unavailable');
     };
-    if (this.#closed) return unavailable(new Error('the RedisReplayStore is closed'));
-    const client = await this.#open(); // A missing ioredis is not an outage: this rejects.
     // PX must be a positive integer; rounding up never shortens the protection.
     const now = Date.now();
     const commands = entries.map(({ id, expiresAt }) => ['set', this.#prefix + id, '1', 'PX', Math.max(1, Math.ceil(expiresAt - now)), 'NX']);
-    const run = async () => {
-      await this.#firstConnect;
-      return client.pipeline(commands).exec(); // One round trip for the whole batch.
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-    });
+    let replies: [Error | null, unknown][] | null;
     try {
-      // A caller's client may queue commands while disconnected: the race bounds every call.
-      const replies = await Promise.race([run(), timeout]);
-      if (!replies) return unavailable(new Error('Redis returned no replies'));
-      const failed = replies.find(([error]) => error);
-      if (failed) this.#onError(failed[0]!); // Once per call, not once per id.
-      return replies.map(([error, reply]) =>
-        error ? 'store_unavailable' : reply === 'OK' ? 'spent' : reply === null ? 'replayed' : 'store_unavailable',
-      );
+      replies = await this.#redis.run((client) => client.pipeline(commands).exec()); // One round trip for the whole batch.
     } catch (error) {
+      if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       return unavailable(error);
-    } finally {
-      clearTimeout(timer);
     }
-  }
-
-  #open(): Promise<Redis> {
-    return (this.#client ??= this.#given ? Promise.resolve(this.#given) : this.#create(this.#url!));
-  }
-
-  async #create(url: string): Promise<Redis> {
-    let RedisClient: typeof Redis;
-    try {
-      ({ Redis: RedisClient } = await import('ioredis'));
-    } catch (cause) {
-      throw new PowgateError('ERR_BACKEND_UNAVAILABLE', 'install ioredis (npm install ioredis) to use RedisReplayStore', { cause });
-    }
-    const settings: RedisOptions = {
-      lazyConnect: true, // So that the first calls can wait for connect() instead of being refused.
-      enableOfflineQueue: false, // While disconnected, refuse at once instead of queueing.
-      maxRetriesPerRequest: 0, // Never resend a command; fail closed instead.
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: this.#timeoutMs,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000), // Keep reconnecting, at least once a second.
-    };
-    const client = new RedisClient(url, settings);
-    // Without a listener, ioredis prints every connection error to the console.
-    client.on('error', (error: Error) => this.#onError(error));
-    // Its failure is reported through 'error'; reconnection goes on in the background.
-    this.#firstConnect = client.connect().catch(() => {});
-    return client;
+    if (!replies) return unavailable(new Error('Redis returned no replies'));
+    const failed = replies.find(([error]) => error);
+    if (failed) this.#redis.report(failed[0]!); // Once per call, not once per id.
+    return replies.map(([error, reply]) =>
+      error ? 'store_unavailable' : reply === 'OK' ? 'spent' : reply === null ? 'replayed' : 'store_unavailable',
+    );
   }
 }

@@ -1,0 +1,9 @@
+// powgate/http: the token service, the 402 middleware (node:http, Express, Fastify) and client addresses.
+// Its own entry, so that importing powgate does not load prom-client or pino.
+export { PowgateService, createPowgateServer, VERIFY_STATUS, type Handler, type PowgateServiceOptions, type ServerTimeouts } from './service.js';
+export {
+  HttpGate, powgateMiddleware, powgateFastifyHook, presentedToken,
+  type GateRefusal, type PowgateGrant, type PowgateMiddlewareOptions, type PowgateRequest,
+} from './middleware.js';
+export { TrustedProxies, clientAddress, normalizeAddress, requestClientAddress } from './client-address.js';
+export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';

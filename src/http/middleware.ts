@@ -1,0 +1,179 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Gate } from '../gate/gate.js';
+import type { GateReason } from '../gate/envelope.js';
+import { isScope } from '../protocol/shape.js';
+import type { TokenVerdict } from '../protocol/token.js';
+import { invalid } from '../validate.js';
+import { requestClientAddress, TrustedProxies } from './client-address.js';
+import { sendJson } from './json-body.js';
+
+/** Options of {@link powgateMiddleware} and {@link powgateFastifyHook}. */
+export interface PowgateMiddlewareOptions {
+  /** The scope a token must carry to pass, and that refusals' challenges are for. Default '' (any call of this gate). */
+  scope?: string;
+  /** The realm of the WWW-Authenticate challenge. Default 'powgate'. */
+  realm?: string;
+  /** Where a solution is redeemed for a token (a PowgateService's POST /api/verify). Default '/api/verify'. */
+  redeemUrl?: string;
+  /** Trusted reverse proxies whose X-Forwarded-For is believed, for the client's address. Default: none. */
+  trustProxy?: TrustedProxies | string | readonly string[];
+  /** The key a client's rate is counted under. Default: its address (see {@link clientAddress}). */
+  clientKey?: (req: IncomingMessage) => string;
+}
+
+/** What a request that passed the gate carries on `req.powgate`. */
+export type PowgateGrant = Extract<TokenVerdict, { valid: true }>;
+
+/** A request that passed the gate. */
+export interface PowgateRequest extends IncomingMessage {
+  powgate?: PowgateGrant;
+}
+
+const TOKEN_PREFIX = 'pgt1.';
+
+/**
+ * The token a request presents: `X-Powgate-Token: <token>`, or
+ * `Authorization: Bearer pgt1...` (or `Authorization: PowGate <token>`). A Bearer
+ * credential that is not a powgate token belongs to someone else (OAuth): it is
+ * not read, and the request counts as presenting none. Undefined when there is none.
+ */
+export function presentedToken(headers: IncomingHttpHeaders): string | undefined {
+  const own = headers['x-powgate-token'];
+  if (own !== undefined) return Array.isArray(own) ? own[0] : own;
+  const auth = headers.authorization;
+  if (auth === undefined) return undefined;
+  const space = auth.indexOf(' ');
+  if (space === -1) return undefined;
+  const scheme = auth.slice(0, space).toLowerCase();
+  const credential = auth.slice(space + 1).trim();
+  if (scheme === 'powgate') return credential;
+  if (scheme === 'bearer' && credential.startsWith(TOKEN_PREFIX)) return credential;
+  return undefined;
+}
+
+/** A quoted-string for an HTTP auth parameter (scopes and realms are printable ASCII). */
+function quoted(text: string): string {
+  return `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** What the refusal of a gated request is: status, headers and the JSON body. */
+export interface GateRefusal {
+  status: 402 | 503;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * The transport-free decision of the HTTP gate, shared by the node:http/Express
+ * middleware and the Fastify hook: the grant of a valid token, or the refusal
+ * that shows the way through.
+ */
+export class HttpGate {
+  readonly gate: Gate;
+  readonly scope: string;
+  readonly #realm: string;
+  readonly #redeem: Record<string, unknown>;
+  readonly #trust: TrustedProxies | undefined;
+  readonly #clientKey: ((req: IncomingMessage) => string) | undefined;
+
+  constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
+    if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
+    if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
+    const { scope = '', realm = 'powgate', redeemUrl = '/api/verify', trustProxy, clientKey } = options;
+    if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    if (!isScope(realm) || realm === '') throw invalid('printable ASCII of 1 to 256 characters', 'realm', realm);
+    if (typeof redeemUrl !== 'string' || redeemUrl === '') throw invalid('a non-empty string', 'redeemUrl', redeemUrl);
+    if (clientKey !== undefined && typeof clientKey !== 'function') throw invalid('a function', 'clientKey', clientKey);
+    this.gate = gate;
+    this.scope = scope;
+    this.#realm = realm;
+    this.#trust = trustProxy === undefined ? undefined : TrustedProxies.from(trustProxy);
+    this.#clientKey = clientKey;
+    this.#redeem = Object.freeze({
+      solve: 'find one nonce per sub-puzzle of the challenge (docs/PROTOCOL.md; `solve()` of the powgate package or `powgate solve` do it)',
+      url: redeemUrl,
+      method: 'POST',
+      content_type: 'application/json',
+      body: { challenge: '<the challenge above>', solution: '<{"v":1,"id":...,"nonces":[...]}>' },
+      returns: { token: '<token>', scope, expires_at: '<ms since the epoch>' },
+      present: { header: 'Authorization', value: 'Bearer <token>', or: { header: 'X-Powgate-Token', value: '<token>' } },
+    });
+  }
+
+  /** The grant of a request's valid token, or the refusal to send. Never throws for anything a client sends. */
+  async check(req: IncomingMessage): Promise<{ ok: true; grant: PowgateGrant } | { ok: false; refusal: GateRefusal }> {
+    const token = presentedToken(req.headers);
+    let reason: GateReason = 'token_required';
+    if (token !== undefined) {
+      const verdict = this.gate.checkToken(token, { scope: this.scope });
+      if (verdict.valid) return { ok: true, grant: verdict };
+      reason = verdict.reason;
+    }
+    const client = this.#clientKey ? this.#clientKey(req) : requestClientAddress(req, this.#trust);
+    const refused = await this.gate.refuse(reason, String(client), { scope: this.scope, redeem: this.#redeem });
+    const headers: Record<string, string> =
+      refused.status === 402
+        ? { 'www-authenticate': `PowGate realm=${quoted(this.#realm)}, scope=${quoted(this.scope)}, error=${quoted(reason)}` }
+        : { 'retry-after': '1' };
+    return { ok: false, refusal: { status: refused.status, headers, body: refused.body } };
+  }
+}
+
+/**
+ * A 402 gate for node:http and Express (`(req, res, next)`): a request with a
+ * valid token for `scope` goes on to `next()` with `req.powgate` set; any other
+ * gets `402 Payment Required`, a `WWW-Authenticate: PowGate ...` header and the
+ * refusal body `{ error: 'payment_required', cause, accepts: [{ method: 'pow',
+ * challenge, redeem }] }`, or 503 `store_unavailable` when the gate fails closed.
+ * The body, the Accept header and the method are never looked at: probes with
+ * an empty body, no credentials or a wrong Accept get the same refusal.
+ *
+ * ```js
+ * app.use('/api/search', powgateMiddleware(gate, { scope: 'search' }));
+ * ```
+ */
+export function powgateMiddleware(gate: Gate, options: PowgateMiddlewareOptions = {}) {
+  const http = new HttpGate(gate, options);
+  return function powgate(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
+    http.check(req).then(
+      (result) => {
+        if (result.ok) {
+          (req as PowgateRequest).powgate = result.grant;
+          next();
+        } else if (!res.headersSent) {
+          sendJson(res, result.refusal.status, result.refusal.body, result.refusal.headers);
+        }
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+/** The parts of a Fastify request and reply the hook uses (Fastify itself is not imported). */
+interface FastifyLikeRequest {
+  raw: IncomingMessage;
+}
+interface FastifyLikeReply {
+  code(status: number): FastifyLikeReply;
+  headers(values: Record<string, string>): FastifyLikeReply;
+  send(payload: unknown): FastifyLikeReply;
+}
+
+/**
+ * The same gate as an `onRequest` hook for Fastify: `app.addHook('onRequest',
+ * powgateFastifyHook(gate, { scope }))`. A passing request gets `request.raw.powgate`
+ * (and `request.powgate`).
+ */
+export function powgateFastifyHook(gate: Gate, options: PowgateMiddlewareOptions = {}) {
+  const http = new HttpGate(gate, options);
+  return async function powgate(request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<void> {
+    const result = await http.check(request.raw);
+    if (result.ok) {
+      (request.raw as PowgateRequest).powgate = result.grant;
+      (request as { powgate?: PowgateGrant }).powgate = result.grant;
+      return;
+    }
+    reply.code(result.refusal.status).headers({ ...result.refusal.headers, 'cache-control': 'no-store' }).send(result.refusal.body);
+    return reply as never;
+  };
+}

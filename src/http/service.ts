@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { PowgateError } from '../errors.js';
+import type { Gate } from '../gate/gate.js';
+import { MemoryRateCounter } from '../gate/rate-counter.js';
+import { packageInfo } from '../package-info.js';
+import type { Refusal } from '../protocol/refusal.js';
+import { MemoryReplayStore } from '../protocol/replay/memory.js';
+import { isScope, plainKeys } from '../protocol/shape.js';
+import { checkInteger, invalid } from '../validate.js';
+import { requestClientAddress, TrustedProxies } from './client-address.js';
+import { readJsonBody, sendJson } from './json-body.js';
+import { HttpMetrics } from './metrics.js';
+
+/** `(req, res, next)`: node:http, Express and Connect share this shape. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/** Options of {@link PowgateService}. */
+export interface PowgateServiceOptions {
+  /** Trusted reverse proxies whose X-Forwarded-For is believed (see {@link TrustedProxies}). Default: none. */
+  trustProxy?: TrustedProxies | string | readonly string[];
+  /** Largest request body, in bytes. Default 65,536. */
+  maxBodyBytes?: number;
+  /** Most requests served at once; beyond it, 503 with Retry-After. Default 512. */
+  maxConcurrency?: number;
+  /** A pino logger for one line per request (never a secret, token, challenge or header). Default: no logs. */
+  logger?: Logger | false;
+  /** Where metrics are counted. Default: a new {@link HttpMetrics} (own Registry, default process metrics). */
+  metrics?: HttpMetrics;
+  /** What the store and counter are, for /api/status. Default: worked out from their classes. */
+  storeKind?: string;
+}
+
+/**
+ * The HTTP status of a refused solution (POST /api/verify):
+ * the request was not the protocol's shape → 400; the proof does not buy a token
+ * (forged, expired, wrong scope, unsolved, ...) → 403; already redeemed → 409;
+ * the gate cannot record the spend (Redis down, memory store full) → 503.
+ */
+export const VERIFY_STATUS: Readonly<Record<Refusal, number>> = Object.freeze({
+  malformed: 400,
+  unknown_key: 403,
+  bad_signature: 403,
+  expired: 403,
+  not_yet_valid: 403,
+  scope_mismatch: 403,
+  difficulty_out_of_range: 403,
+  bad_solution: 403,
+  replayed: 409,
+  store_full: 503,
+  store_unavailable: 503,
+});
+
+const VERIFY_DETAIL: Readonly<Record<Refusal, string>> = {
+  malformed: 'expected {"challenge": <challenge>, "solution": {"v": 1, "id", "nonces": [...]}} in the protocol\'s exact shape',
+  unknown_key: 'the challenge was signed with a key this server does not hold (rotated out?): ask for a new challenge',
+  bad_signature: 'the challenge signature does not match: tampered with, or from another server',
+  expired: 'the challenge has expired: ask for a new one and solve it within its lifetime',
+  not_yet_valid: 'the challenge is not valid yet: check the clock',
+  scope_mismatch: 'the challenge is for another scope',
+  difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
+  bad_solution: 'the nonces do not solve this challenge',
+  replayed: 'this challenge was already redeemed: ask for a new one',
+  store_full: 'the replay store is full: try again later',
+  store_unavailable: 'the gate cannot reach its store: try again later',
+};
+
+interface Route {
+  methods: readonly string[];
+  allow: string;
+  run: (this: PowgateService, ctx: Context) => Promise<void> | void;
+}
+
+/** One request in flight. */
+interface Context {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: string;
+  started: number;
+}
+
+const RETRY_AFTER = { 'retry-after': '1' };
+
+/**
+ * The token service over a {@link Gate}, as one request handler:
+ * `POST /api/challenge`, `POST /api/verify`, `POST /api/token/verify`,
+ * `GET /api/status`, `GET /healthz` and `GET /metrics`. Use `service.handle`
+ * with node:http (`http.createServer(service.handle)`, or
+ * {@link createPowgateServer} for one with timeouts set) or mount it in
+ * Express (`app.use(service.handle)`: paths it does not serve go to `next`).
+ */
+export class PowgateService {
+  readonly gate: Gate;
+  readonly metrics: HttpMetrics;
+  readonly trustProxy: TrustedProxies | undefined;
+  readonly maxBodyBytes: number;
+  readonly maxConcurrency: number;
+  readonly startedAt = Date.now();
+  readonly #logger: Logger | undefined;
+  readonly #storeKind: string;
+  readonly #routes: Map<string, Route>;
+  #inFlight = 0;
+
+  constructor(gate: Gate, options: PowgateServiceOptions = {}) {
+    if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
+    if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
+    this.gate = gate;
+    this.trustProxy = options.trustProxy === undefined ? undefined : TrustedProxies.from(options.trustProxy);
+    this.maxBodyBytes = checkInteger(options.maxBodyBytes ?? 65_536, 'maxBodyBytes', 1, 1 << 30);
+    this.maxConcurrency = checkInteger(options.maxConcurrency ?? 512, 'maxConcurrency', 1, 1_000_000);
+    if (options.metrics !== undefined && !(options.metrics instanceof HttpMetrics)) throw invalid('an HttpMetrics', 'metrics', options.metrics);
+    this.metrics = options.metrics ?? new HttpMetrics();
+    this.metrics.watchInFlight(() => this.#inFlight);
+    if (options.logger && typeof options.logger.info !== 'function') throw invalid('a pino logger', 'logger', options.logger);
+    this.#logger = options.logger || undefined;
+    this.#storeKind = options.storeKind ?? kindOf(gate.store, MemoryReplayStore, 'RedisReplayStore');
+    const post = (run: Route['run']): Route => ({ methods: ['POST'], allow: 'POST', run });
+    const get = (run: Route['run']): Route => ({ methods: ['GET', 'HEAD'], allow: 'GET, HEAD', run });
+    this.#routes = new Map([
+      ['/api/token/verify', post(this.#tokenVerify)],
+      ['/api/challenge', post(this.#challenge)],
+      ['/api/verify', post(this.#verify)],
+      ['/api/status', get(this.#status)],
+      ['/healthz', get(this.#health)],
+      ['/metrics', get(this.#metricsText)],
+    ]);
+  }
+
+  /** The request handler: `(req, res, next?)`. Never throws; untrusted input never crashes the process. */
+  readonly handle: Handler = (req, res, next) => {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const route = this.#routes.get(path);
+    if (!route) {
+      if (next) return next();
+      return this.#reply({ req, res, route: 'unmatched', started }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
+    }
+    const ctx: Context = { req, res, route: path, started };
+    if (!route.methods.includes(req.method!)) {
+      return this.#reply(ctx, 405, { error: 'method_not_allowed', detail: `use ${route.allow} for ${path}` }, { allow: route.allow, connection: 'close' }, 'method_not_allowed');
+    }
+    if (this.#inFlight >= this.maxConcurrency) {
+      return this.#reply(ctx, 503, { error: 'overloaded', detail: 'too many requests in flight: retry shortly' }, { ...RETRY_AFTER, connection: 'close' }, 'overloaded');
+    }
+    this.#inFlight++;
+    res.once('close', () => this.#inFlight--);
+    let pending;
+    try {
+      pending = route.run.call(this, ctx);
+    } catch (error) {
+      return this.#fail(ctx, error);
+    }
+    if (pending) pending.catch((error: unknown) => this.#fail(ctx, error));
+  };
+
+  /** Requests being served now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the store and the counter answer (memory ones always do). */
+  async health(): Promise<{ store: 'up' | 'down'; counter: 'up' | 'down' }> {
+    const { store, counter } = this.gate;
+    const [spent, hits] = await Promise.all([
+      store instanceof MemoryReplayStore ? 'spent' : store.spend(`healthz:${randomUUID()}`, Date.now() + 1000).catch(() => 'store_unavailable'),
+      counter instanceof MemoryRateCounter ? 1 : counter.hit('powgate:healthz', 1000).catch(() => undefined),
+    ]);
+    return { store: spent === 'spent' ? 'up' : 'down', counter: hits === undefined ? 'down' : 'up' };
+  }
+
+  // ---------------------------------------------------------------- routes
+
+  async #challenge(ctx: Context): Promise<void> {
+    const body = await this.#body(ctx);
+    if (body === undefined) return;
+    const fields = body.value === undefined ? {} : objectWith(body.value, [], ['scope', 'difficulty']);
+    if (typeof fields === 'string') return this.#malformed(ctx, fields);
+    const { scope, difficulty } = fields as { scope?: unknown; difficulty?: unknown };
+    if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
+    if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) return this.#malformed(ctx, 'difficulty must be a number');
+    const issued = await this.gate.challenge(this.#client(ctx.req), { scope: scope as string | undefined, difficulty: difficulty as number | undefined });
+    if (issued.ok) return this.#reply(ctx, 200, { challenge: issued.challenge });
+    if (issued.reason === 'store_unavailable') {
+      return this.#reply(ctx, 503, { error: issued.reason, detail: issued.detail }, RETRY_AFTER, issued.reason);
+    }
+    const { min, max } = this.gate.difficulty;
+    return this.#reply(ctx, 400, { error: issued.reason, detail: issued.detail, min, max }, undefined, issued.reason);
+  }
+
+  async #verify(ctx: Context): Promise<void> {
+    const body = await this.#body(ctx);
+    if (body === undefined) return;
+    const fields = objectWith(body.value, ['challenge', 'solution'], []);
+    if (typeof fields === 'string') return this.#malformed(ctx, fields);
+    const { challenge, solution } = fields as { challenge: unknown; solution: unknown };
+    const started = performance.now();
+    const result = await this.gate.redeem(challenge, solution);
+    this.metrics.verifySeconds.observe({ outcome: result.ok ? 'accepted' : 'refused' }, (performance.now() - started) / 1000);
+    if (!result.ok) {
+      const status = VERIFY_STATUS[result.reason] ?? 403;
+      return this.#reply(ctx, status, { error: result.reason, detail: VERIFY_DETAIL[result.reason] }, status === 503 ? RETRY_AFTER : undefined, result.reason);
+    }
+    const elapsedMs = (solution as { elapsedMs?: unknown }).elapsedMs;
+    if (typeof elapsedMs === 'number' && elapsedMs >= 0 && elapsedMs <= 86_400_000) this.metrics.solveSeconds.observe(elapsedMs / 1000);
+    return this.#reply(ctx, 200, { token: result.token, scope: result.scope, expires_at: result.expiresAt });
+  }
+
+  async #tokenVerify(ctx: Context): Promise<void> {
+    const body = await this.#body(ctx);
+    if (body === undefined) return;
+    const fields = objectWith(body.value, ['token'], ['scope']);
+    if (typeof fields === 'string') return this.#malformed(ctx, fields);
+    const { token, scope } = fields as { token: unknown; scope?: unknown };
+    if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
+    const verdict = this.gate.checkToken(token, { scope: scope as string | undefined });
+    if (!verdict.valid) return this.#reply(ctx, 200, { valid: false, reason: verdict.reason }, undefined, verdict.reason);
+    return this.#reply(ctx, 200, { valid: true, method: verdict.method, issued_at: verdict.issuedAt, expires_at: verdict.expiresAt, scope: verdict.scope });
+  }
+
+  #status(ctx: Context): void {
+    const gate = this.gate.status();
+    this.#reply(ctx, 200, {
+      service: 'powgate',
+      version: packageInfo().version,
+      backend: gate.backend,
+      isa: gate.isa,
+      store: this.#storeKind,
+      counter: kindOf(this.gate.counter, MemoryRateCounter, 'RedisRateCounter'),
+      difficulty: gate.difficulty,
+      sub_puzzles: gate.subPuzzles,
+      challenge_ttl_ms: gate.challengeTtlMs,
+      token_ttl_ms: gate.tokenTtlMs,
+      fail_open: gate.failOpen,
+      trusted_proxies: this.trustProxy?.entries.length ?? 0,
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      routes: [...this.#routes].map(([path, route]) => `${route.methods[0]} ${path}`),
+    });
+  }
+
+  async #health(ctx: Context): Promise<void> {
+    const health = await this.health();
+    // Liveness: the process answers (200) even when Redis does not; the store's state is in the body.
+    this.#reply(ctx, 200, { status: 'ok', ...health, uptime_s: Math.round((Date.now() - this.startedAt) / 1000) });
+  }
+
+  async #metricsText(ctx: Context): Promise<void> {
+    const text = await this.metrics.text();
+    ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    ctx.res.end(text);
+    this.#done(ctx, 200, undefined);
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  #client(req: IncomingMessage): string {
+    return requestClientAddress(req, this.trustProxy);
+  }
+
+  /** The JSON body, or undefined once a refusal has been sent. */
+  async #body(ctx: Context): Promise<{ value: unknown } | undefined> {
+    const body = await readJsonBody(ctx.req, this.maxBodyBytes);
+    if (body.ok) return body;
+    if (body.status === 0) {
+      // The client went away mid-body: nothing to answer.
+      ctx.res.destroy();
+      this.#log(ctx, 0, 'aborted');
+      return undefined;
+    }
+    // An unread body must not be read on to find the next request: close after answering.
+    const headers = body.status === 400 ? undefined : { connection: 'close' };
+    this.#reply(ctx, body.status, { error: body.error, detail: body.detail }, headers, body.error);
+    return undefined;
+  }
+
+  #malformed(ctx: Context, detail: string): void {
+    this.#reply(ctx, 400, { error: 'malformed', detail }, undefined, 'malformed');
+  }
+
+  #fail(ctx: Context, error: unknown): void {
+    this.#logger?.error({ route: ctx.route, err: { type: (error as Error)?.name, code: (error as PowgateError)?.code } }, 'request failed');
+    if (ctx.res.headersSent) {
+      ctx.res.destroy();
+      return;
+    }
+    this.#reply(ctx, 500, { error: 'internal', detail: 'the server failed to handle this request' }, undefined, 'internal');
+  }
+
+  #reply(ctx: Context, status: number, body: unknown, headers?: Record<string, string>, reason?: string): void {
+    sendJson(ctx.res, status, body, headers);
+    this.#done(ctx, status, reason);
+  }
+
+  #done(ctx: Context, status: number, reason: string | undefined): void {
+    this.metrics.requests.inc({ route: ctx.route, method: ctx.req.method ?? '', status });
+    if (reason !== undefined) this.metrics.refusals.inc({ route: ctx.route, reason });
+    this.#log(ctx, status, reason);
+  }
+
+  #log(ctx: Context, status: number, reason: string | undefined): void {
+    // Only these fields: never the URL's query, a header, a body, a token or a challenge.
+    this.#logger?.info({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, reason });
+  }
+}
+
+/** The fields of a JSON object body with exactly these keys, or a detail saying what is wrong. */
+function objectWith(value: unknown, required: readonly string[], optional: readonly string[]): Record<string, unknown> | string {
+  // Messages are built only on failure: this runs for every request of the hot route.
+  const expected = () => [...required.map((k) => `"${k}"`), ...optional.map((k) => `"${k}" (optional)`)].join(', ');
+  const keys = plainKeys(value);
+  if (!keys) return `expected a JSON object with ${expected()}`;
+  for (const key of keys) if (!required.includes(key) && !optional.includes(key)) return `unexpected field "${key.slice(0, 64)}": expected ${expected()}`;
+  for (const key of required) if (!keys.includes(key)) return `missing field "${key}": expected ${expected()}`;
+  return value as Record<string, unknown>;
+}
+
+function kindOf(value: object, memory: abstract new (...args: never[]) => unknown, redis: string): string {
+  if (value instanceof memory) return 'memory';
+  const name = value.constructor?.name;
+  return name === redis ? 'redis' : name || 'custom';
+}
+
+/** Timeouts of {@link createPowgateServer}, in ms. */
+export interface ServerTimeouts {
+  /** Longest wait for a request's headers. Default 10,000. */
+  headersTimeoutMs?: number;
+  /** Longest wait for a whole request (headers and body). Default 30,000. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection is kept. Default 5,000. */
+  keepAliveTimeoutMs?: number;
+}
+
+/** A node:http server for `service`, with header, request and keep-alive timeouts set. Not yet listening. */
+export function createPowgateServer(service: PowgateService, timeouts: ServerTimeouts = {}): Server {
+  if (!(service instanceof PowgateService)) throw invalid('a PowgateService', 'service', service);
+  const headersTimeout = checkInteger(timeouts.headersTimeoutMs ?? 10_000, 'headersTimeoutMs', 1, 3_600_000);
+  const requestTimeout = checkInteger(timeouts.requestTimeoutMs ?? 30_000, 'requestTimeoutMs', 1, 3_600_000);
+  const keepAliveTimeout = checkInteger(timeouts.keepAliveTimeoutMs ?? 5_000, 'keepAliveTimeoutMs', 1, 3_600_000);
+  if (headersTimeout > requestTimeout) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected headersTimeoutMs (${headersTimeout}) to be at most requestTimeoutMs (${requestTimeout})`);
+  }
+  const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, service.handle);
+  // A client that sends garbage gets 400 and is disconnected; it never reaches the handler or crashes the process.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  return server;
+}

@@ -1,0 +1,153 @@
+// Many `powgate serve` processes behind one Redis: two real subprocesses of
+// dist/cli.js share a real redis-server. Challenges and tokens made by one
+// verify on the other; 10,000 concurrent submissions of 1,000 solutions spread
+// across both are accepted exactly 1,000 times; Redis killed mid-run gives
+// store_unavailable (fail closed) while the processes stay up, then recovery.
+// Skipped, visibly, where redis-server is not installed.
+import { Agent } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Challenge } from '../src/protocol/challenge.js';
+import type { Solution } from '../src/protocol/solution.js';
+import { solve } from '../src/solver/solve.js';
+import { CLI_SECRET } from './helpers/cli.js';
+import { post, request, startServe, type ServeProcess } from './helpers/http.js';
+import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';
+
+const bin = redisServerPath();
+if (!bin) console.warn('powgate tests: redis-server is not installed, so the two-server HTTP tests are skipped');
+
+const SOLUTIONS = 1_000;
+const COPIES = 10;
+
+async function solvedPair(url: string, agent?: Agent): Promise<{ challenge: Challenge; solution: Solution }> {
+  const reply = await post(url, '/api/challenge', {}, { agent });
+  expect(reply.status, reply.text).toBe(200);
+  return { challenge: reply.json.challenge, solution: await solve(reply.json.challenge, { threads: 1 }) };
+}
+
+/** Polls `probe` every 100 ms until it returns true; how long that took. */
+async function until(probe: () => Promise<boolean>, limitMs: number, what: string): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < limitMs) {
+    if (await probe()) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what}: not within ${limitMs} ms`);
+}
+
+describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 'two powgate serve processes sharing one Redis (skipped: redis-server not installed)', () => {
+  let redis: RedisServer;
+  let servers: ServeProcess[] = [];
+  let urls: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    servers = await Promise.all([0, 1].map(() => startServe(['--redis', redis.url, '--difficulty', '2', '--max-concurrency', '4096', '--log-level', 'warn'])));
+    urls = servers.map((s) => s.url);
+  }, 30_000);
+
+  afterAll(async () => {
+    const codes = await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+    expect(codes).toEqual(codes.map(() => 0));
+    // Warnings about Redis, never a secret.
+    for (const s of servers) expect(s.lines.join('\n')).not.toContain(CLI_SECRET);
+  });
+
+  it('verifies on one server what the other issued: challenges, solutions and tokens', async () => {
+    const [a, b] = urls as [string, string];
+    expect((await request(a, '/api/status')).json).toMatchObject({ store: 'redis', counter: 'redis' });
+    const { challenge, solution } = await solvedPair(a);
+    const redeemed = await post(b, '/api/verify', { challenge, solution });
+    expect(redeemed.status, redeemed.text).toBe(200);
+    expect((await post(a, '/api/verify', { challenge, solution })).json.error).toBe('replayed');
+    const checked = await post(a, '/api/token/verify', { token: redeemed.json.token });
+    expect(checked.json).toMatchObject({ valid: true, method: 'pow' });
+    expect((await request(b, '/healthz')).json).toMatchObject({ store: 'up', counter: 'up' });
+  });
+
+  it('accepts exactly 1,000 of 10,000 concurrent submissions of 1,000 solutions spread across both', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 48 });
+    try {
+      const pairs = await Promise.all(Array.from({ length: SOLUTIONS }, (_, i) => post(urls[i % 2]!, '/api/challenge', {}, { agent })));
+      expect(pairs.every((r) => r.status === 200)).toBe(true);
+      const challenges: Challenge[] = pairs.map((r) => r.json.challenge);
+      const solutions: Solution[] = [];
+      for (const challenge of challenges) solutions.push(await solve(challenge, { threads: 1 }));
+      // Every solution COPIES times, shuffled, each copy to either server.
+      const submissions = Array.from({ length: SOLUTIONS * COPIES }, (_, i) => i % SOLUTIONS);
+      for (let i = submissions.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [submissions[i], submissions[j]] = [submissions[j]!, submissions[i]!];
+      }
+      const replies = await Promise.all(
+        submissions.map((k, i) => post(urls[i % 2]!, '/api/verify', { challenge: challenges[k], solution: solutions[k] }, { agent })),
+      );
+      const accepted = new Map<number, number>();
+      const statuses: Record<number, number> = {};
+      replies.forEach((reply, i) => {
+        statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+        if (reply.status === 200) accepted.set(submissions[i]!, (accepted.get(submissions[i]!) ?? 0) + 1);
+        else expect(reply.json.error).toBe('replayed');
+      });
+      expect(statuses).toEqual({ 200: SOLUTIONS, 409: SOLUTIONS * (COPIES - 1) });
+      expect(accepted.size).toBe(SOLUTIONS); // each solution once, none twice
+      expect([...accepted.values()].every((n) => n === 1)).toBe(true);
+      // Both servers took part in accepting.
+      const byServer = [0, 1].map((s) => replies.filter((r, i) => r.status === 200 && i % 2 === s).length);
+      expect(byServer.every((n) => n > 0)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('fails closed while Redis is down, stays up, and recovers when it returns', async () => {
+    const [a, b] = urls as [string, string];
+    const pending = await solvedPair(a); // solved before the outage, redeemed after it
+    const token = (await post(b, '/api/verify', await solvedPair(b))).json.token as string;
+
+    // Traffic through the whole outage: only answers, never a dropped connection or a 500.
+    let running = true;
+    const seen: Record<string, number> = {};
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        const reply = await post(urls[i % 2]!, '/api/challenge', {});
+        const key = `${reply.status} ${reply.json?.error ?? ''}`.trim();
+        seen[key] = (seen[key] ?? 0) + 1;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+
+    await redis.stop();
+    for (const url of urls) {
+      await until(async () => (await post(url, '/api/challenge', {})).status === 503, 5000, 'challenges refused');
+      const refused = await post(url, '/api/challenge', {});
+      expect([refused.status, refused.json.error, refused.headers['retry-after']]).toEqual([503, 'store_unavailable', '1']);
+      const unspendable = await post(url, '/api/verify', pending);
+      expect([unspendable.status, unspendable.json.error]).toEqual([503, 'store_unavailable']);
+      expect((await request(url, '/healthz')).json).toMatchObject({ status: 'ok', store: 'down', counter: 'down' });
+      // Tokens are stateless: they still check.
+      expect((await post(url, '/api/token/verify', { token })).json.valid).toBe(true);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const s of servers) expect(s.child.exitCode).toBeNull();
+
+    await redis.restart();
+    for (const url of urls) {
+      await until(async () => (await post(url, '/api/challenge', {})).status === 200, 10_000, 'recovery');
+    }
+    running = false;
+    await traffic;
+    expect(Object.keys(seen).sort()).toEqual(['200', '503 store_unavailable']);
+
+    // The solution refused during the outage was never spent: it redeems now, once.
+    const redeemed = await post(b, '/api/verify', pending);
+    expect(redeemed.status, redeemed.text).toBe(200);
+    expect((await post(a, '/api/verify', pending)).status).toBe(409);
+    // New challenges made after recovery redeem across servers.
+    const fresh = await solvedPair(b);
+    expect((await post(a, '/api/verify', fresh)).status).toBe(200);
+    expect((await request(a, '/healthz')).json).toMatchObject({ store: 'up', counter: 'up' });
+    for (const s of servers) expect(s.child.exitCode).toBeNull();
+  });
+});

@@ -142,7 +142,7 @@ describe('powgate calibrate', () => {
   });
 
   it('stops cleanly on Ctrl-C with exit code 130', async () => {
-    const result = await runCli(['calibrate', '--target', '5s', '--duration', '10s'], { started: (child) => setTimeout(() => child.kill('SIGINT'), 700) });
+    const result = await runCli(['calibrate', '--target', '5s', '--duration', '10s'], { started: (child) => setTimeout(() => child.kill('SIGINT'), 1_500) });
     expect(result).toMatchObject({ code: 130, stdout: '' });
     expect(result.stderr).toBe('powgate calibrate: cancelled\n');
   });

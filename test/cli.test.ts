@@ -146,13 +146,14 @@ describe('powgate solve', () => {
   it('stops cleanly on Ctrl-C (SIGINT) with exit code 130', async () => {
     const hard = (await runCli(['issue', '--difficulty', '40'])).stdout;
     const sentAt = { ms: 0 };
-    const result = await runCli(['solve'], {
+    // Ctrl-C once the solve is under way: its first progress line says so.
+    const result = await runCli(['solve', '--progress'], {
       input: hard,
-      started: (child) => setTimeout(() => ((sentAt.ms = performance.now()), child.kill('SIGINT')), 500),
+      started: (child) => child.stderr!.once('data', () => ((sentAt.ms = performance.now()), child.kill('SIGINT'))),
     });
     expect(performance.now() - sentAt.ms).toBeLessThan(2_000);
     expect(result).toMatchObject({ code: 130, signal: null, stdout: '' });
-    expect(result.stderr).toBe('powgate solve: cancelled\n');
+    expect(result.stderr).toMatch(/\r\x1b\[Kpowgate solve: cancelled\n$/);
   });
 
   it.each([

@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger, pino as Pino } from 'pino';
 import type { AdaptiveDifficultyOptions } from '../../gate/adaptive-difficulty.js';
 import { Gate } from '../../gate/gate.js';
 import { RedisRateCounter } from '../../gate/redis-rate-counter.js';
 import { TrustedProxies } from '../../http/client-address.js';
-import { createPowgateServer, PowgateService } from '../../http/service.js';
 import { PROTOCOL_MAX_DIFFICULTY } from '../../protocol/difficulty.js';
 import { RedisReplayStore } from '../../protocol/replay/redis.js';
 import { UsageError, optional, parseChoice, parseDuration, parseInteger, parseNumber, stringFlag } from '../args.js';
@@ -98,8 +97,10 @@ ${SECRET_USAGE}
     const maxConcurrency = optional(stringFlag(parsed, 'max-concurrency'), (text) => parseInteger(text, 'max-concurrency', 1, 1_000_000));
     const level = parseChoice(stringFlag(parsed, 'log-level') ?? 'info', 'log-level', LOG_LEVELS);
 
+    // Loaded here, not at the top: every other command would pay for prom-client and pino.
+    const [{ pino }, { createPowgateServer, PowgateService }] = await Promise.all([import('pino'), import('../../http/service.js')]);
     // Lifecycle lines (listening, stopped, Redis warnings) always; request lines (info) at the chosen level.
-    const { logger, flush } = makeLogger(io, 'info');
+    const { logger, flush } = makeLogger(io, 'info', pino);
     const requestLogger = level === 'silent' ? false : logger.child({}, { level });
     const redisError = throttledRedisLog(logger);
     const gate = new Gate({
@@ -193,7 +194,7 @@ function difficultyOptions(parsed: Parameters<Command['run']>[0]): number | Adap
  * per 4 KiB of lines, flushed every second and on stop): a write per request would cost
  * the hot route a syscall. Elsewhere (tests), the given stream.
  */
-function makeLogger(io: Io, level: string): { logger: Logger; flush: () => void } {
+function makeLogger(io: Io, level: string, pino: typeof Pino): { logger: Logger; flush: () => void } {
   const options = { level, base: { service: 'powgate' } };
   if (io.stdout !== process.stdout) {
     return { logger: pino(options, io.stdout as DestinationStream), flush: () => {} };

@@ -19,6 +19,10 @@ describe('adaptive difficulty', () => {
     expect([1, 4, 8, 16, 32, 64, 1e6].map((n) => difficultyFor(s, n))).toEqual([10, 10, 11, 12, 13, 14, 14]);
     expect(difficultyFor(s, 6)).toBe(Math.round((10 + Math.log2(1.5)) * 65536) / 65536);
     expect(adaptiveDifficulty(12)).toMatchObject({ base: 12, min: 12, max: 12 });
+    // Without a base: 18, moved inside the bounds given.
+    expect(adaptiveDifficulty({ min: 20 })).toMatchObject({ base: 20, min: 20, max: 28 });
+    expect(adaptiveDifficulty({ max: 10 })).toMatchObject({ base: 10, min: 10, max: 10 });
+    expect(adaptiveDifficulty({ min: 4, max: 30 })).toMatchObject({ base: 18, min: 4, max: 30 });
   });
 
   it('refuses bad settings with ERR_INVALID_ARGUMENT', () => {

@@ -198,8 +198,8 @@ describe('powgate mcp command line', () => {
     [['--difficulty', 'x'], {}, /--difficulty/],
     [[], { POWGATE_SECRET: 'short' }, /secret/],
     [['--difficulty', '8', '--max-difficulty', '20'], {}, /cannot be combined/],
-    [['--min-difficulty', '20', '--max-difficulty', '10'], {}, /must not exceed/],
-    [['--base-difficulty', '20', '--max-difficulty', '19'], {}, /difficulty\.base/],
+    [['--min-difficulty', '20', '--max-difficulty', '10'], {}, /--min-difficulty 20 is above --max-difficulty 10/],
+    [['--base-difficulty', '20', '--max-difficulty', '19'], {}, /--base-difficulty 20 is outside \[min, 19\]/],
     [['--sub-puzzles', '65'], {}, /--sub-puzzles/],
     [['--token-ttl', 'soon'], {}, /--token-ttl/],
     [['--redis', 'localhost:6379'], {}, /--redis/],
@@ -235,11 +235,14 @@ describe.skipIf(!redisServerPath())('powgate mcp --redis', () => {
       expect(first.structuredContent).toMatchObject({ ok: true });
       const second = asResult(await b.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
       expect(second.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
-      await redis.stop();
       const other = await issue();
+      await redis.stop();
       const down = asResult(await b.client.callTool({ name: 'verify', arguments: { challenge: other, solution: await solve(other) } }));
       expect(down.isError).toBe(true);
       expect(down.structuredContent).toMatchObject({ ok: false, reason: 'store_unavailable' });
+      // Requests are counted in Redis too: no price, no challenge (fail closed).
+      const refused = asResult(await a.client.callTool({ name: 'challenge', arguments: {} }));
+      expect(refused.structuredContent).toMatchObject({ ok: false, reason: 'store_unavailable' });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

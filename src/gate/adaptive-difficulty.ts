@@ -8,7 +8,7 @@ import { checkInteger, describe } from '../validate.js';
  * (one bit doubles the work of a request), never outside [min, max].
  */
 export interface AdaptiveDifficultyOptions {
-  /** Difficulty of a client within its free rate. Default 18. */
+  /** Difficulty of a client within its free rate. Default 18 (within min and max when they are given). */
   base?: number;
   /** Lowest difficulty ever issued. Default: base. */
   min?: number;
@@ -30,7 +30,8 @@ export function adaptiveDifficulty(options: number | AdaptiveDifficultyOptions =
   if (typeof options !== 'object' || options === null) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number or an options object for difficulty but received ${describe(options)}`);
   }
-  const base = options.base ?? 18;
+  // Without a base: 18, moved inside whatever bounds were given.
+  const base = options.base ?? Math.min(Math.max(18, options.min ?? -Infinity), options.max ?? Infinity);
   const { min, max } = checkDifficultyBounds(options.min ?? Math.min(base, options.max ?? 28), options.max ?? Math.max(base, 28));
   if (typeof base !== 'number' || !(base >= min && base <= max)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${min} to ${max} for difficulty.base but received ${describe(base)}`);

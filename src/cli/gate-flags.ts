@@ -1,0 +1,81 @@
+import type { AdaptiveDifficultyOptions } from '../gate/adaptive-difficulty.js';
+import type { GateOptions } from '../gate/gate.js';
+import { RedisRateCounter } from '../gate/redis-rate-counter.js';
+import { PROTOCOL_MAX_DIFFICULTY } from '../protocol/difficulty.js';
+import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { UsageError, optional, parseDuration, parseInteger, parseNumber, stringFlag, type OptionSpecs, type Parsed } from './args.js';
+import type { Io } from './command.js';
+import { SECRET_OPTIONS, secretOptions } from './secret.js';
+
+/** The flags that set what a gate charges and where it keeps state: shared by `serve` and `mcp`. */
+export const GATE_OPTIONS: OptionSpecs = {
+  difficulty: { type: 'string' },
+  'base-difficulty': { type: 'string' },
+  'min-difficulty': { type: 'string' },
+  'max-difficulty': { type: 'string' },
+  'free-requests': { type: 'string' },
+  'rate-window': { type: 'string' },
+  'sub-puzzles': { type: 'string' },
+  'challenge-ttl': { type: 'string' },
+  'token-ttl': { type: 'string' },
+  redis: { type: 'string' },
+  'fail-open': { type: 'boolean' },
+  ...SECRET_OPTIONS,
+};
+
+export const GATE_USAGE = `  --difficulty D           a fixed difficulty (bits), 1 to ${PROTOCOL_MAX_DIFFICULTY}; or let it adapt to each
+                           client's request rate:
+  --base-difficulty D      difficulty within the free rate; default 18
+  --min-difficulty D       lowest difficulty issued or accepted; default: the base
+  --max-difficulty D       highest difficulty issued or accepted; default 28
+  --free-requests N        requests per window before the price rises; default 10
+  --rate-window DURATION   the rate's window; default 1m
+  --sub-puzzles K          sub-puzzles per challenge, 1 to 64; default 1
+  --challenge-ttl DURATION challenge lifetime; default 2m
+  --token-ttl DURATION     token lifetime; default 5m
+  --redis URL              keep spent challenges and request rates in this Redis, shared
+                           by every instance on it; default: in memory (this process)
+  --fail-open              when the store cannot answer, issue challenges at the base
+                           difficulty and accept solutions unspent (replays possible);
+                           default: refuse with store_unavailable (fail closed)`;
+
+/**
+ * Gate options from the flags of {@link GATE_OPTIONS}, every flag checked before
+ * anything starts. With `--redis`, the replay store and the rate counter live there.
+ */
+export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (error: Error) => void): GateOptions {
+  const keys = secretOptions(parsed, io);
+  const bits = (flag: string) => optional(stringFlag(parsed, flag), (text) => parseNumber(text, flag, 1, PROTOCOL_MAX_DIFFICULTY));
+  const ms = (flag: string) => optional(stringFlag(parsed, flag), (text) => Math.round(parseDuration(text, flag) * 1000));
+  const fixed = bits('difficulty');
+  const adaptive: AdaptiveDifficultyOptions = {
+    base: bits('base-difficulty'),
+    min: bits('min-difficulty'),
+    max: bits('max-difficulty'),
+    freeRequests: optional(stringFlag(parsed, 'free-requests'), (text) => parseInteger(text, 'free-requests', 1, 1e9)),
+    windowMs: ms('rate-window'),
+  };
+  const given = Object.values(adaptive).some((value) => value !== undefined);
+  if (fixed !== undefined && given) {
+    throw new UsageError('--difficulty fixes the difficulty: it cannot be combined with --base-difficulty, --min-difficulty, --max-difficulty, --free-requests or --rate-window');
+  }
+  const { base, min, max } = adaptive;
+  if (min !== undefined && max !== undefined && min > max) throw new UsageError(`--min-difficulty ${min} is above --max-difficulty ${max}`);
+  if (base !== undefined && ((min !== undefined && base < min) || (max !== undefined && base > max))) {
+    throw new UsageError(`--base-difficulty ${base} is outside [${min ?? 'min'}, ${max ?? 'max'}]`);
+  }
+  const subPuzzles = optional(stringFlag(parsed, 'sub-puzzles'), (text) => parseInteger(text, 'sub-puzzles', 1, 64));
+  const redis = stringFlag(parsed, 'redis');
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError('expected a redis:// or rediss:// URL for --redis');
+  return {
+    ...keys,
+    difficulty: fixed ?? adaptive,
+    subPuzzles,
+    challengeTtlMs: ms('challenge-ttl'),
+    tokenTtlMs: ms('token-ttl'),
+    failOpen: parsed.values['fail-open'] === true,
+    ...(redis === undefined
+      ? {}
+      : { store: new RedisReplayStore({ url: redis, onError: onRedisError }), counter: new RedisRateCounter({ url: redis, onError: onRedisError }) }),
+  };
+}

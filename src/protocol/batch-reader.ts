@@ -1,9 +1,9 @@
 // verifySolutions' fast path. Pairs of the usual shape (plain objects, keys in the
 // order powgate writes them, a known key) are read with no per-byte work in
-// JavaScript: their base64url and hex fields are decoded in bulk, one Buffer write per
-// field and chunk of pairs, and the addon lays out the MAC inputs and proofs. Anything
-// else, and any batch whose bulk decoding finds a bad character, goes to the per-pair
-// reader, which gives the exact refusal.
+// JavaScript: their id, signature and nonce texts are concatenated and written to one
+// buffer a chunk of pairs at a time, and the addon decodes them strictly and lays out the MAC
+// inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
+// with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
 import type { PackChallenges } from '../backend/native.js';
 import { MAX_SUB_PUZZLES } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
@@ -14,9 +14,8 @@ import { isScope, isTimestamp, keysInOrder } from './shape.js';
 const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 const SOLUTION_KEYS = ['v', 'id', 'nonces', 'elapsedMs'];
 const ITEM_WORDS = 7;
-const CAPITALS = ['A', 'B', 'C', 'D', 'E', 'F'];
-const ID_STRIDE = 18;
-const SIG_STRIDE = 33;
+/** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
+const ID_AND_SIGNATURE_CHARS = 22 + 43;
 
 // The MAC input's opening bytes per key (label, version, kid), packed once per ring.
 const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
@@ -39,8 +38,10 @@ export interface PackedBatch {
   prefixes: Uint8Array;
   nonces: Uint8Array;
   thresholds: Uint8Array;
-  /** Items the bulk decoding found non-canonical: for the per-pair reader. */
+  /** Items whose texts are not canonical: for the per-pair reader. */
   rejected: number[];
+  /** Item k's decoded id is bytes 16k to 16k + 16. */
+  ids: Uint8Array;
 }
 
 /**
@@ -50,8 +51,14 @@ export interface PackedBatch {
 export class BatchReader {
   readonly indexes: number[] = [];
   private readonly ids: string[] = [];
-  private readonly signatures: string[] = [];
-  private readonly nonceTexts: string[] = [];
+  /**
+   * Every item's id, signature and nonces, as given, one after another: in `chunks`, and
+   * `text` for the last chunkItems items. Concatenation makes rope strings, which cost far
+   * less than an array of the pieces and a join; a chunk is flattened when it is written.
+   */
+  private readonly chunks: string[] = [];
+  private text = '';
+  private chunkItems = 0;
   /** Per item: key, table entry, scope, sub-puzzles, (MAC input at, tag at: set when packing), first proof. */
   private words: Uint32Array = new Uint32Array(ITEM_WORDS * 1024);
   /** Per item: issuedAt, expiresAt. */
@@ -80,17 +87,14 @@ export class BatchReader {
 
   /** Takes the pair when it has the usual shape; false sends it to the per-pair reader. Never throws. */
   take(challenge: unknown, solution: unknown, index: number): boolean {
-    const mark = this.nonceTexts.length;
     try {
-      if (this.read(challenge, solution, index)) return true;
+      return this.read(challenge, solution, index);
     } catch {
-      // a hostile object (a throwing getter, a Proxy)
+      return false; // a hostile object (a throwing getter, a Proxy)
     }
-    this.nonceTexts.length = mark;
-    return false;
   }
 
-  /** Reads and checks everything before it records anything, except nonces (which take() rolls back). */
+  /** Reads and checks everything before it records anything. */
   private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
     const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
@@ -137,10 +141,11 @@ export class BatchReader {
     }
 
     // Each nonce read once: a getter could answer differently the second time.
+    let text = this.text + id + signature;
     for (let j = 0; j < subPuzzles; j++) {
       const nonce: unknown = nonces[j];
       if (typeof nonce !== 'string' || nonce.length !== 16) return false;
-      this.nonceTexts.push(nonce);
+      text += nonce;
     }
 
     const k = this.indexes.length;
@@ -162,8 +167,14 @@ export class BatchReader {
     this.times[2 * k + 1] = expiresAt;
     this.indexes.push(index);
     this.ids.push(id);
-    this.signatures.push(signature);
     this.proofs += subPuzzles;
+    if (++this.chunkItems < CHUNK_ITEMS) {
+      this.text = text;
+    } else {
+      this.chunks.push(text);
+      this.text = '';
+      this.chunkItems = 0;
+    }
     return true;
   }
 
@@ -187,17 +198,12 @@ export class BatchReader {
     return this.words[ITEM_WORDS * k + 6]!;
   }
 
-  /** Decodes and packs every taken item; undefined when the bulk decoding cannot be trusted (then read them one by one). */
+  /** Decodes and packs every taken item; undefined when a text is not ASCII (then read them one by one). */
   finish(): PackedBatch | undefined {
     const n = this.indexes.length;
-    const signatures = buffer('signatures', SIG_STRIDE * n);
-    const ids = buffer('ids', ID_STRIDE * n);
-    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
-    const decoded =
-      decodeInChunks(this.signatures, 'A', SIG_STRIDE, signatures, isBase64url) &&
-      decodeInChunks(this.ids, 'AA', ID_STRIDE, ids, isBase64url) &&
-      decodeInChunks(this.nonceTexts, '', 8, nonces, isLowerHex);
-    if (!decoded) return undefined;
+    const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
+    const text = buffer('text', textBytes + TEXT_SLACK);
+    if (!writeAscii([...this.chunks, this.text], text)) return undefined;
 
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
@@ -209,7 +215,6 @@ export class BatchReader {
       if (group) group.push(k);
       else groups.set(length, [k]);
     }
-    const rejected: number[] = [];
     const macGroups: PackedBatch['macGroups'] = [];
     let dataBytes = 0;
     let tagBytes = 0;
@@ -217,8 +222,6 @@ export class BatchReader {
       const keyIndexes = new Uint8Array(items.length);
       for (let rank = 0; rank < items.length; rank++) {
         const k = items[rank]!;
-        // Base64url's unused low bits must be zero: the canonical encoding, as the per-pair reader demands.
-        if (signatures[SIG_STRIDE * k + 32] !== 0 || ids[ID_STRIDE * k + 16] !== 0 || ids[ID_STRIDE * k + 17] !== 0) rejected.push(k);
         const w = ITEM_WORDS * k;
         words[w + 4] = dataBytes + rank * length;
         words[w + 5] = tagBytes + 32 * rank;
@@ -228,6 +231,9 @@ export class BatchReader {
       dataBytes += items.length * length;
       tagBytes += 32 * items.length;
     }
+    const ids = buffer('ids', 16 * n).subarray(0, 16 * n);
+    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
+    const refused = buffer('refused', n).subarray(0, n);
     const data = buffer('data', dataBytes).subarray(0, dataBytes);
     const tags = buffer('tags', tagBytes).subarray(0, tagBytes);
     const prefixes = buffer('prefixes', 40 * this.proofs).subarray(0, 40 * this.proofs);
@@ -244,8 +250,10 @@ export class BatchReader {
       Uint32Array.from(scopeList, (scope) => (scopeEnd += scope.length)),
       words.subarray(0, ITEM_WORDS * n),
       this.times.subarray(0, 2 * n),
+      text.subarray(0, textBytes),
       ids,
-      signatures,
+      nonces,
+      refused,
       data,
       tags,
       prefixes,
@@ -257,7 +265,9 @@ export class BatchReader {
       group.data = data.subarray(at, (at += group.items.length * group.length));
       group.tags = tags.subarray(tagAt, (tagAt += 32 * group.items.length));
     }
-    return { macGroups, prefixes, nonces, thresholds, rejected };
+    const rejected: number[] = [];
+    for (let k = 0; k < n; k++) if (refused[k] !== 0) rejected.push(k);
+    return { macGroups, prefixes, nonces, thresholds, rejected, ids };
   }
 }
 
@@ -265,9 +275,10 @@ const EMPTY = new Uint8Array(0);
 
 // Batches reuse these (fresh buffers of megabytes cost a page fault per 4 KiB on first
 // touch). Safe because verifySolutions packs and checks with no await in between.
-const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
-  signatures: Buffer.alloc(0),
+const scratch: Record<'text' | 'ids' | 'nonces' | 'refused' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
+  text: Buffer.alloc(0),
   ids: Buffer.alloc(0),
+  refused: Buffer.alloc(0),
   nonces: Buffer.alloc(0),
   data: Buffer.alloc(0),
   tags: Buffer.alloc(0),
@@ -285,40 +296,27 @@ function buffer(name: keyof typeof scratch, size: number): Buffer {
   return (scratch[name] = Buffer.allocUnsafeSlow(Math.min(KEEP_BYTES, Math.max(size, 2 * kept.length))));
 }
 
-// Texts are joined a chunk at a time: strings this short are young garbage, where a
-// whole batch's would be large objects, which cost full collections of the old heap.
-const DECODE_CHUNK = 1024;
+// Texts are written a chunk of pairs at a time: strings this short are young garbage,
+// where a whole batch's would be large objects, which cost full collections of the old heap.
+const CHUNK_ITEMS = 1024;
 
 /**
- * Decodes equal-length texts (base64url padded with `pad`, whose 'A's are zero bits that
- * end each text on a byte; or hex) into `into`, `stride` bytes a text, with one write per
- * chunk. False unless `valid` accepts every chunk and each write is whole.
+ * Room past the texts, so that a chunk with a character above U+007F, which UTF-8
+ * writes as 2 to 4 bytes, always shows as more bytes written than characters (it
+ * cannot be cut short to exactly its length).
  */
-function decodeInChunks(texts: readonly string[], pad: string, stride: number, into: Buffer, valid: (text: string) => boolean): boolean {
-  const encoding = pad === '' ? 'hex' : 'base64url';
-  for (let first = 0; first < texts.length; first += DECODE_CHUNK) {
-    const end = Math.min(first + DECODE_CHUNK, texts.length);
-    const text = texts.slice(first, end).join(pad) + pad;
-    if (!valid(text) || into.write(text, stride * first, encoding) !== stride * (end - first)) return false;
+const TEXT_SLACK = 4;
+
+/**
+ * Writes the texts one after another into `into`, one byte a character. False when any character is above U+007F: its UTF-8 bytes would put every later
+ * text out of place (the addon refuses such bytes, but could not tell where the next
+ * text starts), so the whole batch goes to the per-pair reader.
+ */
+function writeAscii(texts: readonly string[], into: Buffer): boolean {
+  let at = 0;
+  for (const text of texts) {
+    if (into.write(text, at, 'utf8') !== text.length) return false;
+    at += text.length;
   }
   return true;
-}
-
-/**
- * Node's base64 and hex decoders read only the low byte of each character of a string
- * that has one above U+00FF ('\u0141' decodes as 'A'), which would let one id be spelled
- * many ways. One UTF-8 byte per character means none is above U+007F.
- */
-function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === text.length;
-}
-
-/** Node skips characters outside the alphabet (the write then comes up short) but reads '+' and '/' as '-' and '_'. */
-function isBase64url(text: string): boolean {
-  return isAscii(text) && !text.includes('+') && !text.includes('/');
-}
-
-/** Node's hex decoder stops at the first non-hex character, but accepts capitals. */
-function isLowerHex(text: string): boolean {
-  return isAscii(text) && !CAPITALS.some((c) => text.includes(c));
 }

@@ -46,11 +46,12 @@ export interface PackedBatch {
 
 /**
  * The items taken so far, as parallel arrays (one object per item would cost its
- * allocation and, more, the garbage collector's time): item k is pair `indexes[k]`.
+ * allocation and, more, the garbage collector's time): item k is pair `index(k)`. Sized
+ * for the batch up front: growing them as items come costs copies and fresh zeroed memory.
  */
 export class BatchReader {
-  readonly indexes: number[] = [];
-  private readonly ids: string[] = [];
+  private indexes: Int32Array;
+  private readonly ids: string[];
   /**
    * Every item's id, signature and nonces, as given, one after another: in `chunks`, and
    * `text` for the last chunkItems items. Concatenation makes rope strings, which cost far
@@ -60,9 +61,10 @@ export class BatchReader {
   private text = '';
   private chunkItems = 0;
   /** Per item: key, table entry, scope, sub-puzzles, (MAC input at, tag at: set when packing), first proof. */
-  private words: Uint32Array = new Uint32Array(ITEM_WORDS * 1024);
+  private words: Uint32Array;
   /** Per item: issuedAt, expiresAt. */
-  private times: Float64Array = new Float64Array(2 * 1024);
+  private times: Float64Array;
+  private items = 0;
   private readonly steps = new Map<number, number>();
   private readonly stepList: number[] = [];
   private readonly scopes = new Map<string, number>();
@@ -76,13 +78,26 @@ export class BatchReader {
   private lastScope: string | undefined;
   private lastScopeIndex = -1;
 
+  /** `expected`: how many pairs the batch has (more can be taken, at the cost of growing). */
   constructor(
     private readonly ring: KeyRing,
     private readonly pack: PackChallenges,
-  ) {}
+    expected: number,
+  ) {
+    const room = Math.max(1, expected);
+    this.indexes = new Int32Array(room);
+    this.ids = new Array<string>(room);
+    this.words = new Uint32Array(ITEM_WORDS * room);
+    this.times = new Float64Array(2 * room);
+  }
 
   get count(): number {
-    return this.indexes.length;
+    return this.items;
+  }
+
+  /** The pair item k was taken from. */
+  index(k: number): number {
+    return this.indexes[k]!;
   }
 
   /** Takes the pair when it has the usual shape; false sends it to the per-pair reader. Never throws. */
@@ -148,12 +163,15 @@ export class BatchReader {
       text += nonce;
     }
 
-    const k = this.indexes.length;
-    if (ITEM_WORDS * (k + 1) > this.words.length) {
+    const k = this.items;
+    if (k === this.indexes.length) {
+      const indexes = new Int32Array(2 * k);
       const words = new Uint32Array(2 * this.words.length);
       const times = new Float64Array(2 * this.times.length);
+      indexes.set(this.indexes);
       words.set(this.words);
       times.set(this.times);
+      this.indexes = indexes;
       this.words = words;
       this.times = times;
     }
@@ -165,8 +183,9 @@ export class BatchReader {
     this.words[w + 6] = this.proofs;
     this.times[2 * k] = issuedAt;
     this.times[2 * k + 1] = expiresAt;
-    this.indexes.push(index);
-    this.ids.push(id);
+    this.indexes[k] = index;
+    this.ids[k] = id;
+    this.items = k + 1;
     this.proofs += subPuzzles;
     if (++this.chunkItems < CHUNK_ITEMS) {
       this.text = text;
@@ -200,7 +219,7 @@ export class BatchReader {
 
   /** Decodes and packs every taken item; undefined when a text is not ASCII (then read them one by one). */
   finish(): PackedBatch | undefined {
-    const n = this.indexes.length;
+    const n = this.items;
     const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
     const text = buffer('text', textBytes + TEXT_SLACK);
     if (!writeAscii([...this.chunks, this.text], text)) return undefined;
@@ -208,12 +227,21 @@ export class BatchReader {
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
     const groups = new Map<number, number[]>();
+    let lastKey = -1;
+    let lastScope = -1;
+    let group: number[] = [];
     for (let k = 0; k < n; k++) {
       const w = ITEM_WORDS * k;
-      const length = macInputLength(ring.keys[words[w]!]!.kid.length, scopeList[words[w + 2]!]!.length);
-      const group = groups.get(length);
-      if (group) group.push(k);
-      else groups.set(length, [k]);
+      // Consecutive items mostly share key and scope, and so their group.
+      if (words[w] !== lastKey || words[w + 2] !== lastScope) {
+        lastKey = words[w]!;
+        lastScope = words[w + 2]!;
+        const length = macInputLength(ring.keys[lastKey]!.kid.length, scopeList[lastScope]!.length);
+        const known = groups.get(length);
+        if (known) group = known;
+        else groups.set(length, (group = []));
+      }
+      group.push(k);
     }
     const macGroups: PackedBatch['macGroups'] = [];
     let dataBytes = 0;

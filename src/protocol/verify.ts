@@ -196,7 +196,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   const n = pairs.length;
   // A pair that passes every check but the spend holds its Accepted verdict until the spend.
   const verdicts: Verdict[] = new Array(n);
-  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges) : undefined;
+  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
   const slow: number[] = [];
   for (let i = 0; i < n; i++) {
     let taken = false;
@@ -281,7 +281,7 @@ interface DecodedIds {
 function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, verdicts: Verdict[], slow: number[]): DecodedIds | undefined {
   const packed = fast.finish();
   if (!packed) {
-    for (const index of fast.indexes) slow.push(index);
+    for (let k = 0; k < fast.count; k++) slow.push(fast.index(k));
     return undefined;
   }
   const macHeld = new Uint8Array(fast.count);
@@ -293,7 +293,7 @@ function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, verdi
   for (const k of packed.rejected) macHeld[k] = 2; // not judged here
   const at = new Int32Array(verdicts.length).fill(-1);
   for (let k = 0; k < fast.count; k++) {
-    const index = fast.indexes[k]!;
+    const index = fast.index(k);
     if (macHeld[k] === 2) {
       slow.push(index);
       continue;

@@ -53,13 +53,17 @@ export class BatchReader {
   private indexes: Int32Array;
   private readonly ids: string[];
   /**
-   * Every item's id, signature and nonces, as given, one after another: in `chunks`, and
-   * `text` for the last chunkItems items. Concatenation makes rope strings, which cost far
-   * less than an array of the pieces and a join; a chunk is flattened when it is written.
+   * Every item's id, signature and nonces, as given, one after another: written to
+   * `textBytes` a chunk of items at a time, and `text` for the last chunkItems items.
+   * Concatenation makes rope strings, which cost far less than an array of the pieces and
+   * a join; a chunk is written (and dies young) as soon as it is full.
    */
-  private readonly chunks: string[] = [];
+  private textBytes: Buffer;
+  private textAt = 0;
   private text = '';
   private chunkItems = 0;
+  /** False once a text had a character above U+007F (see writeAscii). */
+  private ascii = true;
   /** Per item: key, table entry, scope, sub-puzzles, (MAC input at, tag at: set when packing), first proof. */
   private words: Uint32Array;
   /** Per item: issuedAt, expiresAt. */
@@ -89,6 +93,7 @@ export class BatchReader {
     this.ids = new Array<string>(room);
     this.words = new Uint32Array(ITEM_WORDS * room);
     this.times = new Float64Array(2 * room);
+    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + 16) * room + TEXT_SLACK);
   }
 
   get count(): number {
@@ -190,11 +195,22 @@ export class BatchReader {
     if (++this.chunkItems < CHUNK_ITEMS) {
       this.text = text;
     } else {
-      this.chunks.push(text);
+      this.write(text);
       this.text = '';
       this.chunkItems = 0;
     }
     return true;
+  }
+
+  /** Appends a chunk of texts to textBytes, growing it when a batch has more items than expected. */
+  private write(text: string): void {
+    if (this.textAt + text.length + TEXT_SLACK > this.textBytes.length) {
+      const bigger = Buffer.allocUnsafeSlow(2 * (this.textAt + text.length + TEXT_SLACK));
+      this.textBytes.copy(bigger, 0, 0, this.textAt);
+      this.textBytes = bigger;
+    }
+    if (!writeAscii(text, this.textBytes, this.textAt)) this.ascii = false;
+    this.textAt += text.length;
   }
 
   /** Item k's verdict should it pass. */
@@ -221,8 +237,11 @@ export class BatchReader {
   finish(): PackedBatch | undefined {
     const n = this.items;
     const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
-    const text = buffer('text', textBytes + TEXT_SLACK);
-    if (!writeAscii([...this.chunks, this.text], text)) return undefined;
+    this.write(this.text);
+    this.text = '';
+    this.chunkItems = 0;
+    if (!this.ascii || this.textAt !== textBytes) return undefined;
+    const text = this.textBytes;
 
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
@@ -326,7 +345,7 @@ function buffer(name: keyof typeof scratch, size: number): Buffer {
 
 // Texts are written a chunk of pairs at a time: strings this short are young garbage,
 // where a whole batch's would be large objects, which cost full collections of the old heap.
-const CHUNK_ITEMS = 1024;
+const CHUNK_ITEMS = 256;
 
 /**
  * Room past the texts, so that a chunk with a character above U+007F, which UTF-8
@@ -336,15 +355,11 @@ const CHUNK_ITEMS = 1024;
 const TEXT_SLACK = 4;
 
 /**
- * Writes the texts one after another into `into`, one byte a character. False when any character is above U+007F: its UTF-8 bytes would put every later
- * text out of place (the addon refuses such bytes, but could not tell where the next
- * text starts), so the whole batch goes to the per-pair reader.
+ * Writes `text` into `into` at `at`, one byte a character. False when any character is
+ * above U+007F: its UTF-8 bytes would put every later text out of place (the addon
+ * refuses such bytes, but could not tell where the next text starts), so the whole
+ * batch goes to the per-pair reader.
  */
-function writeAscii(texts: readonly string[], into: Buffer): boolean {
-  let at = 0;
-  for (const text of texts) {
-    if (into.write(text, at, 'utf8') !== text.length) return false;
-    at += text.length;
-  }
-  return true;
+function writeAscii(text: string, into: Buffer, at: number): boolean {
+  return into.write(text, at, 'utf8') === text.length;
 }

@@ -44,8 +44,10 @@ export class SpentIds {
   private tail = NONE;
   private free = NONE;
   private readonly seed = randomBytes(4).readInt32LE(0) | 1;
-  /** Scratch for a text id's words. */
+  /** The words of `decoded`, the last text id decoded (a spend finds, then adds, the same id). */
   private readonly textWords = new Int32Array(4);
+  private decoded: string | undefined;
+  private decodedCanonical = false;
 
   first(): number {
     return this.head;
@@ -61,7 +63,7 @@ export class SpentIds {
 
   /** The entry holding `id`, or NONE. */
   findText(id: string): number {
-    if (!canonicalWords(id, this.textWords)) return this.byText.get(id) ?? NONE;
+    if (!this.decode(id)) return this.byText.get(id) ?? NONE;
     const w = this.textWords;
     return this.findWords(w[0]!, w[1]!, w[2]!, w[3]!);
   }
@@ -73,7 +75,7 @@ export class SpentIds {
 
   /** Adds `id` (not held) at the end of the order. */
   addText(id: string, expiresAt: number): void {
-    if (!canonicalWords(id, this.textWords)) {
+    if (!this.decode(id)) {
       const entry = this.newEntry(expiresAt);
       this.texts[entry] = id;
       this.byText.set(id, entry);
@@ -86,6 +88,15 @@ export class SpentIds {
   /** Adds the id of bytes[at, at + 16) (not held) at the end of the order. */
   addBytes(bytes: Uint8Array, at: number, expiresAt: number): void {
     this.addWords(wordAt(bytes, at), wordAt(bytes, at + 4), wordAt(bytes, at + 8), wordAt(bytes, at + 12), expiresAt);
+  }
+
+  /** Decodes `id` into textWords unless it was the last one decoded; true when it is a challenge id's canonical text. */
+  private decode(id: string): boolean {
+    if (id !== this.decoded) {
+      this.decodedCanonical = canonicalWords(id, this.textWords);
+      this.decoded = id;
+    }
+    return this.decodedCanonical;
   }
 
   /** Makes room for `count` more entries at once, rather than growing step by step. */

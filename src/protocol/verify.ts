@@ -173,7 +173,10 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   if (typeof checked === 'string') return REFUSED[checked];
   const { store } = s;
   const until = spendUntil(checked, s);
-  return afterSpend(isDirect(store) ? store.spendNow(checked.id, until) : await store.spend(checked.id, until), checked);
+  if (!isDirect(store)) return afterSpend(await store.spend(checked.id, until), checked);
+  // The reader has the id's bytes: spent by them, it is not decoded a second time.
+  if (!isTime(until)) checkSpend(checked.id, until);
+  return afterSpend(store[spendBytes](oneReader.input, oneReader.idAt, until, store[beginSpends](1)), checked);
 }
 
 /** One item of a batch: a challenge and a solution, both untrusted. */

@@ -14,15 +14,17 @@ const ID_CHARS = 22;
 /** Slots per entry: at most half the slots are in use, so probe runs stay short. */
 const SLOTS_PER_ENTRY = 2;
 const FIRST_CAPACITY = 16;
+/** Per process, not per table: a store per batch (as some callers make) should not pay for a random draw each. */
+const SEED = randomBytes(4).readInt32LE(0) | 1;
 
 // Sextet values, -1 for characters outside base64url's alphabet.
-const SEXTET = new Int8Array(128).fill(-1);
+const SEXTET = new Int32Array(128).fill(-1);
 [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].forEach((c, i) => (SEXTET[c.charCodeAt(0)] = i));
 
 /**
  * Ids with their expiry, in insertion order. Entries are numbered; `first()` and
  * `next(entry)` walk them oldest first, and deleting the entry just visited is safe.
- * Each table gets a random hash seed, so ids chosen to collide cannot be prepared.
+ * The hash is seeded at random once per process, so ids chosen to collide cannot be prepared.
  */
 export class SpentIds {
   /** Live entries. */
@@ -43,7 +45,7 @@ export class SpentIds {
   private head = NONE;
   private tail = NONE;
   private free = NONE;
-  private readonly seed = randomBytes(4).readInt32LE(0) | 1;
+  private readonly seed = SEED;
   /** The words of `decoded`, the last text id decoded (a spend finds, then adds, the same id). */
   private readonly textWords = new Int32Array(4);
   private decoded: string | undefined;
@@ -232,31 +234,42 @@ function wordAt(bytes: Uint8Array, at: number): number {
   return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
 }
 
+/** A challenge id's 16 bytes, decoded from its text (scratch: used and read with no await in between). */
+const idBytes = new Uint8Array(16);
+
 /**
  * Decodes `id` into 4 little-endian words of its 16 bytes when it is a challenge id's
  * canonical spelling: 22 base64url characters whose last 4 spare bits are zero.
+ * Four characters a step; a -1 from the table makes `bad` negative, and any character
+ * above U+007F shows in `chars` (the table is read with the low 7 bits only).
  */
 function canonicalWords(id: string, out: Int32Array): boolean {
   if (id.length !== ID_CHARS) return false;
+  let chars = 0;
   let bad = 0;
-  let bits = 0;
-  let held = 0;
-  let byte = 0;
-  let word = 0;
-  for (let i = 0; i < ID_CHARS; i++) {
-    const code = id.charCodeAt(i);
-    const sextet = code < 128 ? SEXTET[code]! : -1;
-    bad |= sextet;
-    bits = ((bits << 6) | (sextet & 63)) & 0xfff;
-    held += 6;
-    if (held >= 8) {
-      held -= 8;
-      word |= ((bits >>> held) & 0xff) << (8 * (byte & 3));
-      if ((++byte & 3) === 0) {
-        out[(byte >> 2) - 1] = word;
-        word = 0;
-      }
-    }
+  for (let i = 0, at = 0; i < 20; i += 4, at += 3) {
+    const a = id.charCodeAt(i);
+    const b = id.charCodeAt(i + 1);
+    const c = id.charCodeAt(i + 2);
+    const d = id.charCodeAt(i + 3);
+    chars |= a | b | c | d;
+    const x = (SEXTET[a & 127]! << 18) | (SEXTET[b & 127]! << 12) | (SEXTET[c & 127]! << 6) | SEXTET[d & 127]!;
+    bad |= x;
+    idBytes[at] = x >> 16;
+    idBytes[at + 1] = x >> 8;
+    idBytes[at + 2] = x;
   }
-  return bad >= 0 && (bits & ((1 << held) - 1)) === 0;
+  const y = id.charCodeAt(20);
+  const z = id.charCodeAt(21);
+  chars |= y | z;
+  const last = (SEXTET[y & 127]! << 6) | SEXTET[z & 127]!;
+  bad |= last;
+  // 12 bits: the 16th byte, then 4 spare bits that must be zero.
+  if (chars > 127 || bad < 0 || (last & 15) !== 0) return false;
+  idBytes[15] = last >> 4;
+  out[0] = wordAt(idBytes, 0);
+  out[1] = wordAt(idBytes, 4);
+  out[2] = wordAt(idBytes, 8);
+  out[3] = wordAt(idBytes, 12);
+  return true;
 }

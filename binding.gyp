@@ -67,6 +67,7 @@
         "native/sha256_scalar.cc",
         "native/solve_binding.cc",
         "native/solver_pool.cc",
+        "native/text_decode.cc",
       ],
       "dependencies": ["sha256_shani", "sha256_avx2", "sha256_avx512"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

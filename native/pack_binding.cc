@@ -1,20 +1,25 @@
 // packChallenges: lays out many challenges' MAC inputs, expected tags and proof
 // prefixes (docs/PROTOCOL.md, "Challenge MAC" and "Work message") from fields that
 // TypeScript has read and checked, so that verifySolutions copies no bytes in
-// JavaScript. TypeScript owns the protocol's rules; this only keeps memory safe.
+// JavaScript. The id, signature and nonces come as their texts (ASCII, as TypeScript
+// wrote them) and are decoded here, strictly: an item whose text is not the canonical
+// spelling is marked refused and left unpacked, for TypeScript's per-pair reader.
+// TypeScript owns the protocol's rules; this only keeps memory safe.
 #include <cmath>
 #include <cstring>
 
 #include "bindings.h"
 #include "sha256.h"
+#include "text_decode.h"
 
 namespace powgate {
 
 namespace {
 
 constexpr size_t kItemWords = 7;  // key, table entry, scope, sub-puzzles, MAC input at, tag at, first proof
-constexpr size_t kIdStride = 18;   // 22 base64url characters + "AA", decoded
-constexpr size_t kSigStride = 33;  // 43 characters + "A", decoded
+constexpr size_t kIdChars = 22;    // base64url of 16 bytes
+constexpr size_t kSigChars = 43;   // base64url of 32 bytes
+constexpr size_t kNonceChars = 16;  // hex of 8 bytes
 constexpr size_t kEntryBytes = 12;  // u32 steps, u64 threshold
 constexpr size_t kPrefixBytes = 40;
 constexpr double kMaxTime = 9007199254740991.0;
@@ -33,26 +38,29 @@ bool Range(const Napi::Uint32Array& ends, size_t blob, uint32_t i, size_t* start
 }
 
 Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
-  const napi_typedarray_type types[] = {napi_uint8_array, napi_uint32_array, napi_uint8_array, napi_uint8_array,
+  const napi_typedarray_type types[] = {napi_uint8_array,  napi_uint32_array, napi_uint8_array, napi_uint8_array,
                                         napi_uint32_array, napi_uint32_array, napi_float64_array, napi_uint8_array,
-                                        napi_uint8_array, napi_uint8_array, napi_uint8_array, napi_uint8_array,
-                                        napi_uint8_array};
+                                        napi_uint8_array,  napi_uint8_array,  napi_uint8_array, napi_uint8_array,
+                                        napi_uint8_array,  napi_uint8_array,  napi_uint8_array};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
-    if (!IsTyped(info[i], types[i])) return Fail(info, "expected packChallenges' 13 typed arrays");
+    if (!IsTyped(info[i], types[i])) return Fail(info, "expected packChallenges' 15 typed arrays");
   }
   auto bytes = [&](size_t i) { return info[i].As<Napi::Uint8Array>(); };
-  Napi::Uint8Array headers = bytes(0), table = bytes(2), scopes = bytes(3), ids = bytes(7), sigs = bytes(8);
-  Napi::Uint8Array mac_data = bytes(9), tags = bytes(10), prefixes = bytes(11), thresholds = bytes(12);
+  Napi::Uint8Array headers = bytes(0), table = bytes(2), scopes = bytes(3), text = bytes(7), ids = bytes(8);
+  Napi::Uint8Array nonces = bytes(9), refused = bytes(10), mac_data = bytes(11), tags = bytes(12);
+  Napi::Uint8Array prefixes = bytes(13), thresholds = bytes(14);
   Napi::Uint32Array header_ends = info[1].As<Napi::Uint32Array>(), scope_ends = info[4].As<Napi::Uint32Array>();
   Napi::Uint32Array items = info[5].As<Napi::Uint32Array>();
   Napi::Float64Array times = info[6].As<Napi::Float64Array>();
   const size_t count = items.ElementLength() / kItemWords;
-  if (items.ElementLength() != kItemWords * count || times.ElementLength() != 2 * count ||
-      ids.ByteLength() < kIdStride * count || sigs.ByteLength() < kSigStride * count) {
-    return Fail(info, "expected 7 item words, 2 times, an id and a signature per item");
+  if (items.ElementLength() != kItemWords * count || times.ElementLength() != 2 * count || ids.ByteLength() < 16 * count ||
+      refused.ByteLength() < count) {
+    return Fail(info, "expected 7 item words, 2 times, 16 id bytes and a refusal byte per item");
   }
   const size_t proofs = prefixes.ByteLength() / kPrefixBytes;
-  if (thresholds.ByteLength() < 8 * proofs) return Fail(info, "expected 8 threshold bytes per proof prefix");
+  if (thresholds.ByteLength() < 8 * proofs || nonces.ByteLength() < 8 * proofs) {
+    return Fail(info, "expected 8 threshold and 8 nonce bytes per proof prefix");
+  }
 
   for (size_t i = 0; i < count; i++) {
     const uint32_t* item = items.Data() + kItemWords * i;
@@ -64,17 +72,30 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
       return Fail(info, "key or scope out of range");
     }
     const size_t length = (h1 - h0) + 16 + kEntryBytes + 1 + 2 + (s1 - s0) + 16;
+    // Item i's texts: id, signature, then its nonces; every item before it has its own id and signature.
+    const size_t text_at = (kIdChars + kSigChars) * i + kNonceChars * size_t(first);
     if (size_t(entry) + 1 > table.ByteLength() / kEntryBytes || sub < 1 || sub > 64 || s1 - s0 > 0xffff ||
         size_t(mac_at) + length > mac_data.ByteLength() || size_t(tag_at) + 32 > tags.ByteLength() ||
-        size_t(first) + sub > proofs || !(issued >= 0 && issued <= kMaxTime) || !(expires >= 0 && expires <= kMaxTime)) {
+        size_t(first) + sub > proofs || text_at + kIdChars + kSigChars + kNonceChars * sub > text.ByteLength() ||
+        !(issued >= 0 && issued <= kMaxTime) || !(expires >= 0 && expires <= kMaxTime)) {
       return Fail(info, "item out of range");
     }
-    const uint8_t* sig = sigs.Data() + kSigStride * i;
+    const uint8_t* item_text = text.Data() + text_at;
+    uint8_t* id = ids.Data() + 16 * i;
+    uint8_t sig[32];
+    bool canonical = DecodeBase64url(item_text, kIdChars, id) && DecodeBase64url(item_text + kIdChars, kSigChars, sig);
+    for (uint32_t j = 0; j < sub; j++) {
+      const uint8_t* nonce_text = item_text + kIdChars + kSigChars + kNonceChars * j;
+      canonical = DecodeLowerHex(nonce_text, 8, nonces.Data() + 8 * (size_t(first) + j)) && canonical;
+    }
+    refused[i] = canonical ? 0 : 1;
+    if (!canonical) continue;
+
     const uint8_t* steps_threshold = table.Data() + kEntryBytes * entry;
     uint8_t* out = mac_data.Data() + mac_at;
     std::memcpy(out, headers.Data() + h0, h1 - h0);
     out += h1 - h0;
-    std::memcpy(out, ids.Data() + kIdStride * i, 16);
+    std::memcpy(out, id, 16);
     std::memcpy(out + 16, steps_threshold, kEntryBytes);
     out += 16 + kEntryBytes;
     *out++ = uint8_t(sub);

@@ -470,12 +470,15 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
     const macLength = header.length + 16 + 12 + 1 + 2 + scope.length + 16;
     const id = randomBytes(rng(SEED + 1), 16);
     const signature = randomBytes(rng(SEED + 2), 32);
+    const nonces = randomBytes(rng(SEED + 3), 16);
+    const text = Buffer.from(Buffer.from(id).toString('base64url') + Buffer.from(signature).toString('base64url') + Buffer.from(nonces).toString('hex'), 'latin1');
     return {
       header,
       table,
       scope,
       id,
       signature,
+      nonces,
       macLength,
       args: [
         header,
@@ -485,8 +488,10 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
         Uint32Array.of(scope.length),
         Uint32Array.of(0, 0, 0, 2, 0, 0, 0), // key, table entry, scope, sub-puzzles, MAC input at, tag at, first proof
         Float64Array.of(1_780_000_000_000, 1_780_000_120_000),
-        Buffer.concat([id, Buffer.alloc(2)]),
-        Buffer.concat([signature, Buffer.alloc(1)]),
+        text, // id, signature, nonces
+        new Uint8Array(16), // out: decoded id
+        new Uint8Array(16), // out: decoded nonces
+        Uint8Array.of(7), // out: refused
         new Uint8Array(macLength),
         new Uint8Array(32),
         new Uint8Array(80),
@@ -498,7 +503,7 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
   const pack = (a: NativeAddon, args: unknown[]) => (a.packChallenges as (...args: unknown[]) => unknown)(...args);
 
   it.skipIf(!addon)('packChallenges lays out the MAC input, tag and proof prefixes as docs/PROTOCOL.md says', () => {
-    const { header, table, scope, id, signature, args, macLength } = packArgs();
+    const { header, table, scope, id, signature, nonces, args, macLength } = packArgs();
     pack(addon!, args);
     const expectedInput = Buffer.concat([
       header,
@@ -510,21 +515,47 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
       u64(1_780_000_120_000n),
     ]);
     expect(expectedInput.length).toBe(macLength);
-    expect(Buffer.from(args[9] as Uint8Array).toString('hex')).toBe(expectedInput.toString('hex'));
-    expect(Buffer.from(args[10] as Uint8Array).toString('hex')).toBe(Buffer.from(signature).toString('hex'));
+    const hex = (i: number) => Buffer.from(args[i] as Uint8Array).toString('hex');
+    expect([hex(8), hex(9), hex(10)]).toEqual([Buffer.from(id).toString('hex'), Buffer.from(nonces).toString('hex'), '00']);
+    expect(hex(11)).toBe(expectedInput.toString('hex'));
+    expect(hex(12)).toBe(Buffer.from(signature).toString('hex'));
     const prefix = (j: number) => Buffer.concat([Buffer.from('PGW1'), signature, Uint8Array.of(0, 0, 0, j)]).toString('hex');
-    const prefixes = Buffer.from(args[11] as Uint8Array);
+    const prefixes = Buffer.from(args[13] as Uint8Array);
     expect([prefixes.subarray(0, 40).toString('hex'), prefixes.subarray(40).toString('hex')]).toEqual([prefix(0), prefix(1)]);
-    expect(Buffer.from(args[12] as Uint8Array).toString('hex')).toBe('01000000000000000100000000000000');
+    expect(hex(14)).toBe('01000000000000000100000000000000');
+  });
+
+  it.skipIf(!addon)('packChallenges refuses (and leaves unpacked) an item whose id, signature or nonce text is not canonical', () => {
+    const changes: [string, number, number][] = [
+      ['id: spare low bits set', 21, 'B'.charCodeAt(0)],
+      ['id: "+" (base64, not base64url)', 3, '+'.charCodeAt(0)],
+      ['signature: "/"', 22 + 7, '/'.charCodeAt(0)],
+      ['signature: spare low bits set', 22 + 42, 'B'.charCodeAt(0)],
+      ['signature: "="', 22 + 42, '='.charCodeAt(0)],
+      ['nonce: capital hex', 65 + 3, 'A'.charCodeAt(0)],
+      ['second nonce: "g"', 65 + 16 + 15, 'g'.charCodeAt(0)],
+      ['a byte above 0x7f', 10, 0xc1],
+      ['a NUL byte', 40, 0],
+    ];
+    for (const [what, at, byte] of changes) {
+      const { args } = packArgs();
+      const text = args[7] as Uint8Array;
+      if (text[at] === byte) throw new Error(`test setup: ${what} changes nothing`);
+      text[at] = byte;
+      pack(addon!, args);
+      expect((args[10] as Uint8Array)[0], what).toBe(1);
+      expect((args[11] as Uint8Array).every((b) => b === 0), `${what}: MAC input left unwritten`).toBe(true);
+      expect((args[12] as Uint8Array).every((b) => b === 0), `${what}: tag left unwritten`).toBe(true);
+    }
   });
 
   it.skipIf(!addon)('packChallenges: throws a TypeError for wrong types, short buffers and items out of range', () => {
     const a = addon!;
     expect(() => pack(a, packArgs().args)).not.toThrow();
     expect(() => pack(a, [])).toThrow(TypeError);
-    expect(() => pack(a, packArgs().args.slice(0, 12))).toThrow(TypeError);
+    expect(() => pack(a, packArgs().args.slice(0, 14))).toThrow(TypeError);
     // Each argument of the wrong typed-array kind, or not one at all.
-    for (let i = 0; i < 13; i++) {
+    for (let i = 0; i < 15; i++) {
       for (const wrong of [new Int32Array(4), new Float32Array(4), [1, 2], {}, null, 'x']) {
         const args = packArgs().args;
         args[i] = wrong;
@@ -552,19 +583,22 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
       ['sub-puzzles 2^32-1', (x) => ((x[5] as Uint32Array)[3] = 0xffffffff)],
       ['MAC input past its buffer', (x) => ((x[5] as Uint32Array)[4] = 1)],
       ['MAC input at 2^32-1', (x) => ((x[5] as Uint32Array)[4] = 0xffffffff)],
-      ['MAC buffer one byte short', (x) => (x[9] = new Uint8Array((x[9] as Uint8Array).length - 1))],
+      ['MAC buffer one byte short', (x) => (x[11] = new Uint8Array((x[11] as Uint8Array).length - 1))],
       ['tag past its buffer', (x) => ((x[5] as Uint32Array)[5] = 1)],
       ['tag at 2^32-1', (x) => ((x[5] as Uint32Array)[5] = 0xffffffff)],
-      ['tags buffer short', (x) => (x[10] = new Uint8Array(31))],
+      ['tags buffer short', (x) => (x[12] = new Uint8Array(31))],
       ['first proof past the prefixes', (x) => ((x[5] as Uint32Array)[6] = 1)],
       ['first proof 2^32-1', (x) => ((x[5] as Uint32Array)[6] = 0xffffffff)],
-      ['prefixes for one proof only', (x) => (x[11] = new Uint8Array(79))],
-      ['thresholds short', (x) => (x[12] = new Uint8Array(15))],
+      ['prefixes for one proof only', (x) => (x[13] = new Uint8Array(79))],
+      ['thresholds short', (x) => (x[14] = new Uint8Array(15))],
       ['item words not a multiple of 7', (x) => (x[5] = Uint32Array.of(0, 0, 0, 2, 0, 0, 0, 0))],
       ['times short', (x) => (x[6] = Float64Array.of(0))],
       ['times long', (x) => (x[6] = Float64Array.of(0, 0, 0))],
-      ['ids short', (x) => (x[7] = new Uint8Array(17))],
-      ['signatures short', (x) => (x[8] = new Uint8Array(32))],
+      ['text one byte short', (x) => (x[7] = (x[7] as Uint8Array).subarray(0, (x[7] as Uint8Array).length - 1))],
+      ['text without the second nonce', (x) => (x[7] = (x[7] as Uint8Array).subarray(0, 22 + 43 + 16))],
+      ['decoded ids short', (x) => (x[8] = new Uint8Array(15))],
+      ['decoded nonces short', (x) => (x[9] = new Uint8Array(15))],
+      ['no refusal byte', (x) => (x[10] = new Uint8Array(0))],
       ['issuedAt negative', (x) => ((x[6] as Float64Array)[0] = -1)],
       ['issuedAt NaN', (x) => ((x[6] as Float64Array)[0] = NaN)],
       ['expiresAt 2^53', (x) => ((x[6] as Float64Array)[1] = 2 ** 53)],

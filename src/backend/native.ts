@@ -7,7 +7,7 @@ import type { MacKey } from './mac-key.js';
 import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
 import type { NativeIsa } from './types.js';
 
-/** Lays out challenges' MAC inputs, tags and proof prefixes (native/pack_binding.cc; see src/protocol/batch-reader.ts). */
+/** Decodes challenges' texts and lays out their MAC inputs, tags and proof prefixes (native/pack_binding.cc; see src/protocol/batch-reader.ts). */
 export type PackChallenges = (
   headers: Uint8Array,
   headerEnds: Uint32Array,
@@ -16,8 +16,14 @@ export type PackChallenges = (
   scopeEnds: Uint32Array,
   items: Uint32Array,
   times: Float64Array,
+  /** Per item: id (22 characters), signature (43), nonces (16 each), in ASCII. */
+  text: Uint8Array,
+  /** Out: 16 decoded id bytes per item. */
   ids: Uint8Array,
-  signatures: Uint8Array,
+  /** Out: 8 bytes per proof. */
+  nonces: Uint8Array,
+  /** Out: 1 for an item whose texts are not canonical (left unpacked), else 0. */
+  refused: Uint8Array,
   macData: Uint8Array,
   tags: Uint8Array,
   prefixes: Uint8Array,

@@ -1,9 +1,9 @@
 // verifySolutions' fast path. Pairs of the usual shape (plain objects, keys in the
 // order powgate writes them, a known key) are read with no per-byte work in
-// JavaScript: their base64url and hex fields are decoded in bulk, one Buffer write per
-// field and chunk of pairs, and the addon lays out the MAC inputs and proofs. Anything
-// else, and any batch whose bulk decoding finds a bad character, goes to the per-pair
-// reader, which gives the exact refusal.
+// JavaScript: their id, signature and nonce texts are concatenated and written to one
+// buffer a chunk of pairs at a time, and the addon decodes them strictly and lays out the MAC
+// inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
+// with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
 import type { PackChallenges } from '../backend/native.js';
 import { MAX_SUB_PUZZLES } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
@@ -14,9 +14,8 @@ import { isScope, isTimestamp, keysInOrder } from './shape.js';
 const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 const SOLUTION_KEYS = ['v', 'id', 'nonces', 'elapsedMs'];
 const ITEM_WORDS = 7;
-const CAPITALS = ['A', 'B', 'C', 'D', 'E', 'F'];
-const ID_STRIDE = 18;
-const SIG_STRIDE = 33;
+/** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
+const ID_AND_SIGNATURE_CHARS = 22 + 43;
 
 // The MAC input's opening bytes per key (label, version, kid), packed once per ring.
 const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
@@ -39,23 +38,37 @@ export interface PackedBatch {
   prefixes: Uint8Array;
   nonces: Uint8Array;
   thresholds: Uint8Array;
-  /** Items the bulk decoding found non-canonical: for the per-pair reader. */
+  /** Items whose texts are not canonical: for the per-pair reader. */
   rejected: number[];
+  /** Item k's decoded id is bytes 16k to 16k + 16. */
+  ids: Uint8Array;
 }
 
 /**
  * The items taken so far, as parallel arrays (one object per item would cost its
- * allocation and, more, the garbage collector's time): item k is pair `indexes[k]`.
+ * allocation and, more, the garbage collector's time): item k is pair `index(k)`. Sized
+ * for the batch up front: growing them as items come costs copies and fresh zeroed memory.
  */
 export class BatchReader {
-  readonly indexes: number[] = [];
-  private readonly ids: string[] = [];
-  private readonly signatures: string[] = [];
-  private readonly nonceTexts: string[] = [];
+  private indexes: Int32Array;
+  private readonly ids: string[];
+  /**
+   * Every item's id, signature and nonces, as given, one after another: written to
+   * `textBytes` a chunk of items at a time, and `text` for the last chunkItems items.
+   * Concatenation makes rope strings, which cost far less than an array of the pieces and
+   * a join; a chunk is written (and dies young) as soon as it is full.
+   */
+  private textBytes: Buffer;
+  private textAt = 0;
+  private text = '';
+  private chunkItems = 0;
+  /** False once a text had a character above U+007F (see writeAscii). */
+  private ascii = true;
   /** Per item: key, table entry, scope, sub-puzzles, (MAC input at, tag at: set when packing), first proof. */
-  private words: Uint32Array = new Uint32Array(ITEM_WORDS * 1024);
+  private words: Uint32Array;
   /** Per item: issuedAt, expiresAt. */
-  private times: Float64Array = new Float64Array(2 * 1024);
+  private times: Float64Array;
+  private items = 0;
   private readonly steps = new Map<number, number>();
   private readonly stepList: number[] = [];
   private readonly scopes = new Map<string, number>();
@@ -69,28 +82,39 @@ export class BatchReader {
   private lastScope: string | undefined;
   private lastScopeIndex = -1;
 
+  /** `expected`: how many pairs the batch has (more can be taken, at the cost of growing). */
   constructor(
     private readonly ring: KeyRing,
     private readonly pack: PackChallenges,
-  ) {}
+    expected: number,
+  ) {
+    const room = Math.max(1, expected);
+    this.indexes = new Int32Array(room);
+    this.ids = new Array<string>(room);
+    this.words = new Uint32Array(ITEM_WORDS * room);
+    this.times = new Float64Array(2 * room);
+    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + 16) * room + TEXT_SLACK);
+  }
 
   get count(): number {
-    return this.indexes.length;
+    return this.items;
+  }
+
+  /** The pair item k was taken from. */
+  index(k: number): number {
+    return this.indexes[k]!;
   }
 
   /** Takes the pair when it has the usual shape; false sends it to the per-pair reader. Never throws. */
   take(challenge: unknown, solution: unknown, index: number): boolean {
-    const mark = this.nonceTexts.length;
     try {
-      if (this.read(challenge, solution, index)) return true;
+      return this.read(challenge, solution, index);
     } catch {
-      // a hostile object (a throwing getter, a Proxy)
+      return false; // a hostile object (a throwing getter, a Proxy)
     }
-    this.nonceTexts.length = mark;
-    return false;
   }
 
-  /** Reads and checks everything before it records anything, except nonces (which take() rolls back). */
+  /** Reads and checks everything before it records anything. */
   private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
     const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
@@ -137,18 +161,22 @@ export class BatchReader {
     }
 
     // Each nonce read once: a getter could answer differently the second time.
+    let text = this.text + id + signature;
     for (let j = 0; j < subPuzzles; j++) {
       const nonce: unknown = nonces[j];
       if (typeof nonce !== 'string' || nonce.length !== 16) return false;
-      this.nonceTexts.push(nonce);
+      text += nonce;
     }
 
-    const k = this.indexes.length;
-    if (ITEM_WORDS * (k + 1) > this.words.length) {
+    const k = this.items;
+    if (k === this.indexes.length) {
+      const indexes = new Int32Array(2 * k);
       const words = new Uint32Array(2 * this.words.length);
       const times = new Float64Array(2 * this.times.length);
+      indexes.set(this.indexes);
       words.set(this.words);
       times.set(this.times);
+      this.indexes = indexes;
       this.words = words;
       this.times = times;
     }
@@ -160,11 +188,29 @@ export class BatchReader {
     this.words[w + 6] = this.proofs;
     this.times[2 * k] = issuedAt;
     this.times[2 * k + 1] = expiresAt;
-    this.indexes.push(index);
-    this.ids.push(id);
-    this.signatures.push(signature);
+    this.indexes[k] = index;
+    this.ids[k] = id;
+    this.items = k + 1;
     this.proofs += subPuzzles;
+    if (++this.chunkItems < CHUNK_ITEMS) {
+      this.text = text;
+    } else {
+      this.write(text);
+      this.text = '';
+      this.chunkItems = 0;
+    }
     return true;
+  }
+
+  /** Appends a chunk of texts to textBytes, growing it when a batch has more items than expected. */
+  private write(text: string): void {
+    if (this.textAt + text.length + TEXT_SLACK > this.textBytes.length) {
+      const bigger = Buffer.allocUnsafeSlow(2 * (this.textAt + text.length + TEXT_SLACK));
+      this.textBytes.copy(bigger, 0, 0, this.textAt);
+      this.textBytes = bigger;
+    }
+    if (!writeAscii(text, this.textBytes, this.textAt)) this.ascii = false;
+    this.textAt += text.length;
   }
 
   /** Item k's verdict should it pass. */
@@ -187,29 +233,35 @@ export class BatchReader {
     return this.words[ITEM_WORDS * k + 6]!;
   }
 
-  /** Decodes and packs every taken item; undefined when the bulk decoding cannot be trusted (then read them one by one). */
+  /** Decodes and packs every taken item; undefined when a text is not ASCII (then read them one by one). */
   finish(): PackedBatch | undefined {
-    const n = this.indexes.length;
-    const signatures = buffer('signatures', SIG_STRIDE * n);
-    const ids = buffer('ids', ID_STRIDE * n);
-    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
-    const decoded =
-      decodeInChunks(this.signatures, 'A', SIG_STRIDE, signatures, isBase64url) &&
-      decodeInChunks(this.ids, 'AA', ID_STRIDE, ids, isBase64url) &&
-      decodeInChunks(this.nonceTexts, '', 8, nonces, isLowerHex);
-    if (!decoded) return undefined;
+    const n = this.items;
+    const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
+    this.write(this.text);
+    this.text = '';
+    this.chunkItems = 0;
+    if (!this.ascii || this.textAt !== textBytes) return undefined;
+    const text = this.textBytes;
 
     // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
     const groups = new Map<number, number[]>();
+    let lastKey = -1;
+    let lastScope = -1;
+    let group: number[] = [];
     for (let k = 0; k < n; k++) {
       const w = ITEM_WORDS * k;
-      const length = macInputLength(ring.keys[words[w]!]!.kid.length, scopeList[words[w + 2]!]!.length);
-      const group = groups.get(length);
-      if (group) group.push(k);
-      else groups.set(length, [k]);
+      // Consecutive items mostly share key and scope, and so their group.
+      if (words[w] !== lastKey || words[w + 2] !== lastScope) {
+        lastKey = words[w]!;
+        lastScope = words[w + 2]!;
+        const length = macInputLength(ring.keys[lastKey]!.kid.length, scopeList[lastScope]!.length);
+        const known = groups.get(length);
+        if (known) group = known;
+        else groups.set(length, (group = []));
+      }
+      group.push(k);
     }
-    const rejected: number[] = [];
     const macGroups: PackedBatch['macGroups'] = [];
     let dataBytes = 0;
     let tagBytes = 0;
@@ -217,8 +269,6 @@ export class BatchReader {
       const keyIndexes = new Uint8Array(items.length);
       for (let rank = 0; rank < items.length; rank++) {
         const k = items[rank]!;
-        // Base64url's unused low bits must be zero: the canonical encoding, as the per-pair reader demands.
-        if (signatures[SIG_STRIDE * k + 32] !== 0 || ids[ID_STRIDE * k + 16] !== 0 || ids[ID_STRIDE * k + 17] !== 0) rejected.push(k);
         const w = ITEM_WORDS * k;
         words[w + 4] = dataBytes + rank * length;
         words[w + 5] = tagBytes + 32 * rank;
@@ -228,6 +278,9 @@ export class BatchReader {
       dataBytes += items.length * length;
       tagBytes += 32 * items.length;
     }
+    const ids = buffer('ids', 16 * n).subarray(0, 16 * n);
+    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
+    const refused = buffer('refused', n).subarray(0, n);
     const data = buffer('data', dataBytes).subarray(0, dataBytes);
     const tags = buffer('tags', tagBytes).subarray(0, tagBytes);
     const prefixes = buffer('prefixes', 40 * this.proofs).subarray(0, 40 * this.proofs);
@@ -244,8 +297,10 @@ export class BatchReader {
       Uint32Array.from(scopeList, (scope) => (scopeEnd += scope.length)),
       words.subarray(0, ITEM_WORDS * n),
       this.times.subarray(0, 2 * n),
+      text.subarray(0, textBytes),
       ids,
-      signatures,
+      nonces,
+      refused,
       data,
       tags,
       prefixes,
@@ -257,7 +312,9 @@ export class BatchReader {
       group.data = data.subarray(at, (at += group.items.length * group.length));
       group.tags = tags.subarray(tagAt, (tagAt += 32 * group.items.length));
     }
-    return { macGroups, prefixes, nonces, thresholds, rejected };
+    const rejected: number[] = [];
+    for (let k = 0; k < n; k++) if (refused[k] !== 0) rejected.push(k);
+    return { macGroups, prefixes, nonces, thresholds, rejected, ids };
   }
 }
 
@@ -265,9 +322,10 @@ const EMPTY = new Uint8Array(0);
 
 // Batches reuse these (fresh buffers of megabytes cost a page fault per 4 KiB on first
 // touch). Safe because verifySolutions packs and checks with no await in between.
-const scratch: Record<'signatures' | 'ids' | 'nonces' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
-  signatures: Buffer.alloc(0),
+const scratch: Record<'text' | 'ids' | 'nonces' | 'refused' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
+  text: Buffer.alloc(0),
   ids: Buffer.alloc(0),
+  refused: Buffer.alloc(0),
   nonces: Buffer.alloc(0),
   data: Buffer.alloc(0),
   tags: Buffer.alloc(0),
@@ -285,40 +343,23 @@ function buffer(name: keyof typeof scratch, size: number): Buffer {
   return (scratch[name] = Buffer.allocUnsafeSlow(Math.min(KEEP_BYTES, Math.max(size, 2 * kept.length))));
 }
 
-// Texts are joined a chunk at a time: strings this short are young garbage, where a
-// whole batch's would be large objects, which cost full collections of the old heap.
-const DECODE_CHUNK = 1024;
+// Texts are written a chunk of pairs at a time: strings this short are young garbage,
+// where a whole batch's would be large objects, which cost full collections of the old heap.
+const CHUNK_ITEMS = 256;
 
 /**
- * Decodes equal-length texts (base64url padded with `pad`, whose 'A's are zero bits that
- * end each text on a byte; or hex) into `into`, `stride` bytes a text, with one write per
- * chunk. False unless `valid` accepts every chunk and each write is whole.
+ * Room past the texts, so that a chunk with a character above U+007F, which UTF-8
+ * writes as 2 to 4 bytes, always shows as more bytes written than characters (it
+ * cannot be cut short to exactly its length).
  */
-function decodeInChunks(texts: readonly string[], pad: string, stride: number, into: Buffer, valid: (text: string) => boolean): boolean {
-  const encoding = pad === '' ? 'hex' : 'base64url';
-  for (let first = 0; first < texts.length; first += DECODE_CHUNK) {
-    const end = Math.min(first + DECODE_CHUNK, texts.length);
-    const text = texts.slice(first, end).join(pad) + pad;
-    if (!valid(text) || into.write(text, stride * first, encoding) !== stride * (end - first)) return false;
-  }
-  return true;
-}
+const TEXT_SLACK = 4;
 
 /**
- * Node's base64 and hex decoders read only the low byte of each character of a string
- * that has one above U+00FF ('\u0141' decodes as 'A'), which would let one id be spelled
- * many ways. One UTF-8 byte per character means none is above U+007F.
+ * Writes `text` into `into` at `at`, one byte a character. False when any character is
+ * above U+007F: its UTF-8 bytes would put every later text out of place (the addon
+ * refuses such bytes, but could not tell where the next text starts), so the whole
+ * batch goes to the per-pair reader.
  */
-function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === text.length;
-}
-
-/** Node skips characters outside the alphabet (the write then comes up short) but reads '+' and '/' as '-' and '_'. */
-function isBase64url(text: string): boolean {
-  return isAscii(text) && !text.includes('+') && !text.includes('/');
-}
-
-/** Node's hex decoder stops at the first non-hex character, but accepts capitals. */
-function isLowerHex(text: string): boolean {
-  return isAscii(text) && !CAPITALS.some((c) => text.includes(c));
+function writeAscii(text: string, into: Buffer, at: number): boolean {
+  return into.write(text, at, 'utf8') === text.length;
 }

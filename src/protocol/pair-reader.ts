@@ -179,6 +179,8 @@ export class PairReader {
   /** The expected tag: a view of the first prefix's signature. */
   readonly tag = this.prefixes.subarray(4, 36);
   private readonly spareId = new Uint8Array(16);
+  /** Where the last pair read whose key is known holds its id's 16 bytes in `input`. */
+  idAt = 0;
 
   /** Reads one pair; never throws: a hostile object is `malformed`. */
   read(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unknown_key' {
@@ -226,6 +228,7 @@ export class PairReader {
     if (!header) return KID_PATTERN.test(kid) ? 'unknown_key' : 'malformed';
 
     input.set(header, 0);
+    this.idAt = idAt;
     let at = idAt + 16;
     const macBytes = entry.macBytes;
     for (let k = 0; k < 12; k++) input[at + k] = macBytes[k]!;

@@ -8,8 +8,8 @@ import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
-import { MemoryReplayStore, spendEach } from './replay/memory.js';
-import type { ReplayStore, SpendResult } from './replay/types.js';
+import { MemoryReplayStore, beginSpends, spendBytes, spendText } from './replay/memory.js';
+import { checkSpend, isTime, type ReplayStore, type SpendResult } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */
@@ -118,7 +118,9 @@ function isDirect(store: ReplayStore): store is MemoryReplayStore {
     store.spend === MemoryReplayStore.prototype.spend &&
     store.spendMany === MemoryReplayStore.prototype.spendMany &&
     store.spendNow === MemoryReplayStore.prototype.spendNow &&
-    store[spendEach] === MemoryReplayStore.prototype[spendEach]
+    store[beginSpends] === MemoryReplayStore.prototype[beginSpends] &&
+    store[spendText] === MemoryReplayStore.prototype[spendText] &&
+    store[spendBytes] === MemoryReplayStore.prototype[spendBytes]
   );
 }
 
@@ -171,7 +173,10 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   if (typeof checked === 'string') return REFUSED[checked];
   const { store } = s;
   const until = spendUntil(checked, s);
-  return afterSpend(isDirect(store) ? store.spendNow(checked.id, until) : await store.spend(checked.id, until), checked);
+  if (!isDirect(store)) return afterSpend(await store.spend(checked.id, until), checked);
+  // The reader has the id's bytes: spent by them, it is not decoded a second time.
+  if (!isTime(until)) checkSpend(checked.id, until);
+  return afterSpend(store[spendBytes](oneReader.input, oneReader.idAt, until, store[beginSpends](1)), checked);
 }
 
 /** One item of a batch: a challenge and a solution, both untrusted. */
@@ -192,9 +197,9 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   const s = settings(options);
   const backend = givenBackend(options) ?? (await getBackend());
   const n = pairs.length;
+  // A pair that passes every check but the spend holds its Accepted verdict until the spend.
   const verdicts: Verdict[] = new Array(n);
-  const passed: (Accepted | undefined)[] = new Array(n);
-  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges) : undefined;
+  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
   const slow: number[] = [];
   for (let i = 0; i < n; i++) {
     let taken = false;
@@ -206,7 +211,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
     }
     if (!taken) slow.push(i);
   }
-  if (fast) checkFast(fast, s, backend, passed, verdicts, slow);
+  const idBytes = fast ? checkFast(fast, s, backend, verdicts, slow) : undefined;
 
   for (const i of slow) {
     let checked: Refusal | Accepted;
@@ -216,34 +221,71 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
     } catch {
       checked = 'malformed';
     }
-    if (typeof checked === 'string') verdicts[i] = REFUSED[checked];
-    else passed[i] = checked;
+    verdicts[i] = typeof checked === 'string' ? REFUSED[checked] : checked;
   }
 
-  // Spent in input order, so that of two copies of one challenge the first is accepted, as one by one.
-  const spendable: number[] = [];
-  const ids: string[] = [];
-  const until: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = passed[i];
-    if (p === undefined) continue;
-    spendable.push(i);
-    ids.push(p.id);
-    until.push(spendUntil(p, s));
-  }
-  if (ids.length === 0) return verdicts;
   const { store } = s;
-  const spent = isDirect(store) ? store[spendEach](ids, until) : await store.spendMany(ids.map((id, k) => ({ id, expiresAt: until[k]! })));
-  for (let k = 0; k < spendable.length; k++) verdicts[spendable[k]!] = afterSpend(spent[k]!, passed[spendable[k]!]!);
+  if (isDirect(store)) spendDirect(store, verdicts, idBytes, s);
+  else await spendThrough(store, verdicts, s);
   return verdicts;
 }
 
-/** The fast path's checks: MACs per length group, then proofs, all in batches. Items it cannot vouch for join `slow`. */
-function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passed: (Accepted | undefined)[], verdicts: Verdict[], slow: number[]): void {
+/**
+ * The memory store's spends, synchronously, in input order (so that of two copies of
+ * one challenge the first is accepted, as one by one), with one reading of its clock.
+ * Ids the fast path decoded are spent by their bytes, the others by their text.
+ */
+function spendDirect(store: MemoryReplayStore, verdicts: Verdict[], idBytes: DecodedIds | undefined, s: Settings): void {
+  let count = 0;
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i]!;
+    if (!v.ok) continue;
+    count++;
+    const until = spendUntil(v, s);
+    if (!isTime(until)) checkSpend(v.id, until, `pairs[${i}]: `); // throws before anything is spent
+  }
+  if (count === 0) return;
+  const now = store[beginSpends](count);
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i]!;
+    if (!v.ok) continue;
+    const until = spendUntil(v, s);
+    const at = idBytes === undefined ? -1 : idBytes.at[i]!;
+    const spent = at >= 0 ? store[spendBytes](idBytes!.bytes, at, until, now) : store[spendText](v.id, until, now);
+    if (spent !== 'spent') verdicts[i] = REFUSED[spent];
+  }
+}
+
+/** Any other store's spends: one spendMany (for Redis, one pipelined round trip), in input order. */
+async function spendThrough(store: ReplayStore, verdicts: Verdict[], s: Settings): Promise<void> {
+  const spendable: number[] = [];
+  for (let i = 0; i < verdicts.length; i++) if (verdicts[i]!.ok) spendable.push(i);
+  if (spendable.length === 0) return;
+  const spent = await store.spendMany(spendable.map((i) => {
+    const accepted = verdicts[i] as Accepted;
+    return { id: accepted.id, expiresAt: spendUntil(accepted, s) };
+  }));
+  for (let k = 0; k < spendable.length; k++) {
+    const result = spent[k]!;
+    if (result !== 'spent') verdicts[spendable[k]!] = REFUSED[result];
+  }
+}
+
+/** Where the fast path's decoded ids are: pair i's 16 bytes start at bytes[at[i]], or at[i] is -1. */
+interface DecodedIds {
+  bytes: Uint8Array;
+  at: Int32Array;
+}
+
+/**
+ * The fast path's checks: MACs per length group, then proofs, all in batches. Items it
+ * cannot vouch for join `slow`; a pair that passes gets its Accepted verdict, to be spent.
+ */
+function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, verdicts: Verdict[], slow: number[]): DecodedIds | undefined {
   const packed = fast.finish();
   if (!packed) {
-    for (const index of fast.indexes) slow.push(index);
-    return;
+    for (let k = 0; k < fast.count; k++) slow.push(fast.index(k));
+    return undefined;
   }
   const macHeld = new Uint8Array(fast.count);
   for (const group of packed.macGroups) {
@@ -252,8 +294,9 @@ function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passe
   }
   const proofHeld = backend.checkProofs(packed.prefixes, packed.nonces, packed.thresholds);
   for (const k of packed.rejected) macHeld[k] = 2; // not judged here
+  const at = new Int32Array(verdicts.length).fill(-1);
   for (let k = 0; k < fast.count; k++) {
-    const index = fast.indexes[k]!;
+    const index = fast.index(k);
     if (macHeld[k] === 2) {
       slow.push(index);
       continue;
@@ -264,7 +307,12 @@ function checkFast(fast: BatchReader, s: Settings, backend: Sha256Backend, passe
     }
     const accepted = fast.accepted(k);
     const refusal = signedRefusal(accepted, s) ?? (proofsHold(accepted.subPuzzles, proofHeld, fast.firstProof(k)) ? undefined : 'bad_solution');
-    if (refusal) verdicts[index] = REFUSED[refusal];
-    else passed[index] = accepted;
+    if (refusal) {
+      verdicts[index] = REFUSED[refusal];
+    } else {
+      verdicts[index] = accepted;
+      at[index] = 16 * k;
+    }
   }
+  return { bytes: packed.ids, at };
 }

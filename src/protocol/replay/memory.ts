@@ -1,5 +1,6 @@
 import { PowgateError } from '../../errors.js';
 import { checkInteger, describe, invalid } from '../../validate.js';
+import { NONE, SpentIds } from './spent-ids.js';
 import { MAX_ID_LENGTH, type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries, isTime } from './types.js';
 
 /** Options of {@link MemoryReplayStore}. */
@@ -10,8 +11,13 @@ export interface MemoryReplayStoreOptions {
   now?: () => number;
 }
 
-/** The key of MemoryReplayStore's synchronous batch spend, for verifySolutions. */
-export const spendEach = Symbol('powgate.spendEach');
+// MemoryReplayStore's synchronous spends for verifySolutions (symbols: internal, not exported from the package).
+/** `(count)`: reads the clock once, drops the expired head and makes room for `count` spends; returns now. */
+export const beginSpends = Symbol('powgate.beginSpends');
+/** `(id, until, now)`: spends an id given as text, at the time beginSpends returned. */
+export const spendText = Symbol('powgate.spendText');
+/** `(bytes, at, until, now)`: spends the challenge id whose 16 decoded bytes are bytes[at, at + 16): the same id as its text. */
+export const spendBytes = Symbol('powgate.spendBytes');
 
 /**
  * An in-process replay store: the default, for a single server. Each call is
@@ -23,7 +29,7 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #maxEntries: number;
   readonly #now: () => number;
   /** id → expiresAt in insertion order, which is about expiry order since TTLs are similar. */
-  readonly #spent = new Map<string, number>();
+  readonly #spent = new SpentIds();
   /** No held id expires before this, so a full sweep before then would free nothing. */
   #noExpiryBefore = -Infinity;
   /** The first held id's expiry: before then, there is no head to drop. */
@@ -50,23 +56,7 @@ export class MemoryReplayStore implements ReplayStore {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isTime(expiresAt)) checkSpend(id, expiresAt);
     const now = this.#clock();
     this.#dropExpiredHead(now);
-    return this.#spend(id, expiresAt, now);
-  }
-
-  /**
-   * spendMany for verifySolutions, synchronously and without entry objects: ids[i]
-   * until until[i], with one reading of the clock. Internal (a symbol, not exported).
-   */
-  [spendEach](ids: readonly string[], until: readonly number[]): SpendResult[] {
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || !isTime(until[i])) checkSpend(id, until[i], `ids[${i}] / until[${i}]: `);
-    }
-    const now = this.#clock();
-    this.#dropExpiredHead(now);
-    const results: SpendResult[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) results[i] = this.#spend(ids[i]!, until[i]!, now);
-    return results;
+    return this[spendText](id, expiresAt, now);
   }
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
@@ -74,8 +64,29 @@ export class MemoryReplayStore implements ReplayStore {
     const now = this.#clock();
     this.#dropExpiredHead(now);
     const results: SpendResult[] = new Array(valid.length);
-    for (let i = 0; i < valid.length; i++) results[i] = this.#spend(valid[i]!.id, valid[i]!.expiresAt, now);
+    for (let i = 0; i < valid.length; i++) results[i] = this[spendText](valid[i]!.id, valid[i]!.expiresAt, now);
     return results;
+  }
+
+  [beginSpends](count: number): number {
+    const now = this.#clock();
+    this.#dropExpiredHead(now);
+    this.#spent.reserve(Math.min(count, this.#maxEntries - this.#spent.size));
+    return now;
+  }
+
+  /** Callers have checked `id` and `until` (see checkSpend). */
+  [spendText](id: string, until: number, now: number): SpendResult {
+    const verdict = this.#admit(this.#spent.findText(id), until, now);
+    if (verdict === undefined) this.#spent.addText(id, until);
+    return verdict ?? 'spent';
+  }
+
+  /** Callers have checked `until` (see checkSpend). */
+  [spendBytes](bytes: Uint8Array, at: number, until: number, now: number): SpendResult {
+    const verdict = this.#admit(this.#spent.findBytes(bytes, at), until, now);
+    if (verdict === undefined) this.#spent.addBytes(bytes, at, until);
+    return verdict ?? 'spent';
   }
 
   async close(): Promise<void> {}
@@ -89,27 +100,31 @@ export class MemoryReplayStore implements ReplayStore {
     return now;
   }
 
-  #spend(id: string, expiresAt: number, now: number): SpendResult {
-    const held = this.#spent.get(id);
-    if (held !== undefined && held > now) return 'replayed';
+  /** The verdict on spending an id held at entry `held` (or NONE) until `expiresAt`; undefined: add it now, at the end. */
+  #admit(held: number, expiresAt: number, now: number): SpendResult | undefined {
+    const spent = this.#spent;
+    if (held !== NONE && spent.expiresAt(held) > now) return 'replayed';
     if (expiresAt <= now) return 'spent'; // Already expired: nothing to protect.
-    if (held !== undefined) this.#spent.delete(id); // Re-inserted below, at the tail, to keep the order.
-    else if (this.#spent.size >= this.#maxEntries && !this.#sweep(now)) return 'store_full';
-    if (this.#spent.size === 0) this.#headExpiresAt = expiresAt;
-    this.#spent.set(id, expiresAt);
+    if (held !== NONE) spent.delete(held); // Added again, at the end, to keep the order.
+    else if (spent.size >= this.#maxEntries && !this.#sweep(now)) return 'store_full';
+    if (spent.size === 0) this.#headExpiresAt = expiresAt;
     this.#noExpiryBefore = Math.min(this.#noExpiryBefore, expiresAt);
-    return 'spent';
+    return undefined;
   }
 
   /** Amortised O(1): each id is dropped once, and the loop stops at the first live one. */
   #dropExpiredHead(now: number): void {
     if (now < this.#headExpiresAt) return;
-    for (const [id, expiresAt] of this.#spent) {
+    const spent = this.#spent;
+    for (let entry = spent.first(); entry !== NONE; ) {
+      const expiresAt = spent.expiresAt(entry);
       if (expiresAt > now) {
         this.#headExpiresAt = expiresAt;
         return;
       }
-      this.#spent.delete(id);
+      const next = spent.next(entry);
+      spent.delete(entry);
+      entry = next;
     }
     this.#headExpiresAt = Infinity;
   }
@@ -117,13 +132,17 @@ export class MemoryReplayStore implements ReplayStore {
   /** Drops every expired id (O(n), only when full and something may have expired); true if that made room. */
   #sweep(now: number): boolean {
     if (now < this.#noExpiryBefore) return false;
+    const spent = this.#spent;
     let earliest = Infinity;
-    for (const [id, expiresAt] of this.#spent) {
-      if (expiresAt <= now) this.#spent.delete(id);
+    for (let entry = spent.first(); entry !== NONE; ) {
+      const expiresAt = spent.expiresAt(entry);
+      const next = spent.next(entry);
+      if (expiresAt <= now) spent.delete(entry);
       else earliest = Math.min(earliest, expiresAt);
+      entry = next;
     }
     this.#noExpiryBefore = earliest;
     this.#headExpiresAt = -Infinity; // the head may have changed: look again next time
-    return this.#spent.size < this.#maxEntries;
+    return spent.size < this.#maxEntries;
   }
 }

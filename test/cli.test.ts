@@ -9,7 +9,7 @@ import { CLI, CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'powgate-cli-'));
-const file = (name: string, text: string) => {
+const file = (name: string, text: string | Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
@@ -80,6 +80,17 @@ describe('powgate issue', () => {
     [['issue', '--difficulty', '8', 'extra'], /unexpected argument 'extra'/],
   ])('refuses %j with exit code 2', async (args, message) => {
     expectUsageError(await runCli(args), message);
+  });
+
+  it('reads a binary --secret-file as bytes, not text', async () => {
+    const kidOf = async (bytes: Buffer) =>
+      (JSON.parse((await runCli(['issue', '--difficulty', '1', '--secret-file', file('binary', bytes)])).stdout) as Challenge).kid;
+    // As UTF-8 text 11 bytes of 0xff would be 11 replacement characters: 33 bytes.
+    expectUsageError(await runCli(['issue', '--difficulty', '1', '--secret-file', file('ff', Buffer.alloc(11, 0xff))]), /at least 32 bytes/);
+    const a = Buffer.alloc(32, 0xff);
+    const b = Buffer.alloc(32, 0xfe);
+    expect(await kidOf(a)).not.toBe(await kidOf(b));
+    expect(await kidOf(Buffer.concat([a, Buffer.from('\r\n')]))).toBe(await kidOf(a));
   });
 
   it('never takes the secret from the command line', async () => {

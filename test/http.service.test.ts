@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
 import type { RateCounter } from '../src/gate/rate-counter.js';
-import { clientAddress, normalizeAddress, TrustedProxies } from '../src/http/client-address.js';
+import { clientAddress, clientRateKey, normalizeAddress, TrustedProxies } from '../src/http/client-address.js';
 import { HttpMetrics } from '../src/http/metrics.js';
 import { powgateFastifyHook, powgateMiddleware, presentedToken } from '../src/http/middleware.js';
 import { createPowgateServer, PowgateService, VERIFY_STATUS, type PowgateServiceOptions } from '../src/http/service.js';
@@ -322,6 +322,23 @@ describe('limits and hostile input', () => {
     expect((await post(url, '/api/token/verify', { token: 'x' })).status).toBe(200);
   });
 
+  it('frees the slots of clients that stall their body and never close: the request timeout cuts them', async () => {
+    const { url, service } = await startService({}, { maxConcurrency: 2 }, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const port = Number(new URL(url).port);
+    // They never read and never close their side: only the server can end these connections.
+    const stalled = [0, 1].map(() => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('POST /api/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 60000\r\n\r\n{'));
+      socket.on('error', () => {});
+      return socket;
+    });
+    for (let i = 0; i < 50 && service.inFlight < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(service.inFlight).toBe(2);
+    for (let i = 0; i < 200 && service.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(service.inFlight).toBe(0);
+    expect((await post(url, '/api/token/verify', { token: 'x' })).status).toBe(200);
+    for (const socket of stalled) socket.destroy();
+  });
+
   it('survives garbage on the wire and slow clients (header timeout), and keeps serving', async () => {
     const { url } = await startService({}, {}, { headersTimeoutMs: 300, requestTimeoutMs: 600 });
     const port = Number(new URL(url).port);
@@ -398,9 +415,20 @@ describe('client addresses', () => {
     expect(normalizeAddress('::FFFF:1.2.3.4')).toBe('1.2.3.4');
     expect(normalizeAddress('[::1]:8080')).toBe('::1');
     expect(normalizeAddress('fe80::1%eth0')).toBe('fe80::1');
+    // One spelling per address, every IPv4-mapped form folded to IPv4.
+    expect(normalizeAddress('2001:DB8:0:0::1')).toBe('2001:db8::1');
+    expect(normalizeAddress('2001:db8::0:1')).toBe('2001:db8::1');
+    expect(normalizeAddress('::ffff:7f00:1')).toBe('127.0.0.1');
+    expect(normalizeAddress('::FFFF:7F00:0001')).toBe('127.0.0.1');
     expect(normalizeAddress('1.2.3')).toBeUndefined();
     expect(normalizeAddress('')).toBeUndefined();
     expect(TrustedProxies.from(['192.168.0.0/16']).has('::ffff:192.168.3.4')).toBe(true);
+    // Rates are counted per IPv4 address and per IPv6 /64.
+    expect(clientRateKey('203.0.113.5')).toBe('203.0.113.5');
+    expect(['2001:db8::1', '2001:db8::2', '2001:db8:0:0:ffff::3'].map(clientRateKey)).toEqual(Array(3).fill('2001:db8:0:0::/64'));
+    expect(clientRateKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(clientRateKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientRateKey('fe80::')).toBe('fe80:0:0:0::/64');
     expect(TrustedProxies.from('private').has('172.20.0.1')).toBe(true);
     expect(TrustedProxies.from('private').has('172.32.0.1')).toBe(false);
     expect(TrustedProxies.from('').entries).toEqual([]);
@@ -506,6 +534,8 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
       expect([passed.status, passed.json]).toEqual([200, { data: 'secret stuff', scope: 'search' }]);
       const viaHeader = await request(url, '/data', { headers: { 'x-powgate-token': redeemed.json.token } });
       expect(viaHeader.status).toBe(200);
+      const emptyHeader = await request(url, '/data', { headers: { 'x-powgate-token': '', authorization: `Bearer ${redeemed.json.token}` } });
+      expect(emptyHeader.status).toBe(200);
     });
 
     it('answers probes (empty body, no credentials, wrong Accept, other methods) with the refusal envelope', async () => {

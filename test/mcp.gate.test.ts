@@ -234,6 +234,27 @@ describe('gating in process (InMemoryTransport)', () => {
     }
   });
 
+  it('never hands the token to the wrapped handler, whether it came as an argument or in _meta', async () => {
+    const gate = newGate();
+    const seen: unknown[] = [];
+    const { client, close } = await pair((server) => {
+      registerGatedTool(server, gate, 'peek', { inputSchema: { n: z.number() } }, async (args, extra) => {
+        seen.push(JSON.stringify({ args, meta: extra._meta ?? null }));
+        return { content: [{ type: 'text', text: 'ok' }] };
+      });
+    });
+    try {
+      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:peek' });
+      await client.callTool({ name: 'peek', arguments: { n: 1, powgate_token: token } });
+      await client.callTool({ name: 'peek', arguments: { n: 2 }, _meta: { 'powgate/token': token, other: 1 } });
+      expect(seen).toHaveLength(2);
+      for (const text of seen) expect(text).not.toContain(token);
+      expect(seen[1]).toContain('"other":1');
+    } finally {
+      await close();
+    }
+  });
+
   it('adds the token argument to zod 3 shapes and to zod 4 object schemas, keeping strictness', async () => {
     const gate = newGate();
     const { client, close } = await pair((server) => {

@@ -20,7 +20,7 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
  */
 export function secretOptions(parsed: Parsed, io: Io): KeyOptions {
   const file = stringFlag(parsed, 'secret-file');
-  let secret: string | undefined;
+  let secret: string | Uint8Array | undefined;
   if (file !== undefined) {
     let bytes: Buffer;
     try {
@@ -29,11 +29,13 @@ export function secretOptions(parsed: Parsed, io: Io): KeyOptions {
       throw new UsageError(`cannot read --secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
     if (bytes.length > MAX_SECRET_FILE_BYTES) throw new UsageError(`--secret-file ${file} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
-    secret = bytes.toString('utf8').replace(/\r?\n$/, '');
+    // The bytes as they are (a binary key must not be decoded as text), less a final newline.
+    const end = bytes.at(-1) === 0x0a ? (bytes.at(-2) === 0x0d ? bytes.length - 2 : bytes.length - 1) : bytes.length;
+    secret = bytes.subarray(0, end);
   } else {
     secret = io.env.POWGATE_SECRET;
   }
-  if (!secret) throw new UsageError('no secret: set POWGATE_SECRET or use --secret-file FILE');
+  if (!secret?.length) throw new UsageError('no secret: set POWGATE_SECRET or use --secret-file FILE');
   const kid = stringFlag(parsed, 'kid');
   return kid === undefined ? { secret } : { keys: [{ kid, secret }] };
 }

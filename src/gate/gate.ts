@@ -73,7 +73,9 @@ export class Gate {
       throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
     }
     KeyRing.from(options); // checks the keys now, not at the first request
-    this.#keys = options.keys ? { keys: options.keys } : { secret: options.secret };
+    // A copy: the keys are read once, so a valid-token verdict remembered below can never
+    // outlive a key that was removed from the caller's array (rotate by making a new Gate).
+    this.#keys = options.keys ? { keys: options.keys.map((entry) => ({ ...entry })) } : { secret: options.secret };
     this.store = options.store ?? new MemoryReplayStore();
     this.counter = options.counter ?? new MemoryRateCounter();
     if (typeof this.store?.spend !== 'function') throw invalid('a ReplayStore', 'store', this.store);

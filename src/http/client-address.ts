@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, SocketAddress, isIP } from 'node:net';
 import { PowgateError } from '../errors.js';
 import { describe } from '../validate.js';
 
@@ -95,8 +95,25 @@ export function normalizeAddress(text: string): string | undefined {
   if (zone !== -1) ip = ip.slice(0, zone);
   const version = isIP(ip);
   if (version === 0) return undefined;
-  if (version === 6 && /^::ffff:\d{1,3}(\.\d{1,3}){3}$/i.test(ip)) return ip.slice(7);
-  return ip.toLowerCase();
+  if (version === 4) return ip;
+  // One spelling per address (2001:DB8:0::1 and 2001:db8::1 are one client), and every
+  // IPv4-mapped form (::ffff:7f00:1 too) as plain IPv4.
+  const canonical = new SocketAddress({ address: ip, family: 'ipv6' }).address;
+  return /^::ffff:\d{1,3}(\.\d{1,3}){3}$/.test(canonical) ? canonical.slice(7) : canonical;
+}
+
+/**
+ * The key a client's request rate is counted under: its IPv4 address, or the /64 of
+ * its IPv6 address (one subscriber usually holds a whole /64, and would otherwise
+ * get a fresh count from each of its 2^64 addresses).
+ */
+export function clientRateKey(address: string): string {
+  if (isIP(address) !== 6 || address.includes('.')) return address;
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /**

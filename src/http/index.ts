@@ -5,5 +5,5 @@ export {
   HttpGate, powgateMiddleware, powgateFastifyHook, presentedToken,
   type GateRefusal, type PowgateGrant, type PowgateMiddlewareOptions, type PowgateRequest,
 } from './middleware.js';
-export { TrustedProxies, clientAddress, normalizeAddress, requestClientAddress } from './client-address.js';
+export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';
 export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';

@@ -4,7 +4,7 @@ import type { GateReason } from '../gate/envelope.js';
 import { isScope } from '../protocol/shape.js';
 import type { TokenVerdict } from '../protocol/token.js';
 import { invalid } from '../validate.js';
-import { requestClientAddress, TrustedProxies } from './client-address.js';
+import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { sendJson } from './json-body.js';
 
 /** Options of {@link powgateMiddleware} and {@link powgateFastifyHook}. */
@@ -39,7 +39,9 @@ const TOKEN_PREFIX = 'pgt1.';
  */
 export function presentedToken(headers: IncomingHttpHeaders): string | undefined {
   const own = headers['x-powgate-token'];
-  if (own !== undefined) return Array.isArray(own) ? own[0] : own;
+  const first = Array.isArray(own) ? own[0] : own;
+  // An empty header is no token: it must not hide one in Authorization.
+  if (first) return first;
   const auth = headers.authorization;
   if (auth === undefined) return undefined;
   const space = auth.indexOf(' ');
@@ -109,7 +111,7 @@ export class HttpGate {
       if (verdict.valid) return { ok: true, grant: verdict };
       reason = verdict.reason;
     }
-    const client = this.#clientKey ? this.#clientKey(req) : requestClientAddress(req, this.#trust);
+    const client = this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust));
     const refused = await this.gate.refuse(reason, String(client), { scope: this.scope, redeem: this.#redeem });
     const headers: Record<string, string> =
       refused.status === 402

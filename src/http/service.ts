@@ -9,7 +9,7 @@ import type { Refusal } from '../protocol/refusal.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import { isScope, plainKeys } from '../protocol/shape.js';
 import { checkInteger, invalid } from '../validate.js';
-import { requestClientAddress, TrustedProxies } from './client-address.js';
+import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { readJsonBody, sendJson } from './json-body.js';
 import { HttpMetrics } from './metrics.js';
 
@@ -256,7 +256,7 @@ export class PowgateService {
   // ---------------------------------------------------------------- plumbing
 
   #client(req: IncomingMessage): string {
-    return requestClientAddress(req, this.trustProxy);
+    return clientRateKey(requestClientAddress(req, this.trustProxy));
   }
 
   /** The JSON body, or undefined once a refusal has been sent. */
@@ -332,6 +332,9 @@ export interface ServerTimeouts {
   keepAliveTimeoutMs?: number;
 }
 
+/** How long a refused client (timeout, garbage) may take to read its answer before its socket is destroyed. */
+const CLIENT_ERROR_LINGER_MS = 1_000;
+
 /** A node:http server for `service`, with header, request and keep-alive timeouts set. Not yet listening. */
 export function createPowgateServer(service: PowgateService, timeouts: ServerTimeouts = {}): Server {
   if (!(service instanceof PowgateService)) throw invalid('a PowgateService', 'service', service);
@@ -350,6 +353,9 @@ export function createPowgateServer(service: PowgateService, timeouts: ServerTim
     }
     const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    // end() waits for the client to close its side: one that never does (never reads) would
+    // hold the socket, and a request's concurrency slot, for ever. Give it a moment, then cut.
+    setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
   });
   return server;
 }

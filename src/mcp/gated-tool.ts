@@ -79,7 +79,7 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
     let reason: GateReason = 'token_required';
     for (const [i, { token }] of tokens.entries()) {
       const verdict = gate.checkToken(token, { scope });
-      if (verdict.valid) return handler(withoutToken(args), extra);
+      if (verdict.valid) return handler(withoutToken(args), tokenFree(extra));
       if (i === 0) reason = verdict.reason;
     }
     return refusal(gate, reason, extra, {
@@ -90,6 +90,25 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
       structured: options.structuredRefusal ?? true,
     });
   };
+}
+
+/** `extra` without the powgate token of `_meta` or an `Authorization: Bearer pgt1...` header: a handler that logs its extra must not log a token. */
+function tokenFree<Extra extends ToolExtra>(extra: Extra): Extra {
+  const meta = extra?._meta as Record<string, unknown> | undefined;
+  const headers = extra?.requestInfo?.headers;
+  const auth = headers?.authorization;
+  const bearer = (Array.isArray(auth) ? auth : [auth]).some((value) => typeof value === 'string' && /^Bearer\s+pgt1\./i.test(value));
+  if (!(meta && TOKEN_META_KEY in meta) && !bearer) return extra;
+  const copy = { ...extra };
+  if (meta && TOKEN_META_KEY in meta) {
+    const { [TOKEN_META_KEY]: _token, ...rest } = meta;
+    copy._meta = rest as typeof copy._meta;
+  }
+  if (bearer) {
+    const { authorization: _auth, ...rest } = headers!;
+    copy.requestInfo = { ...extra.requestInfo!, headers: rest };
+  }
+  return copy;
 }
 
 function withoutToken<Args>(args: Args & { [TOKEN_ARGUMENT]?: unknown }): Args {

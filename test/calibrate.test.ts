@@ -46,7 +46,7 @@ describe('measureHashRate', () => {
 
 describe('calibrate', () => {
   it('recommends the difficulty whose predicted percentile is the target, for the measured rate', async () => {
-    const c = await calibrate({ targetSeconds: 0.02, percentile: 99, subPuzzles: 3, backend: 'wasm', threads: 1, durationMs: 500 });
+    const c = await calibrate({ targetSeconds: 0.02, percentile: 99, subPuzzles: 3, backend: 'wasm', threads: 1, durationMs: 1_000 });
     expect(c).toMatchObject({ targetSeconds: 0.02, percentile: 99, subPuzzles: 3, rate: { backend: 'wasm', threads: 1 } });
     expect(c.threshold).toBe(thresholdForSteps(c.difficulty * 65536));
     expect(c.expectedHashes).toBe(expectedHashes(c.threshold));

@@ -53,7 +53,7 @@ describe('powgate bench', () => {
 describe('powgate calibrate', () => {
   it('--json: a difficulty whose predicted percentile is the target, checked by real solves', async () => {
     const plot = join(dir, 'plot.svg');
-    const args = ['calibrate', '--json', '--target', '40ms', '--percentile', '90', '--sub-puzzles', '4', '--threads', '1', '--duration', '500ms', '--verify', '25', '--plot', plot];
+    const args = ['calibrate', '--json', '--target', '40ms', '--percentile', '90', '--sub-puzzles', '4', '--threads', '1', '--duration', '1s', '--verify', '25', '--plot', plot];
     const result = await runCli(args);
     const report = JSON.parse(result.stdout);
     expect(result.stderr).toBe('');
@@ -105,7 +105,7 @@ describe('powgate calibrate', () => {
   });
 
   it('prints the recommendation, both spreads, other solvers and the verification as text', async () => {
-    const result = await runCli(['calibrate', '--target', '30ms', '--sub-puzzles', '8', '--backend', 'wasm', '--duration', '500ms', '--verify', '5']);
+    const result = await runCli(['calibrate', '--target', '30ms', '--sub-puzzles', '8', '--backend', 'wasm', '--duration', '1s', '--verify', '5']);
     expect(result.stderr).toBe('');
     expect([0, 1]).toContain(result.code);
     const out = result.stdout;
@@ -121,11 +121,11 @@ describe('powgate calibrate', () => {
   });
 
   it('says when no difficulty is easy enough for the target', async () => {
-    const result = await runCli(['calibrate', '--json', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '500ms']);
+    const result = await runCli(['calibrate', '--json', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.recommendation).toMatchObject({ difficulty: 1, clamped: 'min' });
-    const text = await runCli(['calibrate', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '500ms']);
+    const text = await runCli(['calibrate', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
     expect(text.stdout).toMatch(/WARNING: the target cannot be met: even difficulty 1 takes longer/);
   });
 
@@ -135,7 +135,7 @@ describe('powgate calibrate', () => {
     [['calibrate', '--target', '5s', '--percentile', '100'], /from 0.1 to 99.9 for --percentile but received '100'/],
     [['calibrate', '--target', '5s', '--sub-puzzles', '65'], /from 1 to 64 for --sub-puzzles/],
     [['calibrate', '--target', '5s', '--verify', '0'], /for --verify but received '0'/],
-    [['calibrate', '--target', '5s', '--duration', '100ms'], /from 500ms to 10m for --duration/],
+    [['calibrate', '--target', '5s', '--duration', '100ms'], /from 1s to 10m for --duration/],
     [['calibrate', '--target', '5s', '--plot', '/no/such/dir/plot.svg'], /cannot write --plot \/no\/such\/dir\/plot.svg: ENOENT/],
   ])('refuses %j with exit code 2 before measuring', async (args, message) => {
     expectUsageError(await runCli(args), message);

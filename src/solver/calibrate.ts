@@ -5,7 +5,7 @@ import { PowgateError } from '../errors.js';
 import { createChallenge } from '../protocol/challenge.js';
 import { recommendDifficulty, type DifficultyRecommendation } from '../protocol/calibration.js';
 import { checkInteger, describe } from '../validate.js';
-import { measureHashRate, type HashRate } from './measure.js';
+import { measureHashRate, type HashRate, type MeasureHashRateOptions } from './measure.js';
 import { solve, type SolveOptions } from './solve.js';
 
 /** Options of {@link calibrate}. */
@@ -22,7 +22,7 @@ export interface CalibrateOptions {
   backend?: BackendName;
   /** For `native`, the kernel. Default: `POWGATE_ISA`, else the CPU's best. */
   isa?: NativeIsa;
-  /** How long to measure the hash rate, in ms. Default 2,000. */
+  /** How long to measure the hash rate, in ms: up to five measurements of at least 600 ms, the median taken. Default 3,000. */
   durationMs?: number;
   /** Stops the measurement: it rejects with `ERR_ABORTED`. */
   signal?: AbortSignal;
@@ -59,7 +59,7 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   // Checks the target and percentile before spending seconds measuring.
   recommendDifficulty({ hashesPerSecond: 1, targetSeconds, percentile, subPuzzles });
 
-  const rate = await measureHashRate({ backend, isa, threads, durationMs: options.durationMs ?? 2_000, signal });
+  const rate = await medianRate({ backend, isa, threads, durationMs: options.durationMs ?? 3_000, signal });
   const overheadSeconds = await solveOverhead({ solver: solverOf(rate), threads, subPuzzles, signal });
   const model = { hashesPerSecond: rate.hashesPerSecond, targetSeconds, percentile, overheadSeconds };
   return {
@@ -71,6 +71,15 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
     overheadSeconds,
     onePuzzle: recommendDifficulty({ ...model, subPuzzles: 1 }),
   };
+}
+
+/** The median of up to five measurements, each at least 600 ms: it shrugs off a moment when the machine was busy. */
+async function medianRate(options: MeasureHashRateOptions & { durationMs: number }): Promise<HashRate> {
+  const count = Math.min(5, Math.max(1, Math.floor(options.durationMs / 600)));
+  const rates: HashRate[] = [];
+  for (let i = 0; i < count; i++) rates.push(await measureHashRate({ ...options, durationMs: Math.round(options.durationMs / count) }));
+  rates.sort((a, b) => a.hashesPerSecond - b.hashesPerSecond);
+  return rates[count >> 1]!;
 }
 
 /** The backend and kernel a rate was measured on, as `solve()` takes them. */

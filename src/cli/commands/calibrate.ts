@@ -67,7 +67,8 @@ Options:
   --threads N           solver threads, as callers will solve; default: all (${availableParallelism()} here)
   --sub-puzzles K       sub-puzzles per challenge, 1 to 64; default 1
 ${BACKEND_USAGE}
-  --duration DURATION   how long to measure the hash rate; default 2s
+  --duration DURATION   how long to measure the hash rate (up to five parts, the
+                        median taken); default 3s
   --verify N            then solve N real challenges at that difficulty and print each
                         measured percentile with its 95% confidence interval; exit code 1
                         when a prediction falls outside its interval
@@ -93,8 +94,8 @@ ${BACKEND_USAGE}
     const percentile = optional(stringFlag(parsed, 'percentile'), (text) => parseNumber(text, 'percentile', 0.1, 99.9)) ?? 50;
     const threads = optional(stringFlag(parsed, 'threads'), (text) => parseInteger(text, 'threads', 1, 256)) ?? availableParallelism();
     const subPuzzles = optional(stringFlag(parsed, 'sub-puzzles'), (text) => parseInteger(text, 'sub-puzzles', 1, 64)) ?? 1;
-    const durationMs = optional(stringFlag(parsed, 'duration'), (text) => Math.round(parseDuration(text, 'duration') * 1000)) ?? 2_000;
-    if (durationMs < 500 || durationMs > 600_000) throw new UsageError(`expected a duration from 500ms to 10m for --duration but received '${stringFlag(parsed, 'duration')}'`);
+    const durationMs = optional(stringFlag(parsed, 'duration'), (text) => Math.round(parseDuration(text, 'duration') * 1000)) ?? 3_000;
+    if (durationMs < 1_000 || durationMs > 600_000) throw new UsageError(`expected a duration from 1s to 10m for --duration but received '${stringFlag(parsed, 'duration')}'`);
     const verifyCount = optional(stringFlag(parsed, 'verify'), (text) => parseInteger(text, 'verify', 1, 100_000));
     const plotFile = stringFlag(parsed, 'plot');
     if (plotFile !== undefined) await checkWritable(plotFile);

@@ -60,7 +60,7 @@ describe('powgate calibrate', () => {
     expect(result.code).toBe(report.verification.pass ? 0 : 1);
 
     expect(report.target).toEqual({ seconds: 0.04, percentile: 90 });
-    expect(report.solver).toMatchObject({ threads: 1, hashesPerSecond: expect.any(Number), overheadSeconds: expect.any(Number) });
+    expect(report.solver).toMatchObject({ threads: 1, hashesPerSecond: expect.any(Number), durationSeconds: 1, overheadSeconds: expect.any(Number) });
     const rec = report.recommendation;
     expect(rec.subPuzzles).toBe(4);
     expect(Number.isInteger(rec.difficulty * 65536)).toBe(true);
@@ -109,7 +109,7 @@ describe('powgate calibrate', () => {
     expect(result.stderr).toBe('');
     expect([0, 1]).toContain(result.code);
     const out = result.stdout;
-    expect(out).toMatch(/\nsolver {3}wasm\/wasm-simd128 on \d+ threads: [\d.]+ [kMG]?H\/s/);
+    expect(out).toMatch(/\nsolver {3}wasm\/wasm-simd128 on \d+ threads: [\d.]+ [kMG]?H\/s \(the median of up to five measurements in 1 s\)/);
     expect(out).toMatch(/\nRecommended: difficulty [\d.]+ x 8 sub-puzzles \(threshold [0-9a-f]{16}\),\nso that p50 of solve times on this solver is 30.0 ms\./);
     expect(out).toMatch(/powgate issue --difficulty [\d.]+ --sub-puzzles 8\n/);
     expect(out).toMatch(/ {2}8 sub-puzzles at [\d.]+ +30.0 ms +[\d.]+ ms/);

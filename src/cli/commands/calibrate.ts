@@ -34,7 +34,7 @@ export interface CalibrateReport {
   powgate: string;
   machine: MachineFacts;
   target: { seconds: number; percentile: number };
-  solver: { backend: string; isa: string; threads: number; hashesPerSecond: number; measuredSeconds: number; overheadSeconds: number };
+  solver: { backend: string; isa: string; threads: number; hashesPerSecond: number; durationSeconds: number; measuredSeconds: number; overheadSeconds: number };
   recommendation: { difficulty: number; threshold: string; subPuzzles: number; expectedHashesPerSubPuzzle: number; predicted: Predicted; clamped: 'min' | 'max' | null };
   onePuzzle: { difficulty: number; threshold: string; predicted: Predicted; clamped: 'min' | 'max' | null };
   otherSolvers: { name: string; hashesPerSecond: number; measured: boolean; source: string | null; predicted: Predicted }[];
@@ -115,7 +115,7 @@ ${BACKEND_USAGE}
     status('');
     if (plotFile !== undefined) await writePlot(plotFile, calibration, verification);
 
-    const report = toReport(machine, calibration, others, verification, plotFile ?? null);
+    const report = toReport(machine, calibration, durationMs / 1000, others, verification, plotFile ?? null);
     if (json) println(io.stdout, JSON.stringify(report, null, 2));
     else printReport(io, report);
     return verification && !verification.pass ? 1 : 0;
@@ -212,12 +212,12 @@ async function writePlot(file: string, c: Calibration, verification: Verificatio
   }
 }
 
-function toReport(machine: MachineFacts, c: Calibration, others: CalibrateReport['otherSolvers'], verification: Verification | null, plot: string | null): CalibrateReport {
+function toReport(machine: MachineFacts, c: Calibration, durationSeconds: number, others: CalibrateReport['otherSolvers'], verification: Verification | null, plot: string | null): CalibrateReport {
   return {
     powgate: packageInfo().version,
     machine,
     target: { seconds: c.targetSeconds, percentile: c.percentile },
-    solver: { backend: c.rate.backend, isa: c.rate.isa, threads: c.rate.threads, hashesPerSecond: c.rate.hashesPerSecond, measuredSeconds: c.rate.seconds, overheadSeconds: c.overheadSeconds },
+    solver: { backend: c.rate.backend, isa: c.rate.isa, threads: c.rate.threads, hashesPerSecond: c.rate.hashesPerSecond, durationSeconds, measuredSeconds: c.rate.seconds, overheadSeconds: c.overheadSeconds },
     recommendation: { difficulty: c.difficulty, threshold: c.thresholdHex, subPuzzles: c.subPuzzles, expectedHashesPerSubPuzzle: c.expectedHashes, predicted: predicted(c.predicted), clamped: c.clamped ?? null },
     onePuzzle: { difficulty: c.onePuzzle.difficulty, threshold: thresholdHex(c.onePuzzle.threshold), predicted: predicted(c.onePuzzle.predicted), clamped: c.onePuzzle.clamped ?? null },
     otherSolvers: others,
@@ -232,7 +232,7 @@ function printReport(io: Io, r: CalibrateReport): void {
   const rec = r.recommendation;
   const times = (p: Predicted) => [formatSeconds(p.p50), formatSeconds(p.p90), formatSeconds(p.p99), formatSeconds(p.mean)];
   for (const line of describeMachine(r.machine)) out(line);
-  out(`solver   ${s.backend}/${s.isa} on ${s.threads} threads: ${formatRate(s.hashesPerSecond)} (measured over ${s.measuredSeconds.toFixed(1)} s); start-up ${formatSeconds(s.overheadSeconds)} a solve`);
+  out(`solver   ${s.backend}/${s.isa} on ${s.threads} threads: ${formatRate(s.hashesPerSecond)} (the median of up to five measurements in ${s.durationSeconds} s); start-up ${formatSeconds(s.overheadSeconds)} a solve`);
   out();
   out(`Recommended: difficulty ${rec.difficulty} x ${rec.subPuzzles} sub-puzzle${rec.subPuzzles > 1 ? 's' : ''} (threshold ${rec.threshold}),`);
   out(`so that p${r.target.percentile} of solve times on this solver is ${formatSeconds(r.target.seconds)}.`);

@@ -32,8 +32,9 @@ Options:
                            default: none (the socket address is the client)
   --max-body BYTES         largest request body; default 65536
   --max-concurrency N      most requests served at once (then 503); default 512
-  --log-level LEVEL        ${LOG_LEVELS.join(', ')}: the per-request lines are info, so warn
-                           hides them; the listening and stopped lines always show; default info
+  --log-level LEVEL        ${LOG_LEVELS.join(', ')}: a line per request at info, except token
+                           checks answered 200 (the hot route) at debug; warn hides them all;
+                           the listening and stopped lines always show; default info
 ${GATE_USAGE}
 ${SECRET_USAGE}
   -h, --help               this text`,

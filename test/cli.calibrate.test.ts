@@ -120,12 +120,12 @@ describe('powgate calibrate', () => {
     expect(out).toMatch(/ {2}p50 +[\d.]+ ms +[\d.]+ [mµ]?s +[[(].+[\])] +(ok|OUTSIDE)/);
   });
 
-  it('says when no difficulty is easy enough for the target', async () => {
-    const result = await runCli(['calibrate', '--json', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
+  it('says when no difficulty is easy enough for the target (10 µs: below any solver\'s start-up)', async () => {
+    const result = await runCli(['calibrate', '--json', '--target', '0.01ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report.recommendation).toMatchObject({ difficulty: 1, clamped: 'min' });
-    const text = await runCli(['calibrate', '--target', '1ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
+    const text = await runCli(['calibrate', '--target', '0.01ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
     expect(text.stdout).toMatch(/WARNING: the target cannot be met: even difficulty 1 takes longer/);
   });
 

@@ -20,7 +20,7 @@ constexpr size_t kItemWords = 7;  // key, table entry, scope, sub-puzzles, MAC i
 constexpr size_t kIdChars = 22;    // base64url of 16 bytes
 constexpr size_t kSigChars = 43;   // base64url of 32 bytes
 constexpr size_t kNonceChars = 16;  // hex of 8 bytes
-constexpr size_t kEntryBytes = 12;  // u32 steps, u64 threshold
+constexpr size_t kEntryBytes = 20;  // u32 steps, u64 threshold, u32 calls, u32 price
 constexpr size_t kPrefixBytes = 40;
 constexpr double kMaxTime = 9007199254740991.0;
 
@@ -91,12 +91,12 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
     refused[i] = canonical ? 0 : 1;
     if (!canonical) continue;
 
-    const uint8_t* steps_threshold = table.Data() + kEntryBytes * entry;
+    const uint8_t* terms = table.Data() + kEntryBytes * entry;
     uint8_t* out = mac_data.Data() + mac_at;
     std::memcpy(out, headers.Data() + h0, h1 - h0);
     out += h1 - h0;
     std::memcpy(out, id, 16);
-    std::memcpy(out + 16, steps_threshold, kEntryBytes);
+    std::memcpy(out + 16, terms, kEntryBytes);
     out += 16 + kEntryBytes;
     *out++ = uint8_t(sub);
     *out++ = uint8_t((s1 - s0) >> 8);
@@ -111,7 +111,7 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
       std::memcpy(prefix, "PGW1", 4);
       std::memcpy(prefix + 4, sig, 32);
       StoreBe32(prefix + 36, j);
-      std::memcpy(thresholds.Data() + 8 * (first + j), steps_threshold + 4, 8);
+      std::memcpy(thresholds.Data() + 8 * (first + j), terms + 4, 8);
     }
   }
   return info.Env().Undefined();

@@ -9,6 +9,7 @@ const REDEEM = { url: '/api/verify' };
 const unavailableStore: ReplayStore = {
   spend: async () => 'store_unavailable',
   spendMany: async (entries) => entries.map(() => 'store_unavailable'),
+  spendCall: async () => ({ ok: false, reason: 'store_unavailable' }),
   close: async () => {},
 };
 const deadCounter = { hit: async () => undefined, close: async () => {} };
@@ -84,9 +85,10 @@ describe('Gate', () => {
     const redeemed = await gate.redeem(challenge, solution, { scope: 'tool:search' });
     expect(redeemed).toMatchObject({ ok: true, scope: 'tool:search' });
     const token = (redeemed as { token: string }).token;
-    expect(gate.checkToken(token, { scope: 'tool:search' })).toMatchObject({ valid: true, method: 'pow', scope: 'tool:search' });
-    expect(gate.checkToken(token, { scope: 'tool:other' })).toEqual({ valid: false, reason: 'scope_mismatch' });
-    expect(gate.checkToken('pgt1.garbage', {})).toEqual({ valid: false, reason: 'malformed' });
+    expect(await gate.useToken(token, { scope: 'tool:search' })).toMatchObject({ ok: true, grant: { valid: true, method: 'pow', scope: 'tool:search', calls: 1, used: 1 } });
+    expect(await gate.useToken(token, { scope: 'tool:other' })).toEqual({ ok: false, reason: 'scope_mismatch' });
+    expect(await gate.useToken('pgt2.garbage', {})).toEqual({ ok: false, reason: 'malformed' });
+    expect(await gate.useToken('pgt1.garbage', {})).toEqual({ ok: false, reason: 'unsupported_version' });
     expect(await gate.redeem(challenge, solution)).toEqual({ ok: false, reason: 'replayed' });
     expect(await gate.redeem({ ...challenge, scope: 'x' }, solution)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(await gate.redeem('nonsense', null)).toEqual({ ok: false, reason: 'malformed' });

@@ -41,6 +41,7 @@ function brokenStore(result: SpendResult = 'store_unavailable'): ReplayStore {
   return {
     spend: async () => result,
     spendMany: async (entries) => entries.map(() => result),
+    spendCall: async () => (result === 'store_unavailable' || result === 'store_full' ? { ok: false, reason: result } : { ok: true, used: 1 }),
     close: async () => {},
   };
 }

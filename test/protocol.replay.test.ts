@@ -67,6 +67,11 @@ describe.skipIf(!bin)(bin ? 'redis store' : 'redis store (skipped: redis-server 
     const b = new RedisReplayStore({ url: server.url });
     stores.push(a, b);
     let n = 0;
-    return { spend: (id, exp) => (n++ % 2 ? a : b).spend(id, exp), spendMany: (e) => (n++ % 2 ? a : b).spendMany(e), close: async () => {} };
+    return {
+      spend: (id, exp) => (n++ % 2 ? a : b).spend(id, exp),
+      spendMany: (e) => (n++ % 2 ? a : b).spendMany(e),
+      spendCall: (id, calls, exp) => (n++ % 2 ? a : b).spendCall(id, calls, exp),
+      close: async () => {},
+    };
   });
 });

@@ -1,4 +1,4 @@
-// The vectors in docs/PROTOCOL.md (test/vectors/protocol-v1.json): the
+// The vectors in docs/PROTOCOL.md (test/vectors/protocol-v2.json): the
 // implementation must reproduce them, and each MAC input is rebuilt here by
 // hand from the documented layout, with node:crypto, not with powgate's encoder.
 // POWGATE_WRITE_VECTORS=1 regenerates the file instead of checking it.
@@ -14,8 +14,10 @@ import { verifySolution } from '../src/protocol/verify.js';
 import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
 import { workMessage, meetsThreshold, nonceHex } from '../src/protocol/work.js';
 
-const FILE = path.join(__dirname, 'vectors', 'protocol-v1.json');
-const SECRET = 'powgate protocol v1 test vector secret (not for use)';
+const FILE = path.join(__dirname, 'vectors', 'protocol-v2.json');
+/** Version 1's vectors, kept to show that its challenges and tokens are refused as unsupported_version. */
+const V1_FILE = path.join(__dirname, 'fixtures', 'protocol-v1.json');
+const SECRET = 'powgate protocol v2 test vector secret (not for use)';
 const ISSUED_AT = 1_780_000_000_000;
 const DIFFICULTIES = [1, 8, 16, 16.5, 18.25, 20.1, 24, 32, 48.75, 64];
 
@@ -24,7 +26,8 @@ function generate() {
   const key = ring.signing;
   const challenge = signChallenge(
     key,
-    { difficulty: 8, subPuzzles: 2, scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 120_000 },
+    // Four calls at 6 bits per sub-puzzle each: 6 + log2(4) = 8 bits; price 8 + log2(2) - log2(4) = 7 bits a call.
+    { difficulty: 8, subPuzzles: 2, calls: 4, scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 120_000 },
     Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'),
   );
   const parsed = parseChallenge(challenge)!;
@@ -35,13 +38,15 @@ function generate() {
     return { subPuzzle, nonce: nonceHex(nonce), message: message.toString('hex'), digest: createHash('sha256').update(message).digest('hex') };
   });
   const tokenId = Buffer.from('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'hex');
-  const token = signToken(key, { kid: key.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, id: tokenId });
+  const token = signToken(key, {
+    kid: key.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, id: tokenId, calls: 4, priceSteps: 7 * 65536,
+  });
   return {
     secret: SECRET,
     keys: { kid: key.kid, challengeKey: key.challenge.toString('hex'), tokenKey: key.token.toString('hex') },
     thresholds: DIFFICULTIES.map((d) => ({ difficulty: d, steps: difficultySteps(d), threshold: thresholdHex(thresholdForSteps(difficultySteps(d))) })),
     challenge,
-    challengeMacInput: challengeMacInput(challenge, parsed.id, parsed.steps, parsed.threshold).toString('hex'),
+    challengeMacInput: challengeMacInput(challenge, parsed.id, parsed.steps, parsed.threshold, parsed.priceSteps).toString('hex'),
     solution: { v: 1, id: challenge.id, nonces: work.map((w) => w.nonce) },
     work,
     token: { id: tokenId.toString('hex'), string: token, payload: Buffer.from(token.split('.')[1]!, 'base64url').toString('hex') },
@@ -58,7 +63,7 @@ const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
 const u64 = (n: number | bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
 
-describe('protocol v1 vectors', () => {
+describe('protocol v2 vectors', () => {
   it('the implementation reproduces every vector', () => {
     expect(generate()).toEqual(vectors);
   });
@@ -74,18 +79,22 @@ describe('protocol v1 vectors', () => {
     const c = vectors.challenge;
     const scope = Buffer.from(c.scope, 'ascii');
     const layout = Buffer.concat([
-      Buffer.from('powgate/challenge/v1\0', 'ascii'),
-      u8(1),
+      Buffer.from('powgate/challenge/v2\0', 'ascii'),
+      u8(2),
       u8(c.kid.length), Buffer.from(c.kid, 'ascii'),
       Buffer.from(c.id, 'base64url'),
       u32(c.difficulty * 65536),
       Buffer.from(c.threshold, 'hex'),
+      u32(c.calls),
+      u32(c.price * 65536),
       u8(c.subPuzzles),
       u16(scope.length), scope,
       u64(c.issuedAt),
       u64(c.expiresAt),
     ]);
     expect(layout.toString('hex')).toBe(vectors.challengeMacInput);
+    // The bundle's rule: difficulty = per-call difficulty + log2(calls); price = difficulty + log2(subPuzzles) - log2(calls).
+    expect(c.price).toBe(c.difficulty + Math.log2(c.subPuzzles) - Math.log2(c.calls));
     const mac = createHmac('sha256', Buffer.from(vectors.keys.challengeKey, 'hex')).update(layout).digest('base64url');
     expect(mac).toBe(c.signature);
   });
@@ -112,17 +121,27 @@ describe('protocol v1 vectors', () => {
   it('the token payload is the documented layout, and its MAC covers label + payload', () => {
     const scope = Buffer.from('tool:search', 'ascii');
     const payload = Buffer.concat([
-      u8(1),
+      u8(2),
       u8(vectors.keys.kid.length), Buffer.from(vectors.keys.kid, 'ascii'),
       u8(3), Buffer.from('pow', 'ascii'),
       u16(scope.length), scope,
       u64(ISSUED_AT), u64(ISSUED_AT + 300_000),
       Buffer.from(vectors.token.id, 'hex'),
+      u32(4), u32(7 * 65536),
     ]);
     expect(payload.toString('hex')).toBe(vectors.token.payload);
-    const mac = createHmac('sha256', Buffer.from(vectors.keys.tokenKey, 'hex')).update('powgate/token/v1\0').update(payload).digest('base64url');
-    expect(vectors.token.string).toBe(`pgt1.${payload.toString('base64url')}.${mac}`);
-    expect(verifyToken(vectors.token.string, { secret: SECRET, now: ISSUED_AT + 1 })).toMatchObject({ valid: true, method: 'pow', scope: 'tool:search' });
+    const mac = createHmac('sha256', Buffer.from(vectors.keys.tokenKey, 'hex')).update('powgate/token/v2\0').update(payload).digest('base64url');
+    expect(vectors.token.string).toBe(`pgt2.${payload.toString('base64url')}.${mac}`);
+    expect(verifyToken(vectors.token.string, { secret: SECRET, now: ISSUED_AT + 1 })).toMatchObject({ valid: true, method: 'pow', scope: 'tool:search', calls: 4, price: 7 });
+  });
+
+  it("version 1's challenges and tokens are refused as unsupported_version, whatever their MAC", async () => {
+    const v1 = JSON.parse(readFileSync(V1_FILE, 'utf8'));
+    const now = v1.challenge.issuedAt + 1000;
+    const options = { secret: v1.secret, now, store: new MemoryReplayStore({ now: () => now }) };
+    expect(await verifySolution(v1.challenge, v1.solution, options)).toEqual({ ok: false, reason: 'unsupported_version' });
+    expect(verifyToken(v1.token.string, { secret: v1.secret, now })).toEqual({ valid: false, reason: 'unsupported_version' });
+    expect(parseChallenge(v1.challenge)).toBeUndefined();
   });
 
   it('thresholds are floor(2^(64 - d)) to within the stated rounding, and exact for whole d', () => {

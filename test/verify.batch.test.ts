@@ -131,7 +131,7 @@ interface OracleOptions {
   max: number;
 }
 
-const CHALLENGE_FIELDS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
+const CHALLENGE_FIELDS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'calls', 'price', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 const refuse = (reason: string): Verdict => ({ ok: false, reason }) as Verdict;
 
 /** docs "Verification" steps 1 to 8 for one pair; the spend (step 9) is the caller's. */
@@ -147,12 +147,15 @@ function oracleChecks(pair: unknown, o: OracleOptions): Verdict {
     const p = pair as { challenge?: unknown; solution?: unknown } | null | undefined;
     const challenge = typeof p === 'object' && p !== null ? p.challenge : undefined;
     const solution = typeof p === 'object' && p !== null ? p.solution : undefined;
+    if (typeof challenge === 'object' && challenge !== null && typeof solution === 'object' && solution !== null && (challenge as Json).v === 1) {
+      return refuse('unsupported_version');
+    }
     const ck = plainKeys(challenge);
     const sk = plainKeys(solution);
     if (!ck || !sk || !sameSet(ck, CHALLENGE_FIELDS) || !sameSet(sk, ['v', 'id', 'nonces'], ['elapsedMs'])) return refuse('malformed');
     c = Object.fromEntries(CHALLENGE_FIELDS.map((k) => [k, (challenge as Json)[k]]));
     s = Object.fromEntries(sk.map((k) => [k, (solution as Json)[k]]));
-    if (c.v !== 1 || typeof c.kid !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(c.kid)) return refuse('malformed');
+    if (c.v !== 2 || typeof c.kid !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(c.kid)) return refuse('malformed');
     const id = canonicalBase64url(c.id, 16);
     const sig = canonicalBase64url(c.signature, 32);
     if (!id || !sig || (c.id as string).length !== 22 || (c.signature as string).length !== 43) return refuse('malformed');
@@ -164,6 +167,8 @@ function oracleChecks(pair: unknown, o: OracleOptions): Verdict {
     if (typeof c.subPuzzles !== 'number' || !Number.isInteger(c.subPuzzles) || c.subPuzzles < 1 || c.subPuzzles > 64) return refuse('malformed');
     if (typeof c.scope !== 'string' || !/^[\x20-\x7e]{0,256}$/.test(c.scope)) return refuse('malformed');
     if (!isTime(c.issuedAt) || !isTime(c.expiresAt) || c.expiresAt < c.issuedAt) return refuse('malformed');
+    if (typeof c.calls !== 'number' || !Number.isInteger(c.calls) || c.calls < 1 || c.calls > 1_048_576) return refuse('malformed');
+    if (typeof c.price !== 'number' || !(c.price >= 0 && c.price <= 70) || !Number.isInteger(c.price * 65536)) return refuse('malformed');
     if (s.v !== 1 || !canonicalBase64url(s.id, 16) || (s.id as string).length !== 22) return refuse('malformed');
     const nonces = s.nonces;
     if (!Array.isArray(nonces) || nonces.length < 1 || nonces.length > 64) return refuse('malformed');
@@ -181,13 +186,15 @@ function oracleChecks(pair: unknown, o: OracleOptions): Verdict {
   const kid = c.kid as string;
   const scope = c.scope as string;
   const input = Buffer.concat([
-    Buffer.from('powgate/challenge/v1\0', 'ascii'),
-    be(1, 1),
+    Buffer.from('powgate/challenge/v2\0', 'ascii'),
+    be(1, 2),
     be(1, kid.length),
     Buffer.from(kid, 'ascii'),
     idBytes,
     be(4, steps),
     be(8, threshold),
+    be(4, c.calls as number),
+    be(4, (c.price as number) * 65536),
     be(1, c.subPuzzles as number),
     be(2, scope.length),
     Buffer.from(scope, 'ascii'),
@@ -215,6 +222,8 @@ function oracleChecks(pair: unknown, o: OracleOptions): Verdict {
     scope,
     difficulty,
     subPuzzles: c.subPuzzles as number,
+    calls: c.calls as number,
+    price: c.price as number,
     issuedAt: c.issuedAt as number,
     expiresAt: c.expiresAt as number,
   };

@@ -1,5 +1,5 @@
 import { PowgateError } from '../errors.js';
-import { checkDifficultyBounds } from '../protocol/difficulty.js';
+import { PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, checkDifficultyBounds } from '../protocol/difficulty.js';
 import { checkInteger, describe } from '../validate.js';
 
 /**
@@ -50,10 +50,15 @@ export function adaptiveDifficulty(options: number | AdaptiveDifficultyOptions =
   };
 }
 
-/** The difficulty for a client that made `requests` requests in the current window. */
-export function difficultyFor(settings: AdaptiveDifficulty, requests: number): number {
+/**
+ * The per-call difficulty for a client that made `requests` paid calls in the current
+ * window, at a door whose base is `doorBase` (default the settings' base): the same
+ * rise, and bounds moved by as much as the door's base is from the settings' base.
+ */
+export function difficultyFor(settings: AdaptiveDifficulty, requests: number, doorBase = settings.base): number {
   const extra = requests > settings.freeRequests ? settings.bitsPerDoubling * Math.log2(requests / settings.freeRequests) : 0;
+  const shift = doorBase - settings.base;
   // Whole 1/65536 steps, as challenges carry them.
-  const d = Math.round((settings.base + extra) * 65536) / 65536;
-  return Math.min(settings.max, Math.max(settings.min, d));
+  const d = Math.round((doorBase + extra) * 65536) / 65536;
+  return Math.min(settings.max + shift, PROTOCOL_MAX_DIFFICULTY, Math.max(settings.min + shift, PROTOCOL_MIN_DIFFICULTY, d));
 }

@@ -4,10 +4,17 @@ import type { Refusal } from '../protocol/refusal.js';
 /** Why a gated call was refused: no token, or the token's own refusal reason. */
 export type GateReason = 'token_required' | Refusal;
 
+/** Why a client's request for a challenge got none. */
+export const CHALLENGE_REFUSALS = ['unknown_scope', 'calls_out_of_range', 'difficulty_out_of_range', 'store_unavailable'] as const;
+export type ChallengeRefusal = (typeof CHALLENGE_REFUSALS)[number];
+
 /** One way to get through: solve this challenge, redeem it for a token, present the token. */
 export interface PowAccept {
   method: 'pow';
+  /** Priced per call; its `calls` is what the token it buys allows. */
   challenge: Challenge;
+  /** A challenge for more calls (N times the work) may be asked for, up to `max`. */
+  calls: { max: number };
   /** How to redeem a solution and present the token, for this transport (HTTP paths, MCP tool names). */
   redeem: Record<string, unknown>;
 }
@@ -29,9 +36,14 @@ export interface GateUnavailable {
   accepts: [];
 }
 
-const DETAILS: Record<GateReason, string> = {
+const DETAILS: Record<GateReason | ChallengeRefusal, string> = {
   token_required: 'no token was presented: solve the challenge, redeem it for a token, and retry with the token',
   malformed: 'the token is not a powgate token',
+  unsupported_version: 'the token is of an older protocol version: solve the challenge for a new one',
+  token_exhausted: 'the token has used all the calls it bought: solve the challenge for more',
+  price_too_low: 'the token paid less per call than this door charges: solve this door\'s challenge',
+  unknown_scope: 'this gate has no door with that scope: see its status for the doors it has',
+  calls_out_of_range: 'a challenge buys from 1 call to the gate\'s most calls per token',
   unknown_key: 'the token was signed with a key this server does not hold (rotated out?)',
   bad_signature: 'the token signature does not match: tampered with, or from another server',
   expired: 'the token has expired',
@@ -45,6 +57,6 @@ const DETAILS: Record<GateReason, string> = {
 };
 
 /** A short, secret-free sentence for a reason. */
-export function reasonDetail(reason: GateReason): string {
+export function reasonDetail(reason: GateReason | ChallengeRefusal): string {
   return DETAILS[reason];
 }

@@ -1,32 +1,47 @@
 import { backendInfo } from '../backend/loader.js';
 import { PowgateError } from '../errors.js';
 import { createChallenge, type Challenge } from '../protocol/challenge.js';
+import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, difficultySteps } from '../protocol/difficulty.js';
 import { KeyRing, type KeyOptions } from '../protocol/keys.js';
-import type { Refusal } from '../protocol/refusal.js';
+import { MAX_CALLS, log2Steps, priceSteps } from '../protocol/price.js';
+import { REFUSALS, type Refusal } from '../protocol/refusal.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import type { ReplayStore } from '../protocol/replay/types.js';
 import { isScope } from '../protocol/shape.js';
-import { issueToken, verifyToken, type TokenVerdict } from '../protocol/token.js';
+import { issueToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
-import { reasonDetail, type GateReason, type GateUnavailable, type PaymentRequired } from './envelope.js';
+import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired } from './envelope.js';
 import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
 
-/** Most valid-token verdicts a Gate remembers. */
+/** Most valid-token verdicts a Gate remembers (their MAC checks; never their spends). */
 export const TOKEN_CACHE_SIZE = 10_000;
-const SCOPE_MISMATCH: TokenVerdict = Object.freeze({ valid: false, reason: 'scope_mismatch' });
 
 /** Options of {@link Gate}. */
 export interface GateOptions extends KeyOptions {
-  /** Where redeemed challenges are spent. Default: a new MemoryReplayStore (one process). */
+  /** Where redeemed challenges are spent and tokens' calls counted. Default: a new MemoryReplayStore (one process). */
   store?: ReplayStore;
-  /** Where clients' requests are counted for adaptive difficulty. Default: a new MemoryRateCounter. */
+  /** Where clients' paid calls are counted for adaptive pricing. Default: a new MemoryRateCounter. */
   counter?: RateCounter;
-  /** A fixed difficulty, or how it adapts to each client's rate. Default: adaptive, base 18, max 28. */
+  /**
+   * The price of one call: a fixed difficulty (bits per sub-puzzle), or how it adapts to each
+   * client's rate of paid calls. Doors without a price of their own charge this. Default:
+   * adaptive, base 18, max 28.
+   */
   difficulty?: number | AdaptiveDifficultyOptions;
   /** Sub-puzzles per challenge, 1 to 64. Default 1. */
   subPuzzles?: number;
+  /** Calls a challenge buys when the client does not ask for a number. Default 1. */
+  calls?: number;
+  /** Most calls one challenge (and so one token) may buy, 1 to 1,048,576. Default 100. */
+  maxCalls?: number;
+  /**
+   * The doors (scopes) clients may buy calls for, each with its per-call base difficulty, or
+   * undefined for the gate's. The scope '' is always a door. Middleware and gated tools
+   * declare theirs with {@link Gate.door}. Default: none besides ''.
+   */
+  scopes?: Readonly<Record<string, number | undefined>>;
   /** Challenge lifetime in ms. Default 120,000. */
   challengeTtlMs?: number;
   /** Token lifetime in ms. Default 300,000. */
@@ -36,37 +51,77 @@ export interface GateOptions extends KeyOptions {
   /**
    * When the store or counter cannot answer (Redis down): false refuses with
    * `store_unavailable` (fail closed); true issues challenges at the base
-   * difficulty and accepts valid solutions unspent (replays possible). Default false.
+   * difficulty, accepts valid solutions unspent (replays possible) and lets valid
+   * tokens pass uncounted. Default false.
    */
   failOpen?: boolean;
 }
 
 /** A challenge for a client, or why none could be issued. */
 export type ChallengeResult =
-  | { ok: true; challenge: Challenge; /** The client's requests in the window, when counted. */ requests: number | undefined }
-  | { ok: false; reason: 'store_unavailable' | 'difficulty_out_of_range'; detail: string };
+  | { ok: true; challenge: Challenge; /** The client's paid calls in the window, when counted. */ requests: number | undefined }
+  | { ok: false; reason: ChallengeRefusal; detail: string };
 
 /** A redeemed solution's token, or why there is none. */
-export type RedeemResult = { ok: true; token: string; scope: string; expiresAt: number } | { ok: false; reason: Refusal };
+export type RedeemResult = { ok: true; token: string; scope: string; expiresAt: number; calls: number; price: number } | { ok: false; reason: Refusal };
+
+/** A token that passed a door: what it carries, and its calls used so far (this one included; undefined when not spent). */
+export interface Grant extends ValidToken {
+  used: number | undefined;
+}
+
+/** The verdict on a presented token at a door. */
+export type UseResult = { ok: true; grant: Grant } | { ok: false; reason: Refusal };
+
+/** Options of {@link Gate.useToken}. */
+export interface UseTokenOptions {
+  /** The door: the token's scope must equal it. Default ''. */
+  scope?: string;
+  /** Accept a token of any scope this gate has a door for (at that door's price). Default false. */
+  anyScope?: boolean;
+  /** Spend one of the token's calls. Default true; false only checks (nothing is counted). */
+  spend?: boolean;
+  /** The caller's key, to count this paid call toward its rate. Default: not counted. */
+  client?: string;
+}
+
+const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<
+  Refusal,
+  Extract<UseResult, { ok: false }>
+>;
+
+function refusal(reason: ChallengeRefusal): Extract<ChallengeResult, { ok: false }> {
+  return { ok: false, reason, detail: reasonDetail(reason) };
+}
+
+/** One door: its per-call base difficulty, as given (undefined: the gate's). */
+interface Door {
+  difficulty: number | undefined;
+}
 
 /**
- * A proof-of-work gate, whatever the transport: issues challenges priced by each
- * client's recent rate, redeems solutions for short-lived tokens (each challenge
- * once), checks tokens, and words refusals so that they show the way through.
- * The HTTP service, the 402 middleware and the MCP tools are thin layers on it.
+ * A proof-of-work gate, whatever the transport: issues challenges for the doors it
+ * declares, priced per call and by each client's rate of paid calls; redeems solutions
+ * for tokens that carry a signed allowance of calls (each challenge once); spends one of
+ * a token's calls, atomically in the store, on every gated call; and words refusals so
+ * that they show the way through. The HTTP service, the 402 middleware and the MCP tools
+ * are thin layers on it.
  */
 export class Gate {
   readonly store: ReplayStore;
   readonly counter: RateCounter;
   readonly difficulty: AdaptiveDifficulty;
   readonly subPuzzles: number;
+  readonly calls: number;
+  readonly maxCalls: number;
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
   readonly skewMs: number;
   readonly failOpen: boolean;
   readonly #keys: KeyOptions;
-  /** Verdicts of valid tokens seen, by token, oldest first. */
-  readonly #validTokens = new Map<string, Extract<TokenVerdict, { valid: true }>>();
+  readonly #doors = new Map<string, Door>([['', { difficulty: undefined }]]);
+  /** Verdicts of valid tokens seen, by token, oldest first: they skip the MAC, never the spend. */
+  readonly #validTokens = new Map<string, ValidToken>();
 
   constructor(options: GateOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -78,107 +133,165 @@ export class Gate {
     this.#keys = options.keys ? { keys: options.keys.map((entry) => ({ ...entry })) } : { secret: options.secret };
     this.store = options.store ?? new MemoryReplayStore();
     this.counter = options.counter ?? new MemoryRateCounter();
-    if (typeof this.store?.spend !== 'function') throw invalid('a ReplayStore', 'store', this.store);
+    if (typeof this.store?.spend !== 'function' || typeof this.store.spendCall !== 'function') throw invalid('a ReplayStore', 'store', this.store);
     if (typeof this.counter?.hit !== 'function') throw invalid('a RateCounter', 'counter', this.counter);
     this.difficulty = adaptiveDifficulty(options.difficulty);
     this.subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, 64);
+    this.maxCalls = checkInteger(options.maxCalls ?? 100, 'maxCalls', 1, MAX_CALLS);
+    this.calls = checkInteger(options.calls ?? 1, 'calls', 1, this.maxCalls);
     this.challengeTtlMs = checkInteger(options.challengeTtlMs ?? 120_000, 'challengeTtlMs', 1_000, 86_400_000);
     this.tokenTtlMs = checkInteger(options.tokenTtlMs ?? 300_000, 'tokenTtlMs', 1_000, 86_400_000);
     this.skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 600_000);
     this.failOpen = options.failOpen ?? false;
+    const scopes = options.scopes ?? {};
+    if (typeof scopes !== 'object' || scopes === null) throw invalid('an object of scopes and difficulties', 'scopes', scopes);
+    for (const [scope, difficulty] of Object.entries(scopes)) this.door(scope, difficulty);
   }
 
   /**
-   * Counts a request of `client` and returns the difficulty its rate earns, or
-   * undefined when the counter cannot answer and the gate fails closed.
+   * Declares a door: clients may buy calls for `scope`, at `difficulty` per call (bits
+   * per sub-puzzle; adaptive pricing adds to it), or the gate's base when undefined.
+   * Declaring a door again is fine unless both give different prices.
    */
-  async priceFor(client: string): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
-    const requests = await this.counter.hit(client, this.difficulty.windowMs);
-    if (requests === undefined) return this.failOpen ? { difficulty: this.difficulty.base, requests } : undefined;
-    return { difficulty: difficultyFor(this.difficulty, requests), requests };
+  door(scope: string, difficulty?: number): void {
+    if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    if (difficulty !== undefined && (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY))) {
+      throw invalid(`a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY}`, `the difficulty of scope "${scope}"`, difficulty);
+    }
+    const known = this.#doors.get(scope);
+    if (known?.difficulty !== undefined && difficulty !== undefined && known.difficulty !== difficulty) {
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `scope "${scope}" is already a door at difficulty ${known.difficulty}, not ${difficulty}`);
+    }
+    this.#doors.set(scope, { difficulty: difficulty ?? known?.difficulty });
+  }
+
+  /** The doors and their per-call base difficulty (bits per sub-puzzle) and price (bits of work per call). */
+  doors(): { scope: string; difficulty: number; price: number }[] {
+    return [...this.#doors.keys()].map((scope) => {
+      const difficulty = this.#baseOf(scope)!;
+      return { scope, difficulty, price: this.#priceSteps(difficulty) / DIFFICULTY_STEPS };
+    });
+  }
+
+  #baseOf(scope: string): number | undefined {
+    const door = this.#doors.get(scope);
+    return door === undefined ? undefined : (door.difficulty ?? this.difficulty.base);
+  }
+
+  /** A door's per-call price in steps: its base difficulty with the gate's sub-puzzles (what a token must have paid). */
+  #priceSteps(difficulty: number): number {
+    return priceSteps(difficultySteps(difficulty), this.subPuzzles, 1);
   }
 
   /**
-   * A challenge for `client` (its address, or any stable key) and `scope`. A
-   * client may ask for a harder difficulty than its rate earns (up to the max),
-   * never an easier one.
+   * The per-call difficulty `client`'s rate of paid calls earns at the door `scope` (read,
+   * not counted: asking costs nothing and raises no one's price), or undefined when the
+   * counter cannot answer and the gate fails closed.
    */
-  async challenge(client: string, options: { scope?: string; difficulty?: number } = {}): Promise<ChallengeResult> {
+  async priceFor(client: string, scope = ''): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
+    const base = this.#baseOf(scope);
+    if (base === undefined) throw invalid('a declared scope', 'scope', scope);
+    const requests = await this.counter.hit(client, this.difficulty.windowMs, 0);
+    if (requests === undefined) return this.failOpen ? { difficulty: base, requests } : undefined;
+    return { difficulty: difficultyFor(this.difficulty, requests, base), requests };
+  }
+
+  /**
+   * A challenge for `client` (its address, or any stable key) at the door `scope`, for
+   * `calls` calls (default the gate's `calls`): N calls cost N times the work of one, as
+   * log2(N) more bits. A client may ask for a harder per-call difficulty than its rate
+   * earns (up to the door's max), never an easier one.
+   */
+  async challenge(client: string, options: { scope?: string; difficulty?: number; calls?: number } = {}): Promise<ChallengeResult> {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
-    const price = await this.priceFor(client);
-    if (!price) return { ok: false, reason: 'store_unavailable', detail: reasonDetail('store_unavailable') };
-    let difficulty = price.difficulty;
+    if (!this.#doors.has(scope)) return refusal('unknown_scope');
+    const calls = options.calls ?? this.calls;
+    if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
+      return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
+    }
+    const price = await this.priceFor(client, scope);
+    if (!price) return refusal('store_unavailable');
+    let perCall = price.difficulty;
     if (options.difficulty !== undefined) {
       const asked = options.difficulty;
-      if (typeof asked !== 'number' || !(asked >= difficulty && asked <= this.difficulty.max)) {
-        return { ok: false, reason: 'difficulty_out_of_range', detail: `difficulty must be from ${difficulty} (this client's current price) to ${this.difficulty.max}` };
+      const most = this.difficulty.max + (this.#baseOf(scope)! - this.difficulty.base);
+      if (typeof asked !== 'number' || !(asked >= perCall && asked <= most)) {
+        return { ok: false, reason: 'difficulty_out_of_range', detail: `difficulty must be from ${perCall} (this client's current price per call) to ${most}` };
       }
-      difficulty = asked;
+      perCall = asked;
     }
+    const steps = difficultySteps(perCall) + log2Steps(calls);
+    if (steps > PROTOCOL_MAX_DIFFICULTY * DIFFICULTY_STEPS) return { ok: false, reason: 'calls_out_of_range', detail: 'that many calls at this price exceed the protocol\'s 64 bits' };
     const challenge = createChallenge({
       ...this.#keys,
-      difficulty,
+      difficulty: steps / DIFFICULTY_STEPS,
+      calls,
       scope,
       subPuzzles: this.subPuzzles,
       ttlMs: this.challengeTtlMs,
-      minDifficulty: this.difficulty.min,
-      maxDifficulty: this.difficulty.max,
+      minDifficulty: PROTOCOL_MIN_DIFFICULTY,
+      maxDifficulty: PROTOCOL_MAX_DIFFICULTY,
     });
     return { ok: true, challenge, requests: price.requests };
   }
 
-  /** Checks a solution (untrusted input: never throws), spends its challenge once, and issues a token for its scope. */
+  /**
+   * Checks a solution (untrusted input: never throws), spends its challenge once, and
+   * issues a token for its scope with the calls and per-call price the challenge signed.
+   */
   async redeem(challenge: unknown, solution: unknown, options: { scope?: string } = {}): Promise<RedeemResult> {
-    const verdict = await verifySolution(challenge as Challenge, solution as never, {
-      ...this.#keys,
-      store: this.store,
-      scope: options.scope,
-      skewMs: this.skewMs,
-      minDifficulty: this.difficulty.min,
-      maxDifficulty: this.difficulty.max,
-    });
-    let scope: string;
-    if (verdict.ok) scope = verdict.scope;
-    else if (verdict.reason === 'store_unavailable' && this.failOpen) {
+    const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, minDifficulty: PROTOCOL_MIN_DIFFICULTY, maxDifficulty: PROTOCOL_MAX_DIFFICULTY };
+    let verdict = await verifySolution(challenge, solution, { ...verify, store: this.store });
+    if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.
-      const unspent = await verifySolution(challenge as Challenge, solution as never, {
-        ...this.#keys,
-        store: new MemoryReplayStore({ maxEntries: 1 }),
-        scope: options.scope,
-        skewMs: this.skewMs,
-        minDifficulty: this.difficulty.min,
-        maxDifficulty: this.difficulty.max,
-      });
-      if (!unspent.ok) return unspent;
-      scope = unspent.scope;
-    } else return verdict;
+      verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
+    }
+    if (!verdict.ok) return verdict;
+    const { scope, calls, price } = verdict;
     // One clock reading, so that expiresAt is exactly the token's own.
     const now = Date.now();
-    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now });
-    return { ok: true, token, scope, expiresAt: now + this.tokenTtlMs };
+    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now, calls, price });
+    return { ok: true, token, scope, expiresAt: now + this.tokenTtlMs, calls, price };
   }
 
   /**
-   * Checks a presented token (untrusted input: never throws). A client presents
-   * the same token on every call until it expires, so the verdicts of valid
-   * tokens are remembered (at most {@link TOKEN_CACHE_SIZE}, oldest dropped
-   * first): a repeat skips decoding and the HMAC, and only expiry and scope are
-   * checked again. Invalid tokens are never remembered, so garbage cannot fill it.
+   * A gated call: checks the presented token (untrusted input: never throws) for the door
+   * `scope` and its price, then spends one of its calls, atomically in the store. Valid
+   * tokens' MAC verdicts are remembered (at most {@link TOKEN_CACHE_SIZE}, oldest dropped
+   * first), so a repeat skips decoding and the HMAC; the spend is never skipped. A paid
+   * call counts toward `client`'s rate, when given.
    */
-  checkToken(token: unknown, options: { scope?: string } = {}): TokenVerdict {
-    const scope = options.scope;
-    if (scope !== undefined && !isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+  async useToken(token: unknown, options: UseTokenOptions = {}): Promise<UseResult> {
+    const { scope = '', anyScope = false, spend = true, client } = options;
+    if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    const verdict = this.#verify(token);
+    if (!verdict.valid) return REFUSED[verdict.reason];
+    if (!anyScope && verdict.scope !== scope) return REFUSED.scope_mismatch;
+    const base = this.#baseOf(verdict.scope);
+    if (base === undefined) return REFUSED.scope_mismatch;
+    if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) return REFUSED.price_too_low;
+    if (!spend) return { ok: true, grant: { ...verdict, used: undefined } };
+    if (client !== undefined) void this.counter.hit(client, this.difficulty.windowMs, 1);
+    // Counted for as long as the token verifies: until expiresAt + skew, inclusive.
+    const spent = await this.store.spendCall(verdict.id, verdict.calls, verdict.expiresAt + this.skewMs + 1);
+    if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
+    if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
+    return REFUSED[spent.reason];
+  }
+
+  /** A token's verdict, its MAC verdict remembered when valid; expiry is checked every time. */
+  #verify(token: unknown): TokenVerdict {
     const known = typeof token === 'string' ? this.#validTokens.get(token) : undefined;
     if (known) {
-      if (Date.now() <= known.expiresAt + this.skewMs) return scope === undefined || known.scope === scope ? known : SCOPE_MISMATCH;
+      if (Date.now() <= known.expiresAt + this.skewMs) return known;
       this.#validTokens.delete(token as string); // Expired: the full check below says so.
     }
     const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs });
     if (!verdict.valid) return verdict;
     if (this.#validTokens.size >= TOKEN_CACHE_SIZE) this.#validTokens.delete(this.#validTokens.keys().next().value!);
     this.#validTokens.set(token as string, Object.freeze(verdict));
-    return scope === undefined || verdict.scope === scope ? verdict : SCOPE_MISMATCH;
+    return verdict;
   }
 
   /**
@@ -189,6 +302,7 @@ export class Gate {
   async refuse(reason: GateReason, client: string, options: { scope?: string; redeem: Record<string, unknown> }): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
     const issued = await this.challenge(client, { scope: options.scope });
     if (!issued.ok) {
+      if (issued.reason !== 'store_unavailable') throw new PowgateError('ERR_INVALID_ARGUMENT', `cannot refuse with a challenge: ${issued.detail}`);
       return { status: 503, body: { error: 'store_unavailable', cause: { reason: 'store_unavailable', detail: issued.detail }, accepts: [] } };
     }
     return {
@@ -196,19 +310,33 @@ export class Gate {
       body: {
         error: 'payment_required',
         cause: { reason, detail: reasonDetail(reason) },
-        accepts: [{ method: 'pow', challenge: issued.challenge, redeem: options.redeem }],
+        accepts: [{ method: 'pow', challenge: issued.challenge, calls: { max: this.maxCalls }, redeem: options.redeem }],
       },
     };
   }
 
   /** What this gate runs on and charges: for status endpoints. Secret-free. */
-  status(): { backend: string; isa: string; difficulty: AdaptiveDifficulty; subPuzzles: number; challengeTtlMs: number; tokenTtlMs: number; failOpen: boolean } {
+  status(): {
+    backend: string;
+    isa: string;
+    difficulty: AdaptiveDifficulty;
+    doors: { scope: string; difficulty: number; price: number }[];
+    subPuzzles: number;
+    calls: number;
+    maxCalls: number;
+    challengeTtlMs: number;
+    tokenTtlMs: number;
+    failOpen: boolean;
+  } {
     const info = backendInfo();
     return {
       backend: info.backend,
       isa: info.isa,
       difficulty: { ...this.difficulty },
+      doors: this.doors(),
       subPuzzles: this.subPuzzles,
+      calls: this.calls,
+      maxCalls: this.maxCalls,
       challengeTtlMs: this.challengeTtlMs,
       tokenTtlMs: this.tokenTtlMs,
       failOpen: this.failOpen,

@@ -8,11 +8,11 @@ import { checkOptions } from '../protocol/replay/types.js';
  */
 export interface RateCounter {
   /**
-   * Counts one request of `key` and returns its requests in the last `windowMs`
-   * (this one included), or undefined when the counter cannot answer (Redis down).
-   * Never throws for an outage.
+   * Counts `weight` requests of `key` (default 1; 0 only reads) and returns its requests
+   * in the last `windowMs` (these included), or undefined when the counter cannot answer
+   * (Redis down). Never throws for an outage.
    */
-  hit(key: string, windowMs: number): Promise<number | undefined>;
+  hit(key: string, windowMs: number, weight?: number): Promise<number | undefined>;
   /** Releases connections; a no-op in memory. */
   close(): Promise<void>;
 }
@@ -50,14 +50,15 @@ export class MemoryRateCounter implements RateCounter {
     this.#now = now as () => number;
   }
 
-  async hit(key: string, windowMs: number): Promise<number> {
-    return this.hitNow(key, windowMs);
+  async hit(key: string, windowMs: number, weight = 1): Promise<number> {
+    return this.hitNow(key, windowMs, weight);
   }
 
   /** The same as {@link hit}, synchronously. */
-  hitNow(key: string, windowMs: number): number {
+  hitNow(key: string, windowMs: number, weight = 1): number {
     if (typeof key !== 'string') throw invalid('a string', 'key', key);
     checkInteger(windowMs, 'windowMs', 1, 86_400_000);
+    checkInteger(weight, 'weight', 0, 1_000_000);
     const now = this.#now();
     const start = now - (now % windowMs);
     let w = this.#windows.get(key);
@@ -65,7 +66,7 @@ export class MemoryRateCounter implements RateCounter {
     else if (this.#windows.size >= this.#maxKeys) this.#windows.delete(this.#windows.keys().next().value!);
     if (!w || start - w.start >= 2 * windowMs) w = { start, current: 0, previous: 0 };
     else if (start > w.start) w = { start, current: 0, previous: w.current };
-    w.current += 1;
+    w.current += weight;
     this.#windows.set(key, w);
     const overlap = 1 - (now - start) / windowMs;
     return w.current + w.previous * overlap;

@@ -44,9 +44,10 @@ export class RedisRateCounter implements RateCounter {
     this.#now = now as () => number;
   }
 
-  async hit(key: string, windowMs: number): Promise<number | undefined> {
+  async hit(key: string, windowMs: number, weight = 1): Promise<number | undefined> {
     if (typeof key !== 'string') throw invalid('a string', 'key', key);
     checkInteger(windowMs, 'windowMs', 1, 86_400_000);
+    checkInteger(weight, 'weight', 0, 1_000_000);
     const now = this.#now();
     const start = now - (now % windowMs);
     const base = this.#prefix + (key.length > MAX_KEY_CHARS ? key.slice(0, MAX_KEY_CHARS) : key) + ':';
@@ -54,7 +55,7 @@ export class RedisRateCounter implements RateCounter {
     const previous = base + (start - windowMs);
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.multi().incr(current).pexpire(current, 2 * windowMs).get(previous).exec());
+      replies = await this.#redis.run((client) => client.multi().incrby(current, weight).pexpire(current, 2 * windowMs).get(previous).exec());
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);

@@ -1,39 +1,41 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Gate } from '../gate/gate.js';
+import type { Gate, Grant } from '../gate/gate.js';
 import type { GateReason } from '../gate/envelope.js';
 import { isScope } from '../protocol/shape.js';
-import type { TokenVerdict } from '../protocol/token.js';
+import { looksLikeToken } from '../protocol/token.js';
 import { invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { sendJson } from './json-body.js';
 
 /** Options of {@link powgateMiddleware} and {@link powgateFastifyHook}. */
 export interface PowgateMiddlewareOptions {
-  /** The scope a token must carry to pass, and that refusals' challenges are for. Default '' (any call of this gate). */
+  /** The door: the scope a token must carry to pass, and that refusals' challenges are for. Default ''. */
   scope?: string;
+  /** This door's price per call, as a difficulty (bits per sub-puzzle); adaptive pricing adds to it. Default: the gate's. */
+  difficulty?: number;
   /** The realm of the WWW-Authenticate challenge. Default 'powgate'. */
   realm?: string;
   /** Where a solution is redeemed for a token (a PowgateService's POST /api/verify). Default '/api/verify'. */
   redeemUrl?: string;
+  /** Where a challenge for more calls is asked for (a PowgateService's POST /api/challenge). Default '/api/challenge'. */
+  challengeUrl?: string;
   /** Trusted reverse proxies whose X-Forwarded-For is believed, for the client's address. Default: none. */
   trustProxy?: TrustedProxies | string | readonly string[];
   /** The key a client's rate is counted under. Default: its address (see {@link clientAddress}). */
   clientKey?: (req: IncomingMessage) => string;
 }
 
-/** What a request that passed the gate carries on `req.powgate`. */
-export type PowgateGrant = Extract<TokenVerdict, { valid: true }>;
+/** What a request that passed the gate carries on `req.powgate`: the token's fields and its calls used, this one included. */
+export type PowgateGrant = Grant;
 
 /** A request that passed the gate. */
 export interface PowgateRequest extends IncomingMessage {
   powgate?: PowgateGrant;
 }
 
-const TOKEN_PREFIX = 'pgt1.';
-
 /**
  * The token a request presents: `X-Powgate-Token: <token>`, or
- * `Authorization: Bearer pgt1...` (or `Authorization: PowGate <token>`). A Bearer
+ * `Authorization: Bearer pgt2...` (or `Authorization: PowGate <token>`). A Bearer
  * credential that is not a powgate token belongs to someone else (OAuth): it is
  * not read, and the request counts as presenting none. Undefined when there is none.
  */
@@ -49,8 +51,16 @@ export function presentedToken(headers: IncomingHttpHeaders): string | undefined
   const scheme = auth.slice(0, space).toLowerCase();
   const credential = auth.slice(space + 1).trim();
   if (scheme === 'powgate') return credential;
-  if (scheme === 'bearer' && credential.startsWith(TOKEN_PREFIX)) return credential;
+  if (scheme === 'bearer' && looksLikeToken(credential)) return credential;
   return undefined;
+}
+
+/** The response header that tells a client how many calls its token has left. */
+export const REMAINING_HEADER = 'powgate-calls-remaining';
+
+/** The calls a grant leaves, as the header's value ('' when the store did not count: failing open). */
+function remaining(grant: PowgateGrant): string {
+  return grant.used === undefined ? '' : String(grant.calls - grant.used);
 }
 
 /** A quoted-string for an HTTP auth parameter (scopes and realms are printable ASCII). */
@@ -81,10 +91,12 @@ export class HttpGate {
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
     if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
-    const { scope = '', realm = 'powgate', redeemUrl = '/api/verify', trustProxy, clientKey } = options;
+    const { scope = '', difficulty, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!isScope(realm) || realm === '') throw invalid('printable ASCII of 1 to 256 characters', 'realm', realm);
     if (typeof redeemUrl !== 'string' || redeemUrl === '') throw invalid('a non-empty string', 'redeemUrl', redeemUrl);
+    if (typeof challengeUrl !== 'string' || challengeUrl === '') throw invalid('a non-empty string', 'challengeUrl', challengeUrl);
+    gate.door(scope, difficulty);
     if (clientKey !== undefined && typeof clientKey !== 'function') throw invalid('a function', 'clientKey', clientKey);
     this.gate = gate;
     this.scope = scope;
@@ -97,22 +109,24 @@ export class HttpGate {
       method: 'POST',
       content_type: 'application/json',
       body: { challenge: '<the challenge above>', solution: '<{"v":1,"id":...,"nonces":[...]}>' },
-      returns: { token: '<token>', scope, expires_at: '<ms since the epoch>' },
+      returns: { token: '<token>', scope, expires_at: '<ms since the epoch>', calls: '<calls it allows>' },
       present: { header: 'Authorization', value: 'Bearer <token>', or: { header: 'X-Powgate-Token', value: '<token>' } },
+      each_call: 'spends one of the token\'s calls; the response says how many remain in Powgate-Calls-Remaining; when none remain, the refusal carries a new challenge',
+      more_calls: { url: challengeUrl, method: 'POST', body: { scope, calls: '<N: N calls for N times the work>' } },
     });
   }
 
-  /** The grant of a request's valid token, or the refusal to send. Never throws for anything a client sends. */
+  /** The grant of a request's valid token, one of its calls spent, or the refusal to send. Never throws for anything a client sends. */
   async check(req: IncomingMessage): Promise<{ ok: true; grant: PowgateGrant } | { ok: false; refusal: GateRefusal }> {
     const token = presentedToken(req.headers);
+    const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
     let reason: GateReason = 'token_required';
     if (token !== undefined) {
-      const verdict = this.gate.checkToken(token, { scope: this.scope });
-      if (verdict.valid) return { ok: true, grant: verdict };
-      reason = verdict.reason;
+      const used = await this.gate.useToken(token, { scope: this.scope, client });
+      if (used.ok) return { ok: true, grant: used.grant };
+      reason = used.reason;
     }
-    const client = this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust));
-    const refused = await this.gate.refuse(reason, String(client), { scope: this.scope, redeem: this.#redeem });
+    const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem });
     const headers: Record<string, string> =
       refused.status === 402
         ? { 'www-authenticate': `PowGate realm=${quoted(this.#realm)}, scope=${quoted(this.scope)}, error=${quoted(reason)}` }
@@ -141,6 +155,7 @@ export function powgateMiddleware(gate: Gate, options: PowgateMiddlewareOptions 
       (result) => {
         if (result.ok) {
           (req as PowgateRequest).powgate = result.grant;
+          if (!res.headersSent) res.setHeader(REMAINING_HEADER, remaining(result.grant));
           next();
         } else if (!res.headersSent) {
           sendJson(res, result.refusal.status, result.refusal.body, result.refusal.headers);
@@ -157,6 +172,7 @@ interface FastifyLikeRequest {
 }
 interface FastifyLikeReply {
   code(status: number): FastifyLikeReply;
+  header(name: string, value: string): FastifyLikeReply;
   headers(values: Record<string, string>): FastifyLikeReply;
   send(payload: unknown): FastifyLikeReply;
 }
@@ -173,6 +189,7 @@ export function powgateFastifyHook(gate: Gate, options: PowgateMiddlewareOptions
     if (result.ok) {
       (request.raw as PowgateRequest).powgate = result.grant;
       (request as { powgate?: PowgateGrant }).powgate = result.grant;
+      reply.header(REMAINING_HEADER, remaining(result.grant));
       return;
     }
     reply.code(result.refusal.status).headers({ ...result.refusal.headers, 'cache-control': 'no-store' }).send(result.refusal.body);

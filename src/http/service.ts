@@ -48,6 +48,9 @@ export const VERIFY_STATUS: Readonly<Record<Refusal, number>> = Object.freeze({
   difficulty_out_of_range: 403,
   bad_solution: 403,
   replayed: 409,
+  unsupported_version: 400,
+  token_exhausted: 403,
+  price_too_low: 403,
   store_full: 503,
   store_unavailable: 503,
 });
@@ -62,6 +65,9 @@ const VERIFY_DETAIL: Readonly<Record<Refusal, string>> = {
   difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
   bad_solution: 'the nonces do not solve this challenge',
   replayed: 'this challenge was already redeemed: ask for a new one',
+  unsupported_version: 'the challenge is of an older protocol version: ask for a new one',
+  token_exhausted: 'not a challenge refusal',
+  price_too_low: 'not a challenge refusal',
   store_full: 'the replay store is full: try again later',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
@@ -176,18 +182,23 @@ export class PowgateService {
   async #challenge(ctx: Context): Promise<void> {
     const body = await this.#body(ctx);
     if (body === undefined) return;
-    const fields = body.value === undefined ? {} : objectWith(body.value, [], ['scope', 'difficulty']);
+    const fields = body.value === undefined ? {} : objectWith(body.value, [], ['scope', 'difficulty', 'calls']);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
-    const { scope, difficulty } = fields as { scope?: unknown; difficulty?: unknown };
+    const { scope, difficulty, calls } = fields as { scope?: unknown; difficulty?: unknown; calls?: unknown };
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) return this.#malformed(ctx, 'difficulty must be a number');
-    const issued = await this.gate.challenge(this.#client(ctx.req), { scope: scope as string | undefined, difficulty: difficulty as number | undefined });
+    const issued = await this.gate.challenge(this.#client(ctx.req), {
+      scope: scope as string | undefined,
+      difficulty: difficulty as number | undefined,
+      calls: calls as number | undefined,
+    });
     if (issued.ok) return this.#reply(ctx, 200, { challenge: issued.challenge });
     if (issued.reason === 'store_unavailable') {
       return this.#reply(ctx, 503, { error: issued.reason, detail: issued.detail }, RETRY_AFTER, issued.reason);
     }
     const { min, max } = this.gate.difficulty;
-    return this.#reply(ctx, 400, { error: issued.reason, detail: issued.detail, min, max }, undefined, issued.reason);
+    const bounds = issued.reason === 'unknown_scope' ? { scopes: this.gate.doors().map((door) => door.scope) } : { min, max, max_calls: this.gate.maxCalls };
+    return this.#reply(ctx, 400, { error: issued.reason, detail: issued.detail, ...bounds }, undefined, issued.reason);
   }
 
   async #verify(ctx: Context): Promise<void> {
@@ -205,19 +216,41 @@ export class PowgateService {
     }
     const elapsedMs = (solution as { elapsedMs?: unknown }).elapsedMs;
     if (typeof elapsedMs === 'number' && elapsedMs >= 0 && elapsedMs <= 86_400_000) this.metrics.solveSeconds.observe(elapsedMs / 1000);
-    return this.#reply(ctx, 200, { token: result.token, scope: result.scope, expires_at: result.expiresAt });
+    return this.#reply(ctx, 200, { token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
   }
 
   async #tokenVerify(ctx: Context): Promise<void> {
     const body = await this.#body(ctx);
     if (body === undefined) return;
-    const fields = objectWith(body.value, ['token'], ['scope']);
+    const fields = objectWith(body.value, ['token'], TOKEN_VERIFY_OPTIONAL);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
-    const { token, scope } = fields as { token: unknown; scope?: unknown };
+    const { token, scope, any_scope: anyScope, check_only: checkOnly, client } = fields as Record<string, unknown>;
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
-    const verdict = this.gate.checkToken(token, { scope: scope as string | undefined });
-    if (!verdict.valid) return this.#reply(ctx, 200, { valid: false, reason: verdict.reason }, undefined, verdict.reason);
-    return this.#reply(ctx, 200, { valid: true, method: verdict.method, issued_at: verdict.issuedAt, expires_at: verdict.expiresAt, scope: verdict.scope });
+    if (client !== undefined && !isScope(client)) return this.#malformed(ctx, 'client must be printable ASCII of at most 256 characters');
+    if ((anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean')) {
+      return this.#malformed(ctx, 'any_scope and check_only must be booleans');
+    }
+    const used = await this.gate.useToken(token, {
+      scope: scope as string | undefined,
+      anyScope: anyScope === true,
+      spend: checkOnly !== true,
+      client: client as string | undefined,
+    });
+    if (!used.ok) {
+      if (used.reason === 'store_unavailable') return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);
+      return this.#reply(ctx, 200, { valid: false, reason: used.reason }, undefined, used.reason);
+    }
+    const g = used.grant;
+    return this.#reply(ctx, 200, {
+      valid: true,
+      method: g.method,
+      issued_at: g.issuedAt,
+      expires_at: g.expiresAt,
+      scope: g.scope,
+      calls: g.calls,
+      price: g.price,
+      ...(g.used === undefined ? {} : { used: g.used, remaining: g.calls - g.used }),
+    });
   }
 
   #status(ctx: Context): void {
@@ -230,7 +263,10 @@ export class PowgateService {
       store: this.#storeKind,
       counter: kindOf(this.gate.counter, MemoryRateCounter, 'RedisRateCounter'),
       difficulty: gate.difficulty,
+      doors: gate.doors,
       sub_puzzles: gate.subPuzzles,
+      calls: gate.calls,
+      max_calls: gate.maxCalls,
       challenge_ttl_ms: gate.challengeTtlMs,
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
@@ -337,6 +373,9 @@ export interface ServerTimeouts {
   /** How long an idle keep-alive connection is kept. Default 5,000. */
   keepAliveTimeoutMs?: number;
 }
+
+/** What POST /api/token/verify takes besides the token: the door, or any door; only check, not spend; the caller's key for its rate. */
+const TOKEN_VERIFY_OPTIONAL = ['scope', 'any_scope', 'check_only', 'client'];
 
 /** The hot route: answers of 200 are logged at debug (see #log). */
 const TOKEN_VERIFY_ROUTE = '/api/token/verify';

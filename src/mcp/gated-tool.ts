@@ -12,8 +12,10 @@ import { powgateToolNames, registerPowgateTools } from './tools.js';
 
 /** Options of {@link gateTool} and {@link registerGatedTool}. */
 export interface GatedToolOptions {
-  /** The scope a token must carry. Default: `tool:<name>` for registerGatedTool, '' for gateTool. */
+  /** The door: the scope a token must carry. Default: `tool:<name>` for registerGatedTool, '' for gateTool. */
   scope?: string;
+  /** This tool's price per call, as a difficulty (bits per sub-puzzle); adaptive pricing adds to it. Default: the gate's. */
+  difficulty?: number;
   /** The gated tool's name, for the refusal's instructions. Set by registerGatedTool. */
   toolName?: string;
   /** The tool that redeems a solution for a token. Default: the server's registered verify tool, else `powgate_verify`. */
@@ -36,7 +38,7 @@ type Source = 'argument' | 'meta' | 'header';
 /**
  * The tokens a call presents, in order: the `powgate_token` argument (what an LLM agent
  * can fill in), `_meta["powgate/token"]` (a client that sets it programmatically), and on
- * Streamable HTTP an `Authorization: Bearer pgt1....` header. A Bearer value that is not a
+ * Streamable HTTP an `Authorization: Bearer pgt2....` header. A Bearer value that is not a
  * powgate token (an OAuth access token) is not ours and is ignored.
  */
 export function presentedTokens(args: unknown, extra: ToolExtra | undefined): { source: Source; token: unknown }[] {
@@ -48,7 +50,7 @@ export function presentedTokens(args: unknown, extra: ToolExtra | undefined): { 
   if (meta && meta[TOKEN_META_KEY] !== undefined) found.push({ source: 'meta', token: meta[TOKEN_META_KEY] });
   const header = extra?.requestInfo?.headers?.authorization;
   const value = Array.isArray(header) ? header[0] : header;
-  const bearer = typeof value === 'string' ? /^Bearer\s+(pgt1\.\S+)\s*$/i.exec(value) : null;
+  const bearer = typeof value === 'string' ? /^Bearer\s+(pgt[0-9]\.\S+)\s*$/i.exec(value) : null;
   if (bearer) found.push({ source: 'header', token: bearer[1] });
   return found;
 }
@@ -74,17 +76,19 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   if (!isScope(scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected printable ASCII of at most 256 characters for scope');
   if (typeof handler !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for handler');
   const clientKey = options.clientKey ?? mcpClientKey;
+  gate.door(scope, options.difficulty);
   return async (args, extra) => {
     const tokens = presentedTokens(args, extra);
+    const client = clientKey(extra);
     let reason: GateReason = 'token_required';
     for (const [i, { token }] of tokens.entries()) {
-      const verdict = gate.checkToken(token, { scope });
-      if (verdict.valid) return handler(withoutToken(args), tokenFree(extra));
-      if (i === 0) reason = verdict.reason;
+      const used = await gate.useToken(token, { scope, client });
+      if (used.ok) return handler(withoutToken(args), tokenFree(extra));
+      if (i === 0) reason = used.reason;
     }
     return refusal(gate, reason, extra, {
       scope,
-      client: clientKey(extra),
+      client,
       verifyTool: options.verifyTool ?? 'powgate_verify',
       toolName: options.toolName,
       structured: options.structuredRefusal ?? true,
@@ -92,12 +96,12 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   };
 }
 
-/** `extra` without the powgate token of `_meta` or an `Authorization: Bearer pgt1...` header: a handler that logs its extra must not log a token. */
+/** `extra` without the powgate token of `_meta` or an `Authorization: Bearer pgt2...` header: a handler that logs its extra must not log a token. */
 function tokenFree<Extra extends ToolExtra>(extra: Extra): Extra {
   const meta = extra?._meta as Record<string, unknown> | undefined;
   const headers = extra?.requestInfo?.headers;
   const auth = headers?.authorization;
-  const bearer = (Array.isArray(auth) ? auth : [auth]).some((value) => typeof value === 'string' && /^Bearer\s+pgt1\./i.test(value));
+  const bearer = (Array.isArray(auth) ? auth : [auth]).some((value) => typeof value === 'string' && /^Bearer\s+pgt[0-9]\./i.test(value));
   if (!(meta && TOKEN_META_KEY in meta) && !bearer) return extra;
   const copy = { ...extra };
   if (meta && TOKEN_META_KEY in meta) {
@@ -129,7 +133,7 @@ async function refusal(
   const redeem = {
     tool: o.verifyTool,
     arguments: { challenge: 'accepts[0].challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
-    then: `${again} with the argument ${TOKEN_ARGUMENT} set to the token that ${o.verifyTool} returns; it is good for many calls until it expires`,
+    then: `${again} with the argument ${TOKEN_ARGUMENT} set to the token that ${o.verifyTool} returns; each call spends one of the calls it allows (the challenge's calls) until it expires`,
     present,
   };
   const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem });
@@ -149,7 +153,7 @@ function isZod4(schema: unknown): boolean {
 function tokenArgumentLike(sample: unknown): AnySchema {
   // A raw shape must not mix zod 3 and zod 4 schemas.
   if (sample !== undefined && !isZod4(sample)) {
-    return z3.string().optional().describe('a powgate token (pgt1....); without one the call is refused with a challenge to solve');
+    return z3.string().optional().describe('a powgate token (pgt2....); without one the call is refused with a challenge to solve');
   }
   return tokenArgumentSchema();
 }
@@ -210,6 +214,7 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
       : (handler as (extra: ToolExtra) => CallToolResult | Promise<CallToolResult>)(extra);
   const gated = gateTool(gate, inner, {
     scope: options.scope ?? `tool:${name}`,
+    difficulty: options.difficulty,
     toolName: options.toolName ?? name,
     verifyTool: options.verifyTool ?? names.verify,
     clientKey: options.clientKey,

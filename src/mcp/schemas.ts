@@ -1,5 +1,7 @@
 // The zod schemas of powgate's MCP tools: what tools/list shows and what results carry.
 import * as z from 'zod';
+import { CHALLENGE_REFUSALS, type ChallengeRefusal } from '../gate/envelope.js';
+import { REFUSALS, type Refusal } from '../protocol/refusal.js';
 
 /** The argument of a gated tool that carries the token: what an LLM agent can fill in. */
 export const TOKEN_ARGUMENT = 'powgate_token';
@@ -19,12 +21,14 @@ function lenient(jsonSchema: Record<string, unknown>) {
 
 /** A challenge as issued (docs/PROTOCOL.md). */
 export const challengeSchema = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   id: z.string(),
   kid: z.string(),
   difficulty: z.number(),
   threshold: z.string(),
   subPuzzles: z.number(),
+  calls: z.number(),
+  price: z.number(),
   scope: z.string(),
   issuedAt: z.number(),
   expiresAt: z.number(),
@@ -32,24 +36,10 @@ export const challengeSchema = z.object({
 });
 
 /** Every reason a powgate tool may give; `backend_unavailable` is the MCP layer's own (the addon forced and failing). */
-export const REASONS = [
-  'token_required',
-  'malformed',
-  'unknown_key',
-  'bad_signature',
-  'expired',
-  'not_yet_valid',
-  'scope_mismatch',
-  'difficulty_out_of_range',
-  'bad_solution',
-  'replayed',
-  'store_full',
-  'store_unavailable',
-  'backend_unavailable',
-] as const;
-export type McpReason = (typeof REASONS)[number];
+export const REASONS = ['token_required', ...REFUSALS, ...CHALLENGE_REFUSALS.filter((r) => !(REFUSALS as readonly string[]).includes(r)), 'backend_unavailable'] as const;
+export type McpReason = 'token_required' | Refusal | ChallengeRefusal | 'backend_unavailable';
 
-const reason = z.enum(REASONS).describe('why: a stable machine-readable string');
+const reason = z.enum(REASONS as unknown as [string, ...string[]]).describe('why: a stable machine-readable string');
 const detail = z.string().describe('a short human-readable sentence');
 const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solution for a token, and how to present the token');
 
@@ -57,7 +47,7 @@ const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solut
 export const refusalSchema = z.object({
   error: z.enum(['payment_required', 'store_unavailable']),
   cause: z.object({ reason, detail }),
-  accepts: z.array(z.object({ method: z.literal('pow'), challenge: challengeSchema, redeem })),
+  accepts: z.array(z.object({ method: z.literal('pow'), challenge: challengeSchema, calls: z.object({ max: z.number() }), redeem })),
 });
 
 export const challengeInput = z
@@ -65,7 +55,12 @@ export const challengeInput = z
     scope: lenient({ type: 'string', maxLength: 256, description: "what the token will unlock, printable ASCII, e.g. 'tool:search'; default ''" }),
     difficulty: lenient({
       type: 'number',
-      description: "bits of work per sub-puzzle; default and minimum: this client's current price (see status); a harder one may be asked for",
+      description: "bits of work per sub-puzzle per call; default and minimum: this client's current price (see status); a harder one may be asked for",
+    }),
+    calls: lenient({
+      type: 'integer',
+      minimum: 1,
+      description: "calls the token will allow, for that many times the work; default and most: see status (calls, max_calls)",
     }),
   });
 
@@ -89,6 +84,8 @@ export const verifyOutput = z.object({
   token: z.string().optional().describe(`present it as the ${TOKEN_ARGUMENT} argument of a gated tool`),
   scope: z.string().optional().describe('what the token unlocks'),
   expires_at: z.number().optional().describe('when the token expires, ms since the epoch'),
+  calls: z.number().optional().describe('calls the token allows: each gated call spends one'),
+  price: z.number().optional().describe('bits of work paid per call'),
   reason: reason.optional(),
   detail: detail.optional(),
 });
@@ -114,7 +111,10 @@ export const statusOutput = z.object({
       window_ms: z.number(),
       bits_per_doubling: z.number(),
     }),
+    doors: z.array(z.object({ scope: z.string(), difficulty: z.number(), price: z.number() })).describe('the scopes sold, with their base difficulty per call and price (bits of work per call)'),
     sub_puzzles: z.number(),
+    calls: z.number().describe('calls a challenge buys unless more are asked for'),
+    max_calls: z.number(),
     challenge_ttl_ms: z.number(),
     token_ttl_ms: z.number(),
     fail_open: z.boolean(),
@@ -126,6 +126,6 @@ export const statusOutput = z.object({
 export function tokenArgumentSchema() {
   return lenient({
     type: 'string',
-    description: 'a powgate token (pgt1....). Without one the call is refused with a challenge to solve and the tool that redeems it',
+    description: 'a powgate token (pgt2....). Without one the call is refused with a challenge to solve and the tool that redeems it',
   });
 }

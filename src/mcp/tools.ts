@@ -113,7 +113,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
         return refused('malformed', 'difficulty must be a number');
       }
-      const issued = await gate.challenge(clientKey(extra), { scope, difficulty: difficulty as number | undefined });
+      const issued = await gate.challenge(clientKey(extra), { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined });
       if (!issued.ok) return refused(issued.reason, issued.detail);
       return structured({
         ok: true,
@@ -121,7 +121,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
         redeem: {
           tool: names.verify,
           arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
-          then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks`,
+          then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks; each call spends one of its calls`,
         },
       });
     },
@@ -154,7 +154,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
         throw error;
       }
       if (!result.ok) return refused(result.reason, reasonText(result.reason));
-      return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt });
+      return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
     },
   );
 
@@ -190,7 +190,10 @@ export function statusOf(gate: Gate): Record<string, unknown> {
     backend,
     gate: {
       difficulty: { base: d.base, min: d.min, max: d.max, free_requests: d.freeRequests, window_ms: d.windowMs, bits_per_doubling: d.bitsPerDoubling },
+      doors: gate.doors(),
       sub_puzzles: gate.subPuzzles,
+      calls: gate.calls,
+      max_calls: gate.maxCalls,
       challenge_ttl_ms: gate.challengeTtlMs,
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
@@ -217,6 +220,7 @@ const REASON_TEXT: Record<string, string> = {
   difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
   bad_solution: 'the solution does not solve this challenge',
   replayed: 'this challenge was already redeemed: get a new one',
+  unsupported_version: 'the challenge is of an older protocol version: get a new one',
   store_full: 'the replay store is full: try again later',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };

@@ -5,15 +5,16 @@
 // inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
 // with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
 import type { PackChallenges } from '../backend/native.js';
-import { MAX_SUB_PUZZLES } from './challenge.js';
+import { CHALLENGE_KEYS, CHALLENGE_VERSION, MAX_SUB_PUZZLES, isCalls, isPrice } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
 import type { KeyRing } from './keys.js';
 import { headerOf, macInputLength, thresholdEntry, type Accepted } from './pair-reader.js';
 import { isScope, isTimestamp, keysInOrder } from './shape.js';
 
-const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 const SOLUTION_KEYS = ['v', 'id', 'nonces', 'elapsedMs'];
 const ITEM_WORDS = 7;
+/** A table entry: the MAC input's u32 steps, u64 T, u32 calls and u32 price. */
+const TERMS_BYTES = 20;
 /** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
 const ID_AND_SIGNATURE_CHARS = 22 + 43;
 
@@ -69,16 +70,19 @@ export class BatchReader {
   /** Per item: issuedAt, expiresAt. */
   private times: Float64Array;
   private items = 0;
-  private readonly steps = new Map<number, number>();
-  private readonly stepList: number[] = [];
+  /** The signed terms (difficulty in steps, calls, price in steps) seen, by their text `steps/calls/price`. */
+  private readonly terms = new Map<string, number>();
+  private readonly termList: { steps: number; calls: number; price: number }[] = [];
   private readonly scopes = new Map<string, number>();
   private readonly scopeList: string[] = [];
   private proofs = 0;
   private lastKid = '';
   private lastKeyIndex = -1;
   private lastSteps = -1;
+  private lastCalls = -1;
+  private lastPrice = -1;
   private lastThreshold = '';
-  private lastStepIndex = -1;
+  private lastTermIndex = -1;
   private lastScope: string | undefined;
   private lastScopeIndex = -1;
 
@@ -119,28 +123,33 @@ export class BatchReader {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
     const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
     if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < 3) return false;
-    const { v, id, kid, difficulty, threshold, subPuzzles, scope, issuedAt, expiresAt, signature } = challenge as Record<string, unknown>;
+    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Record<string, unknown>;
     const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Record<string, unknown>;
     if (solutionKeys === 4 && !isTimestamp(elapsedMs)) return false;
-    if (v !== 1 || sv !== 1 || typeof id !== 'string' || id.length !== 22 || solvedId !== id) return false;
+    if (v !== CHALLENGE_VERSION || sv !== 1 || typeof id !== 'string' || id.length !== 22 || solvedId !== id) return false;
     if (typeof signature !== 'string' || signature.length !== 43 || typeof kid !== 'string' || typeof scope !== 'string') return false;
     if (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY)) return false;
     if (typeof subPuzzles !== 'number' || !Number.isInteger(subPuzzles) || subPuzzles < 1 || subPuzzles > MAX_SUB_PUZZLES) return false;
     if (!isTimestamp(issuedAt) || !isTimestamp(expiresAt) || expiresAt < issuedAt) return false;
+    if (!isCalls(calls) || !isPrice(price)) return false;
     if (!Array.isArray(nonces) || nonces.length !== subPuzzles) return false;
-    // Consecutive pairs mostly share key, difficulty and scope: remember the last of each.
+    // Consecutive pairs mostly share key, terms and scope: remember the last of each.
     const steps = Math.round(difficulty * DIFFICULTY_STEPS);
     if (steps / DIFFICULTY_STEPS !== difficulty) return false;
-    if (steps !== this.lastSteps) {
-      let entry = this.steps.get(steps);
+    const priceSteps = Math.round(price * DIFFICULTY_STEPS);
+    if (steps !== this.lastSteps || calls !== this.lastCalls || priceSteps !== this.lastPrice) {
+      const text = `${steps}/${calls}/${priceSteps}`;
+      let entry = this.terms.get(text);
       if (entry === undefined) {
-        entry = this.stepList.length;
-        this.steps.set(steps, entry);
-        this.stepList.push(steps);
+        entry = this.termList.length;
+        this.terms.set(text, entry);
+        this.termList.push({ steps, calls, price: priceSteps });
       }
       this.lastSteps = steps;
+      this.lastCalls = calls;
+      this.lastPrice = priceSteps;
       this.lastThreshold = thresholdEntry(steps).hex;
-      this.lastStepIndex = entry;
+      this.lastTermIndex = entry;
     }
     if (threshold !== this.lastThreshold) return false;
     if (kid !== this.lastKid) {
@@ -182,7 +191,7 @@ export class BatchReader {
     }
     const w = ITEM_WORDS * k;
     this.words[w] = this.lastKeyIndex;
-    this.words[w + 1] = this.lastStepIndex;
+    this.words[w + 1] = this.lastTermIndex;
     this.words[w + 2] = this.lastScopeIndex;
     this.words[w + 3] = subPuzzles;
     this.words[w + 6] = this.proofs;
@@ -216,13 +225,16 @@ export class BatchReader {
   /** Item k's verdict should it pass. */
   accepted(k: number): Accepted {
     const w = ITEM_WORDS * k;
+    const terms = this.termList[this.words[w + 1]!]!;
     return {
       ok: true,
       id: this.ids[k]!,
       kid: this.ring.keys[this.words[w]!]!.kid,
       scope: this.scopeList[this.words[w + 2]!]!,
-      difficulty: this.stepList[this.words[w + 1]!]! / DIFFICULTY_STEPS,
+      difficulty: terms.steps / DIFFICULTY_STEPS,
       subPuzzles: this.words[w + 3]!,
+      calls: terms.calls,
+      price: terms.price / DIFFICULTY_STEPS,
       issuedAt: this.times[2 * k]!,
       expiresAt: this.times[2 * k + 1]!,
     };
@@ -287,8 +299,13 @@ export class BatchReader {
     const thresholds = buffer('thresholds', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const headers = headersOf(ring);
     let scopeEnd = 0;
-    const table = new Uint8Array(12 * this.stepList.length);
-    this.stepList.forEach((steps, i) => table.set(thresholdEntry(steps).macBytes, 12 * i));
+    const table = new Uint8Array(TERMS_BYTES * this.termList.length);
+    const view = new DataView(table.buffer);
+    this.termList.forEach(({ steps, calls, price }, i) => {
+      table.set(thresholdEntry(steps).macBytes, TERMS_BYTES * i);
+      view.setUint32(TERMS_BYTES * i + 12, calls);
+      view.setUint32(TERMS_BYTES * i + 16, price);
+    });
     this.pack(
       headers.bytes,
       headers.ends,

@@ -70,6 +70,9 @@ export class ByteReader {
   u16(): number {
     return this.take(2).readUInt16BE();
   }
+  u32(): number {
+    return this.take(4).readUInt32BE();
+  }
   u64(): bigint {
     return this.take(8).readBigUInt64BE();
   }

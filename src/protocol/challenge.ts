@@ -12,12 +12,13 @@ import {
   thresholdHex,
 } from './difficulty.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
+import { MAX_CALLS, MAX_PRICE, isStepMultiple, priceSteps } from './price.js';
 import { hasExactKeys, isScope, isTimestamp } from './shape.js';
 
 /** A signed challenge, plain JSON. See docs/PROTOCOL.md for every field. */
 export interface Challenge {
-  /** Protocol version: 1. */
-  v: 1;
+  /** Protocol version: 2 (version 1 is refused: `unsupported_version`). */
+  v: 2;
   /** 16 random bytes, base64url (22 characters). */
   id: string;
   /** The id of the key that signed it. */
@@ -28,6 +29,10 @@ export interface Challenge {
   threshold: string;
   /** How many independent proofs (1 to 64) the solution carries. */
   subPuzzles: number;
+  /** How many calls the token it buys allows, 1 to 1,048,576. */
+  calls: number;
+  /** What one call costs, in bits (a multiple of 1/65536): log2 of the hashes per call, difficulty + log2(subPuzzles) - log2(calls). */
+  price: number;
   /** What the challenge unlocks, printable ASCII up to 256 characters ('' for anything). */
   scope: string;
   /** Milliseconds since the epoch. */
@@ -43,15 +48,19 @@ export interface ParsedChallenge {
   id: Buffer;
   steps: number;
   threshold: bigint;
+  /** The price in 1/65536 bit. */
+  priceSteps: number;
   signature: Buffer;
 }
 
-export const CHALLENGE_LABEL = 'powgate/challenge/v1';
-const KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
+export const CHALLENGE_VERSION = 2;
+export const CHALLENGE_LABEL = 'powgate/challenge/v2';
+/** A challenge's keys, in the order powgate writes them. */
+export const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'calls', 'price', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 export const MAX_SUB_PUZZLES = 64;
 
 /** The bytes under a challenge's MAC (docs/PROTOCOL.md, "Challenge MAC"). */
-export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, steps: number, threshold: bigint): Buffer {
+export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, steps: number, threshold: bigint, price: number): Buffer {
   return new ByteWriter()
     .label(CHALLENGE_LABEL)
     .u8(c.v)
@@ -59,6 +68,8 @@ export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, s
     .bytes(id)
     .u32(steps)
     .u64(threshold)
+    .u32(c.calls)
+    .u32(price)
     .u8(c.subPuzzles)
     .long(c.scope)
     .u64(c.issuedAt)
@@ -80,6 +91,11 @@ export interface CreateChallengeOptions extends KeyOptions {
   scope?: string;
   /** Independent proofs required, 1 to 64. Default 1. */
   subPuzzles?: number;
+  /**
+   * Calls the token it buys allows, 1 to 1,048,576. Default 1. `difficulty` is the whole
+   * challenge's: for N calls at a per-call difficulty d, pass d + log2(N).
+   */
+  calls?: number;
   /** Issue time in ms since the epoch. Default Date.now(). */
   now?: number;
   /** Lowest difficulty allowed. Default 1. */
@@ -104,6 +120,7 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
   }
   const ttlMs = checkInteger(options.ttlMs ?? 120_000, 'ttlMs', 1, 366 * 86_400_000);
   const subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, MAX_SUB_PUZZLES);
+  const calls = checkInteger(options.calls ?? 1, 'calls', 1, MAX_CALLS);
   const scope = options.scope ?? '';
   if (!isScope(scope)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected printable ASCII of at most 256 characters for scope but received ${describe(scope)}`);
@@ -113,30 +130,52 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected milliseconds since the epoch for now but received ${describe(issuedAt)}`);
   }
 
-  return signChallenge(ring.signing, { difficulty, subPuzzles, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(16));
+  return signChallenge(ring.signing, { difficulty, subPuzzles, calls, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(16));
 }
 
 /** Signs checked fields with a given id (the test vectors fix it; createChallenge draws it). */
 export function signChallenge(
   key: Key,
-  f: Pick<Challenge, 'difficulty' | 'subPuzzles' | 'scope' | 'issuedAt' | 'expiresAt'>,
+  f: Pick<Challenge, 'difficulty' | 'subPuzzles' | 'calls' | 'scope' | 'issuedAt' | 'expiresAt'>,
   id: Buffer,
 ): Challenge {
   const steps = difficultySteps(f.difficulty);
   const threshold = thresholdForSteps(steps);
+  const price = Math.max(0, priceSteps(steps, f.subPuzzles, f.calls));
   const unsigned = {
-    v: 1 as const,
+    v: 2 as const,
     id: id.toString('base64url'),
     kid: key.kid,
     difficulty: steps / DIFFICULTY_STEPS,
     threshold: thresholdHex(threshold),
     subPuzzles: f.subPuzzles,
+    calls: f.calls,
+    price: price / DIFFICULTY_STEPS,
     scope: f.scope,
     issuedAt: f.issuedAt,
     expiresAt: f.expiresAt,
   };
-  const signature = challengeMac(key, challengeMacInput(unsigned, id, steps, threshold));
+  const signature = challengeMac(key, challengeMacInput(unsigned, id, steps, threshold, price));
   return { ...unsigned, signature: signature.toString('base64url') };
+}
+
+/** True for a challenge of the previous version (docs/PROTOCOL.md, "Versions"): refused as `unsupported_version`. */
+export function isOldChallenge(value: unknown): boolean {
+  try {
+    return typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** A per-call price as signed: a multiple of 1/65536 from 0 to {@link MAX_PRICE}. */
+export function isPrice(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_PRICE && isStepMultiple(value);
+}
+
+/** A number of calls as signed: an integer from 1 to {@link MAX_CALLS}. */
+export function isCalls(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CALLS;
 }
 
 /**
@@ -145,9 +184,9 @@ export function signChallenge(
  */
 export function parseChallenge(value: unknown): ParsedChallenge | undefined {
   try {
-    if (!hasExactKeys(value, KEYS)) return undefined;
+    if (!hasExactKeys(value, CHALLENGE_KEYS)) return undefined;
     const c = value as Challenge;
-    if (c.v !== 1 || typeof c.kid !== 'string' || !KID_PATTERN.test(c.kid) || !isScope(c.scope)) return undefined;
+    if (c.v !== CHALLENGE_VERSION || typeof c.kid !== 'string' || !KID_PATTERN.test(c.kid) || !isScope(c.scope)) return undefined;
     if (typeof c.id !== 'string' || typeof c.signature !== 'string' || typeof c.threshold !== 'string') return undefined;
     const id = fromBase64url(c.id, 22);
     const signature = fromBase64url(c.signature, 43);
@@ -160,8 +199,9 @@ export function parseChallenge(value: unknown): ParsedChallenge | undefined {
     const threshold = thresholdForSteps(steps);
     if (c.threshold !== thresholdHex(threshold)) return undefined;
     if (!Number.isInteger(c.subPuzzles) || c.subPuzzles < 1 || c.subPuzzles > MAX_SUB_PUZZLES) return undefined;
+    if (!isCalls(c.calls) || !isPrice(c.price)) return undefined;
     if (!isTimestamp(c.issuedAt) || !isTimestamp(c.expiresAt) || c.expiresAt < c.issuedAt) return undefined;
-    return { json: c, id, steps, threshold, signature };
+    return { json: c, id, steps, threshold, priceSteps: Math.round(c.price * DIFFICULTY_STEPS), signature };
   } catch {
     // A hostile object (a Proxy, a throwing getter) is malformed, not a crash.
     return undefined;

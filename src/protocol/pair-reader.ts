@@ -4,7 +4,7 @@
 // between check and use). verifySolution reads every pair here, and verifySolutions
 // every pair its fast path (batch-reader.ts) does not take, with the same verdicts.
 import { PROOF_PREFIX_BYTES } from '../backend/batch.js';
-import { CHALLENGE_LABEL, MAX_SUB_PUZZLES } from './challenge.js';
+import { CHALLENGE_KEYS, CHALLENGE_LABEL, CHALLENGE_VERSION, MAX_SUB_PUZZLES, isCalls, isPrice } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, thresholdForSteps, thresholdHex } from './difficulty.js';
 import { KID_PATTERN, type Key, type KeyRing } from './keys.js';
 import { hasExactKeys, isScope, isTimestamp, keysInOrder } from './shape.js';
@@ -17,6 +17,10 @@ export interface Accepted {
   scope: string;
   difficulty: number;
   subPuzzles: number;
+  /** Calls the token it buys allows. */
+  calls: number;
+  /** Bits one call cost (docs/PROTOCOL.md, "Calls and price"). */
+  price: number;
   issuedAt: number;
   expiresAt: number;
 }
@@ -37,15 +41,14 @@ interface ThresholdEntry {
   macBytes: Uint8Array;
 }
 
-const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'scope', 'issuedAt', 'expiresAt', 'signature'];
 const SOLUTION_KEYS = ['v', 'id', 'nonces'];
 const SOLUTION_OPTIONAL = ['elapsedMs'];
 const SOLUTION_ORDER = [...SOLUTION_KEYS, ...SOLUTION_OPTIONAL];
 const ID_CHARS = 22;
 const SIGNATURE_CHARS = 43;
 const WORK_LABEL = Uint8Array.of(0x50, 0x47, 0x57, 0x31); // "PGW1"
-/** The MAC input's fixed-width fields: label, version, two length bytes, id, steps, T, sub-puzzles, u16 length, two times. */
-const MAC_FIXED_BYTES = CHALLENGE_LABEL.length + 1 + 1 + 1 + 16 + 4 + 8 + 1 + 2 + 8 + 8;
+/** The MAC input's fixed-width fields: label, version, two length bytes, id, steps, T, calls, price, sub-puzzles, u16 length, two times. */
+const MAC_FIXED_BYTES = CHALLENGE_LABEL.length + 1 + 1 + 1 + 16 + 4 + 8 + 4 + 4 + 1 + 2 + 8 + 8;
 
 /** The length of a challenge's MAC input (docs/PROTOCOL.md) with a kid and a scope of these lengths. */
 export function macInputLength(kidLength: number, scopeLength: number): number {
@@ -142,14 +145,21 @@ export function thresholdEntry(steps: number): ThresholdEntry {
 
 const headers = new WeakMap<Key, Uint8Array>();
 
-/** The MAC input's opening bytes for a key: label, version 1, kid. Cached. */
+/** The MAC input's opening bytes for a key: label, version, kid. Cached. */
 export function headerOf(key: Key): Uint8Array {
   let header = headers.get(key);
   if (!header) {
-    header = Buffer.concat([Buffer.from(`${CHALLENGE_LABEL}\0`, 'latin1'), Uint8Array.of(1, key.kid.length), Buffer.from(key.kid, 'latin1')]);
+    header = Buffer.concat([Buffer.from(`${CHALLENGE_LABEL}\0`, 'latin1'), Uint8Array.of(CHALLENGE_VERSION, key.kid.length), Buffer.from(key.kid, 'latin1')]);
     headers.set(key, header);
   }
   return header;
+}
+
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
 }
 
 function writeU64(out: Uint8Array, at: number, value: number): void {
@@ -183,7 +193,7 @@ export class PairReader {
   idAt = 0;
 
   /** Reads one pair; never throws: a hostile object is `malformed`. */
-  read(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unknown_key' {
+  read(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unsupported_version' | 'unknown_key' {
     try {
       return this.readUnsafe(ring, challenge, solution);
     } catch {
@@ -191,17 +201,19 @@ export class PairReader {
     }
   }
 
-  private readUnsafe(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unknown_key' {
+  private readUnsafe(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unsupported_version' | 'unknown_key' {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return 'malformed';
+    if ((challenge as { v?: unknown }).v === 1) return 'unsupported_version';
     if (!hasKeys(challenge, CHALLENGE_KEYS, [], CHALLENGE_KEYS) || !hasKeys(solution, SOLUTION_KEYS, SOLUTION_OPTIONAL, SOLUTION_ORDER)) {
       return 'malformed';
     }
     const c = challenge as Record<string, unknown>;
-    const { v, id, kid, difficulty, threshold, subPuzzles, scope, issuedAt, expiresAt, signature } = c;
-    if (v !== 1 || typeof id !== 'string' || id.length !== ID_CHARS || typeof kid !== 'string' || typeof scope !== 'string') return 'malformed';
+    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = c;
+    if (v !== CHALLENGE_VERSION || typeof id !== 'string' || id.length !== ID_CHARS || typeof kid !== 'string' || typeof scope !== 'string') return 'malformed';
     if (typeof signature !== 'string' || signature.length !== SIGNATURE_CHARS || typeof threshold !== 'string') return 'malformed';
     if (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY)) return 'malformed';
     if (typeof subPuzzles !== 'number' || !Number.isInteger(subPuzzles) || subPuzzles < 1 || subPuzzles > MAX_SUB_PUZZLES) return 'malformed';
+    if (!isCalls(calls) || !isPrice(price)) return 'malformed';
     if (!isTimestamp(issuedAt) || !isTimestamp(expiresAt) || expiresAt < issuedAt || !isScope(scope)) return 'malformed';
     const steps = Math.round(difficulty * DIFFICULTY_STEPS);
     if (steps / DIFFICULTY_STEPS !== difficulty) return 'malformed';
@@ -233,6 +245,9 @@ export class PairReader {
     const macBytes = entry.macBytes;
     for (let k = 0; k < 12; k++) input[at + k] = macBytes[k]!;
     at += 12;
+    writeU32(input, at, calls);
+    writeU32(input, at + 4, Math.round(price * DIFFICULTY_STEPS));
+    at += 8;
     input[at++] = subPuzzles;
     input[at++] = scope.length >>> 8;
     input[at++] = scope.length;
@@ -248,6 +263,8 @@ export class PairReader {
       scope,
       difficulty,
       subPuzzles,
+      calls,
+      price,
       issuedAt,
       expiresAt,
       keyIndex,

@@ -3,6 +3,9 @@ import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
 import { ByteReader, ByteWriter, fromBase64url } from './bytes.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
+import { isCalls, isPrice } from './challenge.js';
+import { DIFFICULTY_STEPS } from './difficulty.js';
+import { MAX_CALLS } from './price.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { isScope, isTimestamp } from './shape.js';
 
@@ -10,8 +13,16 @@ import { isScope, isTimestamp } from './shape.js';
 export type TokenMethod = 'pow' | 'l402';
 const METHODS: readonly string[] = ['pow', 'l402'];
 
-export const TOKEN_LABEL = 'powgate/token/v1';
-const PREFIX = 'pgt1.';
+export const TOKEN_LABEL = 'powgate/token/v2';
+/** What every token of this version starts with. */
+export const TOKEN_PREFIX = 'pgt2.';
+/** Tokens of protocol version 1 start with this: refused as `unsupported_version`. */
+const OLD_PREFIX = 'pgt1.';
+
+/** True when a credential is meant as a powgate token of any version (`pgt<version>.`), e.g. in a Bearer header. */
+export function looksLikeToken(credential: string): boolean {
+  return /^pgt[0-9]\./.test(credential);
+}
 /** Longer strings are refused unread. */
 export const MAX_TOKEN_CHARS = 1024;
 
@@ -23,6 +34,10 @@ export interface IssueTokenOptions extends KeyOptions {
   method?: TokenMethod;
   /** Lifetime in ms. Default 300,000 (5 minutes). */
   ttlMs?: number;
+  /** Calls it allows, 1 to 1,048,576: a gate spends one per call. Default 1. */
+  calls?: number;
+  /** What each call was paid, in bits (log2 of the hashes per call; a multiple of 1/65536 from 0 to 70). Default 0. */
+  price?: number;
   /** Issue time in ms since the epoch. Default Date.now(). */
   now?: number;
 }
@@ -38,9 +53,23 @@ export interface VerifyTokenOptions extends KeyOptions {
 }
 
 /** The verdict on a token. */
-export type TokenVerdict =
-  | { valid: true; method: TokenMethod; issuedAt: number; expiresAt: number; scope: string; kid: string; id: string }
-  | { valid: false; reason: Refusal };
+export type TokenVerdict = ValidToken | { valid: false; reason: Refusal };
+
+/** A token whose MAC and lifetime hold: what it carries. Verifying it spends nothing; a Gate spends its calls. */
+export interface ValidToken {
+  valid: true;
+  method: TokenMethod;
+  issuedAt: number;
+  expiresAt: number;
+  scope: string;
+  kid: string;
+  /** 16 random bytes, base64url: the key its calls are counted under. */
+  id: string;
+  /** Calls it allows in all. */
+  calls: number;
+  /** Bits each call was paid. */
+  price: number;
+}
 
 export interface TokenFields {
   kid: string;
@@ -49,27 +78,43 @@ export interface TokenFields {
   issuedAt: number;
   expiresAt: number;
   id: Buffer;
+  calls: number;
+  /** In 1/65536 bit. */
+  priceSteps: number;
 }
 
 // The payload is itself the canonical encoding; the MAC covers label + payload.
 function encodePayload(t: TokenFields): Buffer {
-  return new ByteWriter().u8(1).short(t.kid).short(t.method).long(t.scope).u64(t.issuedAt).u64(t.expiresAt).bytes(t.id).finish();
+  return new ByteWriter()
+    .u8(2)
+    .short(t.kid)
+    .short(t.method)
+    .long(t.scope)
+    .u64(t.issuedAt)
+    .u64(t.expiresAt)
+    .bytes(t.id)
+    .u32(t.calls)
+    .u32(t.priceSteps)
+    .finish();
 }
 
 function decodePayload(payload: Buffer): TokenFields | undefined {
   try {
     const r = new ByteReader(payload);
-    if (r.u8() !== 1) return undefined;
+    if (r.u8() !== 2) return undefined;
     const kid = r.short();
     const method = r.short();
     const scope = r.long();
     const issuedAt = r.u64();
     const expiresAt = r.u64();
     const id = r.bytes(16);
+    const calls = r.u32();
+    const priceSteps = r.u32();
     r.end();
     if (!KID_PATTERN.test(kid) || !METHODS.includes(method) || !isScope(scope)) return undefined;
+    if (!isCalls(calls) || !isPrice(priceSteps / DIFFICULTY_STEPS)) return undefined;
     if (issuedAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt < issuedAt) return undefined;
-    return { kid, method: method as TokenMethod, scope, issuedAt: Number(issuedAt), expiresAt: Number(expiresAt), id };
+    return { kid, method: method as TokenMethod, scope, issuedAt: Number(issuedAt), expiresAt: Number(expiresAt), id, calls, priceSteps };
   } catch {
     return undefined;
   }
@@ -93,7 +138,7 @@ function checkNow(now: unknown): number {
   return now;
 }
 
-/** Issues a compact signed token: `pgt1.<payload>.<mac>`, both base64url. */
+/** Issues a compact signed token: `pgt2.<payload>.<mac>`, both base64url. */
 export function issueToken(options: IssueTokenOptions): string {
   if (typeof options !== 'object' || options === null) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
@@ -106,13 +151,19 @@ export function issueToken(options: IssueTokenOptions): string {
   const issuedAt = checkNow(options.now ?? Date.now());
   const ttlMs = checkInteger(options.ttlMs ?? 300_000, 'ttlMs', 1, 366 * 86_400_000);
   const scope = checkScope(options.scope ?? '');
-  return signToken(ring.signing, { kid: ring.signing.kid, method, scope, issuedAt, expiresAt: issuedAt + ttlMs, id: randomBytes(16) });
+  const calls = checkInteger(options.calls ?? 1, 'calls', 1, MAX_CALLS);
+  const price = options.price ?? 0;
+  if (!isPrice(price)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a multiple of 1/65536 from 0 to 70 for price but received ${describe(price)}`);
+  }
+  const fields = { kid: ring.signing.kid, method, scope, issuedAt, expiresAt: issuedAt + ttlMs, id: randomBytes(16), calls, priceSteps: Math.round(price * DIFFICULTY_STEPS) };
+  return signToken(ring.signing, fields);
 }
 
 /** Encodes and signs checked fields (the test vectors fix the id; issueToken draws it). */
 export function signToken(key: Key, fields: TokenFields): string {
   const payload = encodePayload(fields);
-  return `${PREFIX}${payload.toString('base64url')}.${tokenMac(key, payload).toString('base64url')}`;
+  return `${TOKEN_PREFIX}${payload.toString('base64url')}.${tokenMac(key, payload).toString('base64url')}`;
 }
 
 /** Checks a token. Untrusted input never throws: it yields `{ valid: false, reason }`. */
@@ -125,8 +176,9 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
   const skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 86_400_000);
   const scope = options.scope === undefined ? undefined : checkScope(options.scope);
 
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS || !token.startsWith(PREFIX)) return refuse('malformed');
-  const parts = token.slice(PREFIX.length).split('.');
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return refuse('malformed');
+  if (!token.startsWith(TOKEN_PREFIX)) return refuse(token.startsWith(OLD_PREFIX) ? 'unsupported_version' : 'malformed');
+  const parts = token.slice(TOKEN_PREFIX.length).split('.');
   if (parts.length !== 2) return refuse('malformed');
   const payload = fromBase64url(parts[0]!, MAX_TOKEN_CHARS);
   const mac = fromBase64url(parts[1]!, 43);
@@ -138,7 +190,17 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
   const late = lifetimeRefusal(t.issuedAt, t.expiresAt, now, skewMs);
   if (late) return refuse(late);
   if (scope !== undefined && t.scope !== scope) return refuse('scope_mismatch');
-  return { valid: true, method: t.method, issuedAt: t.issuedAt, expiresAt: t.expiresAt, scope: t.scope, kid: t.kid, id: t.id.toString('base64url') };
+  return {
+    valid: true,
+    method: t.method,
+    issuedAt: t.issuedAt,
+    expiresAt: t.expiresAt,
+    scope: t.scope,
+    kid: t.kid,
+    id: t.id.toString('base64url'),
+    calls: t.calls,
+    price: t.priceSteps / DIFFICULTY_STEPS,
+  };
 }
 
 function refuse(reason: Refusal): TokenVerdict {

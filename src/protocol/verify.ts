@@ -7,7 +7,7 @@ import { checkDifficultyBounds } from './difficulty.js';
 import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
-import { lifetimeRefusal, type Refusal } from './refusal.js';
+import { REFUSALS, lifetimeRefusal, type Refusal } from './refusal.js';
 import { MemoryReplayStore, beginSpends, spendBytes, spendText } from './replay/memory.js';
 import { checkSpend, isTime, type ReplayStore, type SpendResult } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
@@ -82,12 +82,7 @@ function givenBackend(options: VerifyOptions): Sha256Backend | undefined {
   return backend;
 }
 
-const REFUSED = Object.fromEntries(
-  (
-    ['malformed', 'unknown_key', 'bad_signature', 'expired', 'not_yet_valid', 'scope_mismatch', 'difficulty_out_of_range',
-      'bad_solution', 'replayed', 'store_full', 'store_unavailable'] as const
-  ).map((reason) => [reason, Object.freeze({ ok: false as const, reason })]),
-) as Record<Refusal, Verdict>;
+const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<Refusal, Verdict>;
 
 /** Steps 4 to 6 of docs/PROTOCOL.md "Verification", for a pair whose MAC holds. */
 function signedRefusal(p: Accepted, s: Settings): Refusal | undefined {
@@ -103,8 +98,8 @@ function proofsHold(count: number, verdicts: Uint8Array, first: number): boolean
 }
 
 function acceptedOf(p: ReadPair): Accepted {
-  const { id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt } = p;
-  return { ok: true, id, kid, scope, difficulty, subPuzzles, issuedAt, expiresAt };
+  const { id, kid, scope, difficulty, subPuzzles, calls, price, issuedAt, expiresAt } = p;
+  return { ok: true, id, kid, scope, difficulty, subPuzzles, calls, price, issuedAt, expiresAt };
 }
 
 function afterSpend(result: SpendResult, accepted: Accepted): Verdict {

@@ -1,12 +1,26 @@
 import { PowgateError } from '../../errors.js';
 import { checkInteger, describe, invalid } from '../../validate.js';
 import { NONE, SpentIds } from './spent-ids.js';
-import { MAX_ID_LENGTH, type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries, isTime } from './types.js';
+import {
+  CALL_REFUSED,
+  MAX_ID_LENGTH,
+  type CallSpendResult,
+  type ReplayStore,
+  type SpendEntry,
+  type SpendResult,
+  checkCallSpend,
+  checkOptions,
+  checkSpend,
+  checkSpendEntries,
+  isTime,
+} from './types.js';
 
 /** Options of {@link MemoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
   /** Most ids held at once, from 1 to 10,000,000 (well under V8's Map limit of 2^24). Default 100,000. */
   maxEntries?: number;
+  /** Most tokens whose calls are counted at once, from 1 to 10,000,000. Default 100,000. */
+  maxTokens?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
@@ -34,10 +48,14 @@ export class MemoryReplayStore implements ReplayStore {
   #noExpiryBefore = -Infinity;
   /** The first held id's expiry: before then, there is no head to drop. */
   #headExpiresAt = Infinity;
+  readonly #maxTokens: number;
+  /** Calls used per token id, in insertion order, which is about expiry order since token lifetimes are similar. */
+  readonly #calls = new Map<string, { used: number; until: number }>();
 
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const { maxEntries = 100_000, now = Date.now } = checkOptions(options, 'options');
+    const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now } = checkOptions(options, 'options');
     this.#maxEntries = checkInteger(maxEntries, 'maxEntries', 1, 10_000_000);
+    this.#maxTokens = checkInteger(maxTokens, 'maxTokens', 1, 10_000_000);
     if (typeof now !== 'function') throw invalid('a function', 'now', now);
     this.#now = now as () => number;
   }
@@ -87,6 +105,40 @@ export class MemoryReplayStore implements ReplayStore {
     const verdict = this.#admit(this.#spent.findBytes(bytes, at), until, now);
     if (verdict === undefined) this.#spent.addBytes(bytes, at, until);
     return verdict ?? 'spent';
+  }
+
+  async spendCall(id: string, calls: number, expiresAt: number): Promise<CallSpendResult> {
+    return this.spendCallNow(id, calls, expiresAt);
+  }
+
+  /** The same as {@link spendCall}, synchronously. */
+  spendCallNow(id: string, calls: number, expiresAt: number): CallSpendResult {
+    checkCallSpend(id, calls, expiresAt);
+    const now = this.#clock();
+    const counts = this.#calls;
+    let held = counts.get(id);
+    if (held !== undefined && held.until <= now) {
+      counts.delete(id);
+      held = undefined;
+    }
+    if (held === undefined) {
+      if (expiresAt <= now) return CALL_REFUSED.token_exhausted; // past its lifetime: no call left
+      if (counts.size >= this.#maxTokens && !this.#dropExpiredCalls(now)) return CALL_REFUSED.store_full;
+      held = { used: 0, until: expiresAt };
+      counts.set(id, held);
+    }
+    if (held.used >= calls) return CALL_REFUSED.token_exhausted;
+    held.used += 1;
+    return { ok: true, used: held.used };
+  }
+
+  /** Drops expired token counts from the oldest on; true if that made room. */
+  #dropExpiredCalls(now: number): boolean {
+    for (const [id, held] of this.#calls) {
+      if (held.until > now) break;
+      this.#calls.delete(id);
+    }
+    return this.#calls.size < this.#maxTokens;
   }
 
   async close(): Promise<void> {}

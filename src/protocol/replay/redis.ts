@@ -2,7 +2,23 @@ import type { Redis } from 'ioredis';
 import { PowgateError } from '../../errors.js';
 import { invalid } from '../../validate.js';
 import { RedisConnection } from './redis-connection.js';
-import { type ReplayStore, type SpendEntry, type SpendResult, checkOptions, checkSpend, checkSpendEntries } from './types.js';
+import {
+  CALL_REFUSED,
+  type CallSpendResult,
+  type ReplayStore,
+  type SpendEntry,
+  type SpendResult,
+  checkCallSpend,
+  checkOptions,
+  checkSpend,
+  checkSpendEntries,
+} from './types.js';
+
+// One round trip, atomic: count the call, start the count's life with the first, refuse past the allowance.
+const SPEND_CALL = `local used = redis.call('INCR', KEYS[1])
+if used == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if used > tonumber(ARGV[1]) then return -1 end
+return used`;
 
 /** Options of {@link RedisReplayStore}: exactly one of `url` and `client`. */
 export interface RedisReplayStoreOptions {
@@ -67,6 +83,27 @@ export class RedisReplayStore implements ReplayStore {
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     return this.#spend(checkSpendEntries(entries));
+  }
+
+  /** Counts under `<keyPrefix>calls:<id>`, with `INCR` in a script (one round trip); the count lives until `expiresAt` by this process's clock. */
+  async spendCall(id: string, calls: number, expiresAt: number): Promise<CallSpendResult> {
+    checkCallSpend(id, calls, expiresAt);
+    const ttl = Math.ceil(expiresAt - Date.now());
+    if (ttl <= 0) return CALL_REFUSED.token_exhausted;
+    let reply: unknown;
+    try {
+      reply = await this.#redis.run((client) => client.eval(SPEND_CALL, 1, `${this.#prefix}calls:${id}`, calls, ttl));
+    } catch (error) {
+      if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
+      this.#redis.report(error);
+      return CALL_REFUSED.store_unavailable;
+    }
+    if (reply === -1) return CALL_REFUSED.token_exhausted;
+    if (typeof reply !== 'number' || !Number.isInteger(reply) || reply < 1) {
+      this.#redis.report(new Error('Redis returned a call count that is not a number'));
+      return CALL_REFUSED.store_unavailable;
+    }
+    return { ok: true, used: reply };
   }
 
   /** Disconnects a client the store made; a caller's client stays open. Later calls resolve 'store_unavailable'. */

@@ -17,12 +17,27 @@ export interface SpendEntry {
   expiresAt: number;
 }
 
-/** Where solutions are spent, so that each is accepted at most once. */
+/** What spending one call of a token came to: the calls used so far, this one included, or why it may not pass. */
+export type CallSpendResult =
+  | { ok: true; used: number }
+  | { ok: false; reason: 'token_exhausted' | 'store_full' | 'store_unavailable' };
+
+/**
+ * Where solutions are spent, so that each is accepted at most once, and where tokens'
+ * calls are counted, so that none passes more calls than it bought.
+ */
 export interface ReplayStore {
   /** Atomically records `id` as spent until `expiresAt`. Never throws for an outage: resolves 'store_unavailable'. */
   spend(id: string, expiresAt: number): Promise<SpendResult>;
   /** The same for many ids in one operation (memory: in process; Redis: one pipelined round trip). Results in input order; duplicates within one call: only the first is 'spent'. */
   spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]>;
+  /**
+   * Atomically spends one of the `calls` calls of the token `id`, counted until `expiresAt`
+   * (then forgotten): `{ ok: true, used }` for calls 1 to `calls`, then `token_exhausted`
+   * (also for an `expiresAt` already past: callers check expiry, with their skew, first).
+   * Never throws for an outage: resolves `store_unavailable`.
+   */
+  spendCall(id: string, calls: number, expiresAt: number): Promise<CallSpendResult>;
   /** Releases connections (Redis); a no-op for memory. */
   close(): Promise<void>;
 }
@@ -51,6 +66,21 @@ export function checkSpend(id: unknown, expiresAt: unknown, where = ''): SpendEn
   }
   return { id, expiresAt };
 }
+
+/** Checks a call spend's arguments (see checkSpend); `calls` from 1 to 2^32 - 1. */
+export function checkCallSpend(id: unknown, calls: unknown, expiresAt: unknown): void {
+  checkSpend(id, expiresAt);
+  if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > 0xffffffff) {
+    throw invalid('an integer from 1 to 4294967295', 'calls', calls);
+  }
+}
+
+/** Results shared by the stores: refusals carry no per-call data. */
+export const CALL_REFUSED = Object.freeze({
+  token_exhausted: Object.freeze({ ok: false as const, reason: 'token_exhausted' as const }),
+  store_full: Object.freeze({ ok: false as const, reason: 'store_full' as const }),
+  store_unavailable: Object.freeze({ ok: false as const, reason: 'store_unavailable' as const }),
+});
 
 /** A finite number of ms within the range of `Date`. */
 export function isTime(value: unknown): value is number {

@@ -1,0 +1,26 @@
+// Per-call pricing (docs/PROTOCOL.md, "Calls and price"): a challenge for N calls costs N
+// times the work of one, and says what one call cost, so that doors can compare prices.
+import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY } from './difficulty.js';
+
+/** Most calls one challenge, and so one token, may buy. */
+export const MAX_CALLS = 1_048_576;
+/** Highest per-call price in bits: the highest difficulty with the most sub-puzzles (log2 64 = 6). */
+export const MAX_PRICE = PROTOCOL_MAX_DIFFICULTY + 6;
+
+/** log2(n) in 1/65536 bit, rounded to nearest: exact for powers of two. */
+export function log2Steps(n: number): number {
+  return Math.round(Math.log2(n) * DIFFICULTY_STEPS);
+}
+
+/**
+ * The price of one call, in 1/65536 bit: log2 of the hashes a call costs on average, for a
+ * challenge of `steps` per sub-puzzle, `subPuzzles` sub-puzzles and `calls` calls.
+ */
+export function priceSteps(steps: number, subPuzzles: number, calls: number): number {
+  return steps + log2Steps(subPuzzles) - log2Steps(calls);
+}
+
+/** A price in bits, or a difficulty, as the multiple of 1/65536 it travels as. */
+export function isStepMultiple(value: number): boolean {
+  return Math.round(value * DIFFICULTY_STEPS) / DIFFICULTY_STEPS === value;
+}

@@ -1,6 +1,6 @@
 // The transport-free Gate: prices, redemption once, tokens, refusals that carry the way through.
 import { describe, expect, it } from 'vitest';
-import { Gate, MemoryRateCounter, MemoryReplayStore, solve, type Challenge, type ReplayStore } from '../src/index.js';
+import { Gate, MemoryRateCounter, MemoryReplayStore, issueToken, solve, type Challenge, type ReplayStore } from '../src/index.js';
 import { adaptiveDifficulty, difficultyFor } from '../src/gate/adaptive-difficulty.js';
 import { SECRET } from './helpers/protocol.js';
 import { expectCode } from './helpers/errors.js';
@@ -59,10 +59,14 @@ describe('MemoryRateCounter', () => {
 });
 
 describe('Gate', () => {
-  it('prices a client by its recent rate, and lets it ask for more but never less', async () => {
+  it('prices a client by its rate of paid calls, and lets it ask for more but never less', async () => {
     const gate = new Gate({ secret: SECRET, difficulty: { base: 2, max: 6, freeRequests: 2 } });
+    const token = issueToken({ secret: SECRET, calls: 100, price: 2 });
+    // Asking costs nothing and raises no one's price.
+    for (let i = 0; i < 20; i++) expect(await gate.challenge('10.0.0.1')).toMatchObject({ ok: true, challenge: { difficulty: 2 } });
     const prices: number[] = [];
     for (let i = 0; i < 8; i++) {
+      expect((await gate.useToken(token, { client: '10.0.0.1' })).ok).toBe(true);
       const issued = await gate.challenge('10.0.0.1');
       if (!issued.ok) throw new Error(issued.reason);
       prices.push(issued.challenge.difficulty);
@@ -78,7 +82,7 @@ describe('Gate', () => {
   });
 
   it('redeems a solution once for a token of its scope', async () => {
-    const gate = new Gate({ secret: SECRET, difficulty: 4 });
+    const gate = new Gate({ secret: SECRET, difficulty: 4, scopes: { 'tool:search': undefined, 'tool:other': undefined } });
     const issued = await gate.challenge('c', { scope: 'tool:search' });
     const challenge = (issued as { challenge: Challenge }).challenge;
     const solution = await solve(challenge, { threads: 1 });
@@ -95,7 +99,7 @@ describe('Gate', () => {
   });
 
   it('refuses with 402 and a fresh challenge that leads to a token', async () => {
-    const gate = new Gate({ secret: SECRET, difficulty: 3 });
+    const gate = new Gate({ secret: SECRET, difficulty: 3, scopes: { api: undefined } });
     const refusal = await gate.refuse('token_required', 'c', { scope: 'api', redeem: REDEEM });
     expect(refusal.status).toBe(402);
     if (refusal.status !== 402) return;

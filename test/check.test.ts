@@ -464,10 +464,11 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
 
   // packChallenges' arguments, valid: one key header, one table entry, one scope, one item of two sub-puzzles.
   function packArgs() {
-    const header = Buffer.concat([Buffer.from('powgate/challenge/v1\0', 'latin1'), Uint8Array.of(1, 3), Buffer.from('abc')]);
-    const table = Buffer.concat([Buffer.from([0, 8, 0, 0]), u64(0x0100000000000000n)]); // difficulty 8
+    const header = Buffer.concat([Buffer.from('powgate/challenge/v2\0', 'latin1'), Uint8Array.of(2, 3), Buffer.from('abc')]);
+    // difficulty 8, 4 calls, price 7 (with two sub-puzzles)
+    const table = Buffer.concat([Buffer.from([0, 8, 0, 0]), u64(0x0100000000000000n), Buffer.from([0, 0, 0, 4, 0, 7, 0, 0])]);
     const scope = Buffer.from('tool:search', 'latin1');
-    const macLength = header.length + 16 + 12 + 1 + 2 + scope.length + 16;
+    const macLength = header.length + 16 + 20 + 1 + 2 + scope.length + 16;
     const id = randomBytes(rng(SEED + 1), 16);
     const signature = randomBytes(rng(SEED + 2), 32);
     const nonces = randomBytes(rng(SEED + 3), 16);
@@ -508,7 +509,7 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
     const expectedInput = Buffer.concat([
       header,
       id,
-      table, // u32 steps, u64 threshold
+      table, // u32 steps, u64 threshold, u32 calls, u32 price
       Uint8Array.of(2, 0, scope.length),
       scope,
       u64(1_780_000_000_000n),
@@ -574,7 +575,7 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
       ['header ends decreasing', (x) => ((x[1] = Uint32Array.of(10, 5)), ((x[5] as Uint32Array)[0] = 1))],
       ['table entry past the table', (x) => ((x[5] as Uint32Array)[1] = 1)],
       ['table entry 2^32-1', (x) => ((x[5] as Uint32Array)[1] = 0xffffffff)],
-      ['table shorter than an entry', (x) => (x[2] = new Uint8Array(11))],
+      ['table shorter than an entry', (x) => (x[2] = new Uint8Array(19))],
       ['scope index past the scopes', (x) => ((x[5] as Uint32Array)[2] = 1)],
       ['scope end past the scopes', (x) => ((x[4] as Uint32Array)[0] = 12)],
       ['scope longer than 65,535 bytes', (x) => ((x[3] = new Uint8Array(70_000)), (x[4] = Uint32Array.of(70_000)))],

@@ -41,7 +41,9 @@ describe('hostile challenges and solutions', () => {
           if (Object.is(bad, (target === 'challenge' ? challenge : solution)[key as never])) continue;
           const changed = { ...(target === 'challenge' ? challenge : solution), [key]: bad };
           const verdict = target === 'challenge' ? await verify(changed, solution) : await verify(challenge, changed);
-          expect(verdict, `${target}.${key} = ${String(bad).slice(0, 20)}`).toEqual(MALFORMED);
+          // A price of 1.5 bits is a price the protocol allows: only the signature knows it is not this one.
+          const expected = target === 'challenge' && key === 'price' && bad === 1.5 ? { ok: false, reason: 'bad_signature' } : MALFORMED;
+          expect(verdict, `${target}.${key} = ${String(bad).slice(0, 20)}`).toEqual(expected);
         }
       }
     }
@@ -104,7 +106,7 @@ describe('hostile challenges and solutions', () => {
 describe('hostile tokens', () => {
   it('refuses arbitrary strings and values as malformed (fast-check)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.anything(), fc.string().map((s) => `pgt1.${s}`), fc.string().map((s) => `pgt1.${s}.${s}`)), (t) => {
+      fc.property(fc.oneof(fc.string(), fc.anything(), fc.string().map((s) => `pgt2.${s}`), fc.string().map((s) => `pgt2.${s}.${s}`)), (t) => {
         expect(verifyToken(t, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'malformed' });
       }),
       { numRuns: 1000 },
@@ -115,8 +117,10 @@ describe('hostile tokens', () => {
     const t = issueToken({ secret: SECRET, now: NOW });
     const [, payload, mac] = t.split('.');
     const longer = Buffer.concat([Buffer.from(payload!, 'base64url'), Buffer.of(0)]).toString('base64url');
-    for (const bad of [`${t}.x`, `${t}=`, `pgt1.${longer}.${mac}`, `${t}${'A'.repeat(2000)}`, t.replace('pgt1', 'pgt2'), ` ${t}`]) {
+    for (const bad of [`${t}.x`, `${t}=`, `pgt2.${longer}.${mac}`, `${t}${'A'.repeat(2000)}`, t.replace('pgt2', 'pgt3'), ` ${t}`]) {
       expect(verifyToken(bad, { secret: SECRET, now: NOW }), bad.slice(0, 40)).toEqual({ valid: false, reason: 'malformed' });
     }
+    // Version 1's prefix says which version it is: refused for that, whatever follows.
+    expect(verifyToken(t.replace('pgt2', 'pgt1'), { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'unsupported_version' });
   });
 });

@@ -33,6 +33,8 @@ describe('tampering', () => {
       id: { id: b.id },
       difficulty: { difficulty: 13, threshold: thresholdHex(thresholdForSteps(steps)) },
       subPuzzles: { subPuzzles: 3 },
+      calls: { calls: a.calls + 1 },
+      price: { price: a.price + 1 },
       scope: { scope: 'tool:b' },
       issuedAt: { issuedAt: a.issuedAt - 1 },
       expiresAt: { expiresAt: a.expiresAt + 1 },
@@ -133,6 +135,19 @@ describe('tokens', () => {
     expect(verifyToken(t, { secret: OTHER_SECRET, now: NOW })).toEqual({ valid: false, reason: 'unknown_key' });
   });
 
+  it('refuses a changed allowance or price: the payload\'s calls and price are under the MAC', () => {
+    const t = issueToken({ secret: SECRET, scope: 'tool:a', now: NOW, ttlMs: 60_000, calls: 3, price: 12.5 });
+    expect(verifyToken(t, { secret: SECRET, now: NOW })).toMatchObject({ valid: true, calls: 3, price: 12.5 });
+    const [, payload, mac] = t.split('.');
+    const bytes = Buffer.from(payload!, 'base64url');
+    // The last 8 bytes are u32 calls and u32 price (docs/PROTOCOL.md, "Token").
+    for (const [at, value] of [[bytes.length - 8, 1_000_000], [bytes.length - 4, 40 * 65536]] as const) {
+      const changed = Buffer.from(bytes);
+      changed.writeUInt32BE(value, at);
+      expect(verifyToken(`pgt2.${changed.toString('base64url')}.${mac}`, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'bad_signature' });
+    }
+  });
+
   it('refuses every single-character change', () => {
     const t = token();
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
@@ -150,8 +165,8 @@ describe('tokens', () => {
     const { createHmac } = await import('node:crypto');
     const { KeyRing } = await import('../src/protocol/keys.js');
     const key = KeyRing.from({ secret: SECRET }).signing;
-    const wrongMac = createHmac('sha256', key.challenge).update('powgate/token/v1\0').update(Buffer.from(payload!, 'base64url')).digest('base64url');
-    expect(verifyToken(`pgt1.${payload}.${wrongMac}`, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'bad_signature' });
+    const wrongMac = createHmac('sha256', key.challenge).update('powgate/token/v2\0').update(Buffer.from(payload!, 'base64url')).digest('base64url');
+    expect(verifyToken(`pgt2.${payload}.${wrongMac}`, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'bad_signature' });
     // A challenge whose signature is a token MAC: refused.
     const tokenMac = t.split('.')[2]!;
     expect(await verifySolution({ ...a, signature: tokenMac }, solutionA, opts())).toEqual({ ok: false, reason: 'bad_signature' });

@@ -73,7 +73,7 @@ function logSink(level = 'info'): { logs: string[]; logger: pino.Logger } {
 }
 
 async function startService(gateOptions: Partial<GateOptions> = {}, serviceOptions: PowgateServiceOptions = {}, timeouts = {}): Promise<Running> {
-  const gate = new Gate({ secret: SECRET, difficulty: LOW, ...gateOptions });
+  const gate = new Gate({ secret: SECRET, difficulty: LOW, scopes: { search: undefined }, ...gateOptions });
   // debug: every request's line, the hot route's too, so that the secret-free checks see them all.
   const { logs, logger } = logSink('debug');
   const service = new PowgateService(gate, { logger, metrics: new HttpMetrics({ defaultMetrics: true }), ...serviceOptions });
@@ -105,15 +105,16 @@ describe('the token service routes', () => {
     const { url } = await startService();
     const empty = await request(url, '/api/challenge', { method: 'POST' }); // no body at all
     expect(empty.status).toBe(200);
-    expect(empty.json.challenge).toMatchObject({ v: 1, difficulty: LOW, scope: '' });
+    expect(empty.json.challenge).toMatchObject({ v: 2, difficulty: LOW, scope: '', calls: 1, price: LOW });
     expect(empty.headers['content-type']).toMatch(/^application\/json/);
 
-    const { challenge, solution } = await solved(url, { scope: 'search' });
-    expect(challenge.scope).toBe('search');
+    // A bundle of 4 calls costs log2(4) = 2 more bits; the token allows 4 calls.
+    const { challenge, solution } = await solved(url, { scope: 'search', calls: 4 });
+    expect(challenge).toMatchObject({ scope: 'search', calls: 4, difficulty: LOW + 2, price: LOW });
     const before = Date.now();
     const verified = await post(url, '/api/verify', { challenge, solution });
     expect(verified.status).toBe(200);
-    expect(verified.json).toEqual({ token: expect.stringMatching(/^pgt1\./), scope: 'search', expires_at: expect.any(Number) });
+    expect(verified.json).toEqual({ token: expect.stringMatching(/^pgt2\./), scope: 'search', expires_at: expect.any(Number), calls: 4, price: LOW });
     expect(verified.json.expires_at).toBeGreaterThanOrEqual(before + 300_000);
 
     const again = await post(url, '/api/verify', { challenge, solution });
@@ -121,12 +122,30 @@ describe('the token service routes', () => {
     expect(again.json).toMatchObject({ error: 'replayed', detail: expect.any(String) });
 
     const { token } = verified.json;
-    const valid = await post(url, '/api/token/verify', { token });
+    // Without a scope, the '' door: a token of another scope is not valid there unless any_scope is asked for.
+    expect((await post(url, '/api/token/verify', { token })).json).toEqual({ valid: false, reason: 'scope_mismatch' });
+    expect((await post(url, '/api/token/verify', { token, scope: 'search', check_only: true })).json).toEqual({
+      valid: true, method: 'pow', issued_at: expect.any(Number), expires_at: verified.json.expires_at, scope: 'search', calls: 4, price: LOW,
+    });
+    const valid = await post(url, '/api/token/verify', { token, scope: 'search' });
     expect(valid.status).toBe(200);
-    expect(valid.json).toEqual({ valid: true, method: 'pow', issued_at: expect.any(Number), expires_at: verified.json.expires_at, scope: 'search' });
-    expect((await post(url, '/api/token/verify', { token, scope: 'search' })).json.valid).toBe(true);
+    expect(valid.json).toEqual({
+      valid: true, method: 'pow', issued_at: expect.any(Number), expires_at: verified.json.expires_at, scope: 'search', calls: 4, price: LOW, used: 1, remaining: 3,
+    });
+    expect((await post(url, '/api/token/verify', { token, any_scope: true })).json).toMatchObject({ valid: true, used: 2, remaining: 2 });
+    expect((await post(url, '/api/token/verify', { token, scope: 'search' })).json).toMatchObject({ valid: true, used: 3 });
+    expect((await post(url, '/api/token/verify', { token, scope: 'search' })).json).toMatchObject({ valid: true, used: 4, remaining: 0 });
+    expect((await post(url, '/api/token/verify', { token, scope: 'search' })).json).toEqual({ valid: false, reason: 'token_exhausted' });
+    expect((await post(url, '/api/token/verify', { token, scope: 'search', check_only: true })).json.valid).toBe(true);
     expect((await post(url, '/api/token/verify', { token, scope: 'admin' })).json).toEqual({ valid: false, reason: 'scope_mismatch' });
-    expect((await post(url, '/api/token/verify', { token: 'pgt1.garbage' })).json).toEqual({ valid: false, reason: 'malformed' });
+    // The client names only the doors the operator declared, and at most maxCalls calls.
+    expect((await post(url, '/api/challenge', { scope: 'admin' })).json).toMatchObject({ error: 'unknown_scope', scopes: ['', 'search'] });
+    for (const calls of [0, -1, 1.5, 101, 2 ** 53, '4', null]) {
+      const reply = await post(url, '/api/challenge', { scope: 'search', calls });
+      expect([reply.status, reply.json.error], String(calls)).toEqual([400, 'calls_out_of_range']);
+    }
+    expect((await post(url, '/api/token/verify', { token: 'pgt1.garbage' })).json).toEqual({ valid: false, reason: 'unsupported_version' });
+    expect((await post(url, '/api/token/verify', { token: 'pgt2.garbage' })).json).toEqual({ valid: false, reason: 'malformed' });
     expect((await post(url, '/api/token/verify', { token: 42 })).json).toEqual({ valid: false, reason: 'malformed' });
     const foreign = issueToken({ secret: OTHER_SECRET });
     expect((await post(url, '/api/token/verify', { token: foreign })).json).toEqual({ valid: false, reason: 'unknown_key' });
@@ -440,33 +459,46 @@ describe('client addresses', () => {
   });
 
   it('reads X-Forwarded-For only from a configured proxy, end to end', async () => {
-    // 127.0.0.1 is the proxy; 127.0.0.2 is a client that forges the header.
-    const { url } = await startService({ difficulty: { base: 4, min: 4, max: 20, freeRequests: 1, windowMs: 60_000 } }, { trustProxy: '127.0.0.1' });
+    // 127.0.0.1 is the proxy; 127.0.0.2 is a client that forges the header. Paid calls raise a client's price.
+    const { url, gate } = await startService({ difficulty: { base: 4, min: 4, max: 20, freeRequests: 1, windowMs: 60_000 } }, { trustProxy: '127.0.0.1' });
+    const gated = createServer((req, res) => powgateMiddleware(gate, { scope: 'search', trustProxy: '127.0.0.1' })(req, res, () => res.end('ok')));
+    const gatedUrl = await listen(gated);
+    cleanups.push(() => close(gated));
+    const token = issueToken({ secret: SECRET, scope: 'search', calls: 100, price: 4 });
+    const call = async (from: string, xff: string) =>
+      expect((await request(gatedUrl, '/', { localAddress: from, headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': xff } })).text).toBe('ok');
     const price = async (from: string, xff?: string) =>
       (await post(url, '/api/challenge', {}, { localAddress: from, headers: xff ? { 'x-forwarded-for': xff } : {} })).json.challenge.difficulty as number;
     // Through the proxy, one busy client behind it.
-    for (let i = 0; i < 8; i++) await price('127.0.0.1', '198.51.100.7');
+    for (let i = 0; i < 8; i++) await call('127.0.0.1', '198.51.100.7');
     expect(await price('127.0.0.1', '198.51.100.7')).toBeGreaterThan(4);
     // Another client behind the same proxy starts at the base.
     expect(await price('127.0.0.1', '198.51.100.8')).toBe(4);
     // A direct client cannot pose as someone else: its own count rises whatever it claims.
-    const forged = [];
-    for (let i = 0; i < 8; i++) forged.push(await price('127.0.0.2', `203.0.113.${i}`));
-    expect(forged.at(-1)).toBeGreaterThan(4);
+    for (let i = 0; i < 8; i++) await call('127.0.0.2', `203.0.113.${i}`);
+    expect(await price('127.0.0.2', '203.0.113.9')).toBeGreaterThan(4);
+    expect(await price('127.0.0.3')).toBe(4);
   });
 });
 
 describe('adaptive difficulty over HTTP', () => {
-  it('rises with a client\'s request rate, within bounds, and leaves other clients alone', async () => {
+  it("rises with a client's rate of paid calls, within bounds, leaves other clients alone, and is not raised by asking", async () => {
     const { url } = await startService({ difficulty: { base: 5, min: 5, max: 9, freeRequests: 2, windowMs: 60_000 } });
+    const ask = async () => (await post(url, '/api/challenge', {}, { localAddress: '127.0.0.1' })).json.challenge.difficulty as number;
+    // Refusals and challenges are free: a flood of them raises no one's price.
+    for (let i = 0; i < 40; i++) expect(await ask()).toBe(5);
+    // Paid calls reported by a backend (token/verify with the caller's address) count.
+    const token = issueToken({ secret: SECRET, calls: 100, price: 5 });
     const prices: number[] = [];
-    for (let i = 0; i < 40; i++) prices.push((await post(url, '/api/challenge', {}, { localAddress: '127.0.0.1' })).json.challenge.difficulty);
+    for (let i = 0; i < 40; i++) {
+      expect((await post(url, '/api/token/verify', { token, client: '127.0.0.1' })).json.valid).toBe(true);
+      prices.push(await ask());
+    }
     expect(prices.slice(0, 2)).toEqual([5, 5]);
     for (let i = 1; i < prices.length; i++) expect(prices[i]).toBeGreaterThanOrEqual(prices[i - 1]!);
-    expect(prices[8]).toBeGreaterThan(6); // 9 requests, 2 free: log2(4.5) ≈ 2.2 bits more
+    expect(prices[8]).toBeGreaterThan(6); // 9 paid calls, 2 free: log2(4.5) ≈ 2.2 bits more
     expect(prices.at(-1)).toBe(9); // capped at max
     expect((await post(url, '/api/challenge', {}, { localAddress: '127.0.0.3' })).json.challenge.difficulty).toBe(5);
-    // The 402 refusals of the middleware are priced the same way (same gate, same client).
   });
 });
 
@@ -478,16 +510,19 @@ describe('failing closed or open when the store cannot answer', () => {
     const made = createChallenge({ secret: SECRET, difficulty: LOW });
     const verify = await post(url, '/api/verify', { challenge: made, solution: await solve(made, { threads: 1 }) });
     expect([verify.status, verify.json.error]).toEqual([503, 'store_unavailable']);
-    // Tokens are stateless: checking one needs no store.
-    const token = issueToken({ secret: SECRET });
-    expect((await post(url, '/api/token/verify', { token })).json.valid).toBe(true);
+    // A token's MAC needs no store, but its calls do: a spend fails closed, a check does not.
+    const token = issueToken({ secret: SECRET, price: LOW });
+    const spent = await post(url, '/api/token/verify', { token });
+    expect([spent.status, spent.json]).toEqual([503, { valid: false, reason: 'store_unavailable' }]);
+    expect((await post(url, '/api/token/verify', { token, check_only: true })).json.valid).toBe(true);
     const gated = createServer((req, res) => powgateMiddleware(gate)(req, res, () => res.end('ok')));
     const gatedUrl = await listen(gated);
     cleanups.push(() => close(gated));
     const refused = await request(gatedUrl, '/');
     expect([refused.status, refused.json.error, refused.headers['retry-after']]).toEqual([503, 'store_unavailable', '1']);
     expect(refused.json.accepts).toEqual([]);
-    expect((await request(gatedUrl, '/', { headers: { 'x-powgate-token': token } })).text).toBe('ok');
+    const withToken = await request(gatedUrl, '/', { headers: { 'x-powgate-token': token } });
+    expect([withToken.status, withToken.json.error]).toEqual([503, 'store_unavailable']);
   });
 
   it('fails open when asked: challenges at the base difficulty, solutions accepted unspent', async () => {
@@ -518,7 +553,7 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
       expect(reply.json).toMatchObject({
         error: 'payment_required',
         cause: { reason, detail: expect.any(String) },
-        accepts: [{ method: 'pow', challenge: { v: 1, scope: 'search', difficulty: LOW }, redeem: { url: '/api/verify', method: 'POST' } }],
+        accepts: [{ method: 'pow', challenge: { v: 2, scope: 'search', difficulty: LOW, calls: 1, price: LOW }, redeem: { url: '/api/verify', method: 'POST' } }],
       });
     };
 
@@ -533,11 +568,23 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
       expect(redeemed.status, redeemed.text).toBe(200);
       expect(accept.redeem.present.header).toBe('Authorization');
       const passed = await request(url, '/data', { headers: { authorization: `Bearer ${redeemed.json.token}` } });
-      expect([passed.status, passed.json]).toEqual([200, { data: 'secret stuff', scope: 'search' }]);
-      const viaHeader = await request(url, '/data', { headers: { 'x-powgate-token': redeemed.json.token } });
-      expect(viaHeader.status).toBe(200);
-      const emptyHeader = await request(url, '/data', { headers: { 'x-powgate-token': '', authorization: `Bearer ${redeemed.json.token}` } });
-      expect(emptyHeader.status).toBe(200);
+      expect([passed.status, passed.json, passed.headers['powgate-calls-remaining']]).toEqual([200, { data: 'secret stuff', scope: 'search' }, '0']);
+      // One call bought, one call served: the next is refused with a fresh challenge, the on-ramp again.
+      const spent = await request(url, '/data', { headers: { 'x-powgate-token': redeemed.json.token } });
+      expectRefusal(spent, 'token_exhausted');
+      expect(spent.json.accepts[0].challenge.id).not.toBe(accept.challenge.id);
+      // A bundle: the refusal says how to ask for more calls; three calls, three passes, then exhausted.
+      const more = await post(url, accept.redeem.more_calls.url, { scope: 'search', calls: 3 });
+      const bundle = more.json.challenge;
+      const token = (await post(url, accept.redeem.url, { challenge: bundle, solution: await solve(bundle, { threads: 1 }) })).json.token;
+      const remaining = [];
+      for (const headers of [{ 'x-powgate-token': token }, { authorization: `Bearer ${token}` }, { 'x-powgate-token': '', authorization: `Bearer ${token}` }]) {
+        const reply = await request(url, '/data', { headers });
+        expect(reply.status).toBe(200);
+        remaining.push(reply.headers['powgate-calls-remaining']);
+      }
+      expect(remaining).toEqual(['2', '1', '0']);
+      expectRefusal(await request(url, '/data', { headers: { authorization: `Bearer ${token}` } }), 'token_exhausted');
     });
 
     it('answers probes (empty body, no credentials, wrong Accept, other methods) with the refusal envelope', async () => {
@@ -554,13 +601,16 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
     it('refuses bad tokens with their reason: garbage, another scope, another key, expired', async () => {
       await setup();
       expectRefusal(await request(url, '/data', { headers: { 'x-powgate-token': 'garbage' } }), 'malformed');
-      expectRefusal(await request(url, '/data', { headers: { authorization: 'Bearer pgt1.garbage.x' } }), 'malformed');
+      expectRefusal(await request(url, '/data', { headers: { authorization: 'Bearer pgt2.garbage.x' } }), 'malformed');
+      expectRefusal(await request(url, '/data', { headers: { authorization: 'Bearer pgt1.garbage.x' } }), 'unsupported_version');
+      // A token bought at another door's lower price does not open this one.
+      expectRefusal(await request(url, '/data', { headers: { authorization: `Bearer ${issueToken({ secret: SECRET, scope: 'search', price: LOW - 1 })}` } }), 'price_too_low');
       expectRefusal(await request(url, '/data', { headers: { 'x-powgate-token': 'x'.repeat(5000) } }), 'malformed');
       expectRefusal(await request(url, '/data', { headers: { authorization: `Bearer ${issueToken({ secret: SECRET, scope: 'admin' })}` } }), 'scope_mismatch');
       expectRefusal(await request(url, '/data', { headers: { authorization: `PowGate ${issueToken({ secret: OTHER_SECRET, scope: 'search' })}` } }), 'unknown_key');
       const old = issueToken({ secret: SECRET, scope: 'search', now: Date.now() - 3_600_000, ttlMs: 1000 });
       expectRefusal(await request(url, '/data', { headers: { authorization: `Bearer ${old}` } }), 'expired');
-      const good = issueToken({ secret: SECRET, scope: 'search' });
+      const good = issueToken({ secret: SECRET, scope: 'search', price: LOW });
       expect((await request(url, '/data', { headers: { authorization: `bearer ${good}` } })).status).toBe(200);
     });
   });

@@ -173,6 +173,16 @@ export class Gate {
     });
   }
 
+  /** The difficulties this gate issues, from the cheapest door's lowest price to the dearest door's highest bundle. */
+  #bounds(): { minDifficulty: number; maxDifficulty: number } {
+    const bases = [...this.#doors.keys()].map((scope) => this.#baseOf(scope)!);
+    const { base, min, max } = this.difficulty;
+    return {
+      minDifficulty: Math.max(PROTOCOL_MIN_DIFFICULTY, Math.min(...bases) - (base - min)),
+      maxDifficulty: Math.min(PROTOCOL_MAX_DIFFICULTY, Math.max(...bases) + (max - base) + Math.log2(this.maxCalls) + 1 / DIFFICULTY_STEPS),
+    };
+  }
+
   #baseOf(scope: string): number | undefined {
     const door = this.#doors.get(scope);
     return door === undefined ? undefined : (door.difficulty ?? this.difficulty.base);
@@ -206,7 +216,7 @@ export class Gate {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!this.#doors.has(scope)) return refusal('unknown_scope');
-    const calls = options.calls ?? this.calls;
+    const calls = options.calls === undefined ? this.calls : options.calls;
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
       return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
     }
@@ -241,7 +251,7 @@ export class Gate {
    * issues a token for its scope with the calls and per-call price the challenge signed.
    */
   async redeem(challenge: unknown, solution: unknown, options: { scope?: string } = {}): Promise<RedeemResult> {
-    const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, minDifficulty: PROTOCOL_MIN_DIFFICULTY, maxDifficulty: PROTOCOL_MAX_DIFFICULTY };
+    const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, ...this.#bounds() };
     let verdict = await verifySolution(challenge, solution, { ...verify, store: this.store });
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.

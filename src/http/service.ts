@@ -234,7 +234,7 @@ export class PowgateService {
       scope: scope as string | undefined,
       anyScope: anyScope === true,
       spend: checkOnly !== true,
-      client: client as string | undefined,
+      client: client === undefined ? undefined : clientRateKey(client as string),
     });
     if (!used.ok) {
       if (used.reason === 'store_unavailable') return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);

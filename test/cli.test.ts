@@ -64,7 +64,7 @@ describe('powgate issue', () => {
     const result = await runCli(['issue', '--difficulty', '3.25', '--sub-puzzles', '2', '--scope', 'tool:x', '--ttl', '90s']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const challenge = JSON.parse(result.stdout) as Challenge;
-    expect(challenge).toMatchObject({ v: 1, difficulty: 3.25, subPuzzles: 2, scope: 'tool:x' });
+    expect(challenge).toMatchObject({ v: 2, difficulty: 3.25, subPuzzles: 2, calls: 1, price: 4.25, scope: 'tool:x' });
     expect(challenge.expiresAt - challenge.issuedAt).toBe(90_000);
     const solution = JSON.parse((await runCli(['solve', '--threads', '1'], { input: result.stdout })).stdout);
     expect(await verifySolution(challenge, solution, { secret: CLI_SECRET, scope: 'tool:x' })).toMatchObject({ ok: true });

@@ -101,6 +101,24 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
     }
   });
 
+  it('passes exactly the allowance of 1,000 concurrent calls with one token across both servers', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 48 });
+    try {
+      const bundle = await post(urls[0]!, '/api/challenge', { calls: 100 }, { agent });
+      expect(bundle.json.challenge).toMatchObject({ calls: 100 });
+      const redeemed = await post(urls[1]!, '/api/verify', { challenge: bundle.json.challenge, solution: await solve(bundle.json.challenge, { threads: 1 }) }, { agent });
+      const token = redeemed.json.token as string;
+      const replies = await Promise.all(Array.from({ length: 1_000 }, (_, i) => post(urls[i % 2]!, '/api/token/verify', { token }, { agent })));
+      const passed = replies.filter((r) => r.json.valid === true);
+      expect(passed.length).toBe(100);
+      expect(new Set(passed.map((r) => r.json.used))).toEqual(new Set(Array.from({ length: 100 }, (_, i) => i + 1))); // each count once
+      expect(replies.filter((r) => r.json.reason === 'token_exhausted').length).toBe(900);
+      expect([0, 1].map((s) => passed.filter((r, i) => replies.indexOf(r) % 2 === s && i >= 0).length).every((n) => n > 0)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('fails closed while Redis is down, stays up, and recovers when it returns', async () => {
     const [a, b] = urls as [string, string];
     const pending = await solvedPair(a); // solved before the outage, redeemed after it
@@ -126,8 +144,10 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
       const unspendable = await post(url, '/api/verify', pending);
       expect([unspendable.status, unspendable.json.error]).toEqual([503, 'store_unavailable']);
       expect((await request(url, '/healthz')).json).toMatchObject({ status: 'ok', store: 'down', counter: 'down' });
-      // Tokens are stateless: they still check.
-      expect((await post(url, '/api/token/verify', { token })).json.valid).toBe(true);
+      // A token's MAC still checks, but its calls cannot be spent: refused, fail closed.
+      expect((await post(url, '/api/token/verify', { token, check_only: true })).json.valid).toBe(true);
+      const spend = await post(url, '/api/token/verify', { token });
+      expect([spend.status, spend.json]).toEqual([503, { valid: false, reason: 'store_unavailable' }]);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const s of servers) expect(s.child.exitCode).toBeNull();

@@ -578,7 +578,7 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
       const bundle = more.json.challenge;
       const token = (await post(url, accept.redeem.url, { challenge: bundle, solution: await solve(bundle, { threads: 1 }) })).json.token;
       const remaining = [];
-      for (const headers of [{ 'x-powgate-token': token }, { authorization: `Bearer ${token}` }, { 'x-powgate-token': '', authorization: `Bearer ${token}` }]) {
+      for (const headers of [{ 'x-powgate-token': token }, { authorization: `Bearer ${token}` }, { 'x-powgate-token': '', authorization: `Bearer ${token}` }] as Record<string, string>[]) {
         const reply = await request(url, '/data', { headers });
         expect(reply.status).toBe(200);
         remaining.push(reply.headers['powgate-calls-remaining']);

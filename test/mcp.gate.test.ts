@@ -78,7 +78,7 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
     expect(body.cause.detail).toMatch(/token/);
     expect(body.accepts).toHaveLength(1);
     const [accept] = body.accepts;
-    expect(accept).toMatchObject({ method: 'pow', challenge: { v: 1, scope: 'tool:search', difficulty: 8 } });
+    expect(accept).toMatchObject({ method: 'pow', challenge: { v: 2, scope: 'tool:search', difficulty: 8 } });
     expect(accept!.redeem).toMatchObject({ tool: 'powgate_verify', present: { argument: 'powgate_token', meta: 'powgate/token' } });
     expect(accept!.redeem.then).toMatch(/call search again .*powgate_token/);
     expect(Object.keys(accept!.redeem.arguments as object)).toEqual(['challenge', 'solution']);
@@ -93,20 +93,29 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
     expect(body.accepts[0]!.challenge.scope).toBe('tool:ping');
   });
 
-  it('solve, redeem with powgate_verify, call again with the token: the tool runs, as often as the token lives', async () => {
+  it('solve, redeem with powgate_verify, call again with the token: the tool runs once per call bought', async () => {
     const token = await tokenFor('search', { query: 'q' });
-    for (const query of ['first', 'second']) {
-      const result = await call('search', { query, powgate_token: token });
-      expect(result.isError).toBeFalsy();
-      expect(result.structuredContent).toEqual({ results: [`result for ${query}`] });
-    }
+    const result = await call('search', { query: 'first', powgate_token: token });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ results: ['result for first'] });
+    // One call bought, one served: the next is refused with a fresh challenge.
+    const again = envelope(await call('search', { query: 'second', powgate_token: token }));
+    expect(again.cause.reason).toBe('token_exhausted');
+    // A bundle from the challenge tool: two calls for twice the work.
+    const issued = (await call('powgate_challenge', { scope: 'tool:search', calls: 2 })).structuredContent as { challenge: Challenge };
+    expect(issued.challenge).toMatchObject({ calls: 2, difficulty: 9, price: 8 });
+    const verified = await call('powgate_verify', { challenge: issued.challenge, solution: await solve(issued.challenge) });
+    expect(verified.structuredContent).toMatchObject({ ok: true, calls: 2, price: 8 });
+    const bundle = (verified.structuredContent as { token: string }).token;
+    for (const query of ['a', 'b']) expect((await call('search', { query, powgate_token: bundle })).structuredContent).toEqual({ results: [`result for ${query}`] });
+    expect(envelope(await call('search', { query: 'c', powgate_token: bundle })).cause.reason).toBe('token_exhausted');
   });
 
   it('takes the token from _meta["powgate/token"] too, and hands the handler its arguments without the token', async () => {
     const token = await tokenFor('echo', { text: 'x' });
     const viaArgument = await call('echo', { text: 'hi', powgate_token: token });
     expect(textJson(viaArgument)).toEqual({ text: 'hi' });
-    const viaMeta = await call('echo', { text: 'ho' }, { 'powgate/token': token });
+    const viaMeta = await call('echo', { text: 'ho' }, { 'powgate/token': await tokenFor('echo', { text: 'x' }) });
     expect(viaMeta.isError).toBeFalsy();
     expect(textJson(viaMeta)).toEqual({ text: 'ho' });
     const ping = await call('ping', {}, { 'powgate/token': await tokenFor('ping', {}) });
@@ -127,7 +136,9 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
     const cases: [unknown, string][] = [
       [echoToken, 'scope_mismatch'],
       [issueToken({ secret: FIXTURE_SECRET, scope: 'tool:search', now: now - 3_600_000, ttlMs: 60_000 }), 'expired'],
-      ['pgt1.garbage', 'malformed'],
+      ['pgt2.garbage', 'malformed'],
+      ['pgt1.garbage', 'unsupported_version'],
+      [issueToken({ secret: FIXTURE_SECRET, scope: 'tool:search', price: 7 }), 'price_too_low'],
       [42, 'malformed'],
       [`${echoToken.slice(0, -2)}${echoToken.endsWith('AA') ? 'BB' : 'AA'}`, 'bad_signature'],
       [issueToken({ keys: [{ kid: 'elsewhere', secret: 'another server secret of 32 bytes or more' }], scope: 'tool:search' }), 'unknown_key'],
@@ -170,6 +181,7 @@ describe('a gated tool over Streamable HTTP: the Authorization header', () => {
   });
 
   async function token(scope: string): Promise<string> {
+    gate.door(scope); // the app's tools declare it too, but only once a session builds it
     const issued = await gate.challenge('test', { scope });
     const challenge = (issued as { challenge: Challenge }).challenge;
     const redeemed = await gate.redeem(challenge, await solve(challenge));
@@ -244,7 +256,7 @@ describe('gating in process (InMemoryTransport)', () => {
       });
     });
     try {
-      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:peek' });
+      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:peek', calls: 2, price: 8 });
       await client.callTool({ name: 'peek', arguments: { n: 1, powgate_token: token } });
       await client.callTool({ name: 'peek', arguments: { n: 2 }, _meta: { 'powgate/token': token, other: 1 } });
       expect(seen).toHaveLength(2);
@@ -291,7 +303,7 @@ describe('gating in process (InMemoryTransport)', () => {
     expect(mcpClientKey(extra({ sessionId: 's1', authInfo: { token: 't', clientId: 'app', scopes: [] } }))).toBe('oauth:app');
   });
 
-  it('raises the price of a client that keeps calling without a token (adaptive difficulty, per client key)', async () => {
+  it('raises the price of a client that keeps paying for calls, not of one that only asks (adaptive difficulty, per client key)', async () => {
     const gate = new Gate({ secret: FIXTURE_SECRET, difficulty: { base: 8, max: 20, freeRequests: 2 } });
     let key = 'a';
     const { client, close } = await pair((server) => {
@@ -302,10 +314,11 @@ describe('gating in process (InMemoryTransport)', () => {
         const result = asResult(await client.callTool({ name: 'x', arguments: {} }));
         return (result.structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty;
       };
-      const seen = [];
-      for (let i = 0; i < 8; i++) seen.push(await difficulty());
-      expect(seen[0]).toBe(8);
-      expect(seen[7]).toBe(10); // 8 requests, 2 free: log2(8 / 2) = 2 more bits
+      // Refusals are free: a flood of token-less calls raises no one's price.
+      for (let i = 0; i < 20; i++) expect(await difficulty()).toBe(8);
+      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:x', calls: 8, price: 8 });
+      for (let i = 0; i < 8; i++) expect(asResult(await client.callTool({ name: 'x', arguments: { powgate_token: token } })).isError).toBeFalsy();
+      expect(await difficulty()).toBe(10); // 8 paid calls, 2 free: log2(8 / 2) = 2 more bits
       key = 'b';
       expect(await difficulty()).toBe(8);
     } finally {

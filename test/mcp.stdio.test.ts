@@ -10,7 +10,7 @@ import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-s
 describe('powgate mcp over stdio', () => {
   let mcp: Connected;
   beforeAll(async () => {
-    mcp = await connectCli(['--difficulty', '8']);
+    mcp = await connectCli(['--difficulty', '8', '--scope', 'tool:search']);
   });
   afterAll(async () => {
     await mcp?.close();
@@ -44,7 +44,7 @@ describe('powgate mcp over stdio', () => {
 
   it('challenge -> solve -> verify gives a token for the scope', async () => {
     const ch = await challenge({ scope: 'tool:search' });
-    expect(ch).toMatchObject({ v: 1, scope: 'tool:search', difficulty: 8, subPuzzles: 1 });
+    expect(ch).toMatchObject({ v: 2, scope: 'tool:search', difficulty: 8, subPuzzles: 1, calls: 1, price: 8 });
     const solution = await solve(ch);
     const result = await call('verify', { challenge: ch, solution });
     expect(result.isError).toBeFalsy();
@@ -80,7 +80,7 @@ describe('powgate mcp over stdio', () => {
     const replay = await call('verify', { challenge: ch, solution });
     expect(replay.isError).toBe(true);
     expect(replay.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
-    const other = await challenge({ scope: 'a' });
+    const other = await challenge({ scope: 'tool:search' });
     const forged = await call('verify', { challenge: { ...other, scope: 'b' }, solution: await solve(other) });
     expect(forged.structuredContent).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
@@ -136,7 +136,7 @@ describe('powgate mcp where the native addon cannot load', () => {
       expect((status.structuredContent as { backend: { error: string } }).backend.error).toMatch(/native.*\/nonexistent\/powgate\.node/);
       const issued = asResult(await mcp.client.callTool({ name: 'challenge', arguments: {} }));
       const ch = (issued.structuredContent as { challenge: Challenge }).challenge;
-      expect(ch.v).toBe(1);
+      expect(ch.v).toBe(2);
       const solution = await solve(ch); // solved here, in the test process, where the addon loads
       const verify = asResult(await mcp.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
       expect(verify.isError).toBe(true);

@@ -2,6 +2,8 @@ import type { AdaptiveDifficultyOptions } from '../gate/adaptive-difficulty.js';
 import type { GateOptions } from '../gate/gate.js';
 import { RedisRateCounter } from '../gate/redis-rate-counter.js';
 import { PROTOCOL_MAX_DIFFICULTY } from '../protocol/difficulty.js';
+import { MAX_CALLS } from '../protocol/price.js';
+import { isScope } from '../protocol/shape.js';
 import { RedisReplayStore } from '../protocol/replay/redis.js';
 import { UsageError, optional, parseDuration, parseInteger, parseNumber, stringFlag, type OptionSpecs, type Parsed } from './args.js';
 import type { Io } from './command.js';
@@ -16,6 +18,9 @@ export const GATE_OPTIONS: OptionSpecs = {
   'free-requests': { type: 'string' },
   'rate-window': { type: 'string' },
   'sub-puzzles': { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  calls: { type: 'string' },
+  'max-calls': { type: 'string' },
   'challenge-ttl': { type: 'string' },
   'token-ttl': { type: 'string' },
   redis: { type: 'string' },
@@ -31,6 +36,10 @@ export const GATE_USAGE = `  --difficulty D           a fixed difficulty (bits),
   --free-requests N        requests per window before the price rises; default 10
   --rate-window DURATION   the rate's window; default 1m
   --sub-puzzles K          sub-puzzles per challenge, 1 to 64; default 1
+  --scope NAME[=D]         a door clients may buy calls for, at D bits per call (default:
+                           the gate's difficulty); repeatable; '' is always a door
+  --calls N                calls a challenge buys unless the client asks; default 1
+  --max-calls N            most calls one challenge (one token) may buy; default 100
   --challenge-ttl DURATION challenge lifetime; default 2m
   --token-ttl DURATION     token lifetime; default 5m
   --redis URL              keep spent challenges and request rates in this Redis, shared
@@ -65,12 +74,24 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
     throw new UsageError(`--base-difficulty ${base} is outside [${min ?? 'min'}, ${max ?? 'max'}]`);
   }
   const subPuzzles = optional(stringFlag(parsed, 'sub-puzzles'), (text) => parseInteger(text, 'sub-puzzles', 1, 64));
+  const maxCalls = optional(stringFlag(parsed, 'max-calls'), (text) => parseInteger(text, 'max-calls', 1, MAX_CALLS));
+  const calls = optional(stringFlag(parsed, 'calls'), (text) => parseInteger(text, 'calls', 1, maxCalls ?? 100));
+  const scopes: Record<string, number | undefined> = {};
+  for (const entry of (parsed.values.scope as string[] | undefined) ?? []) {
+    const at = entry.lastIndexOf('=');
+    const name = at < 0 ? entry : entry.slice(0, at);
+    if (!isScope(name)) throw new UsageError(`expected printable ASCII of at most 256 characters for --scope but received ${JSON.stringify(String(name).slice(0, 40))}`);
+    scopes[name] = at < 0 ? undefined : parseNumber(entry.slice(at + 1), 'scope', 1, PROTOCOL_MAX_DIFFICULTY);
+  }
   const redis = stringFlag(parsed, 'redis');
   if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError('expected a redis:// or rediss:// URL for --redis');
   return {
     ...keys,
     difficulty: fixed ?? adaptive,
     subPuzzles,
+    calls,
+    maxCalls,
+    scopes,
     challengeTtlMs: ms('challenge-ttl'),
     tokenTtlMs: ms('token-ttl'),
     failOpen: parsed.values['fail-open'] === true,

@@ -60,6 +60,9 @@ describe('powgate calibrate', () => {
     expect(result.code).toBe(report.verification.pass ? 0 : 1);
 
     expect(report.target).toEqual({ seconds: 0.04, percentile: 90 });
+    expect(report.perCall).toMatchObject({ calls: 1, challengeDifficulty: report.recommendation.difficulty, priceBits: report.recommendation.difficulty + 2 });
+    for (const c of report.perCall.ceilings) expect(c.callsPerMinute).toBeCloseTo(60 / c.meanSecondsPerCall, 6);
+    expect(report.perCall.ceilings[0].meanSecondsPerCall).toBe(report.recommendation.predicted.mean);
     expect(report.solver).toMatchObject({ threads: 1, hashesPerSecond: expect.any(Number), durationSeconds: 1, overheadSeconds: expect.any(Number) });
     const rec = report.recommendation;
     expect(rec.subPuzzles).toBe(4);
@@ -105,15 +108,21 @@ describe('powgate calibrate', () => {
   });
 
   it('prints the recommendation, both spreads, other solvers and the verification as text', async () => {
-    const result = await runCli(['calibrate', '--target', '30ms', '--sub-puzzles', '8', '--backend', 'wasm', '--duration', '1s', '--verify', '5']);
+    // The defaults: p90, 8 sub-puzzles; 4 calls a token.
+    const result = await runCli(['calibrate', '--target', '30ms', '--calls', '4', '--backend', 'wasm', '--duration', '1s', '--verify', '5']);
     expect(result.stderr).toBe('');
     expect([0, 1]).toContain(result.code);
     const out = result.stdout;
     expect(out).toMatch(/\nsolver {3}wasm\/wasm-simd128 on \d+ threads: [\d.]+ [kMG]?H\/s \(the median of up to five measurements in 1 s\)/);
-    expect(out).toMatch(/\nRecommended: difficulty [\d.]+ x 8 sub-puzzles \(threshold [0-9a-f]{16}\),\nso that p50 of solve times on this solver is 30.0 ms\./);
-    expect(out).toMatch(/powgate issue --difficulty [\d.]+ --sub-puzzles 8\n/);
-    expect(out).toMatch(/ {2}8 sub-puzzles at [\d.]+ +30.0 ms +[\d.]+ ms/);
-    expect(out).toMatch(/ {2}1 puzzle at [\d.]+ +30.0 ms/);
+    expect(out).toMatch(/\nRecommended: difficulty [\d.]+ x 8 sub-puzzles \(threshold [0-9a-f]{16}\),\nso that p90 of solve times on this solver is 30.0 ms\./);
+    const difficulty = Number(/Recommended: difficulty ([\d.]+)/.exec(out)![1]);
+    expect(out).toContain(`That is the price of one call: ${(difficulty + 3).toFixed(2)} bits of work`);
+    expect(out).toMatch(/powgate serve --difficulty [\d.]+ --sub-puzzles 8 --calls 4\n/);
+    expect(out).toContain(`a token of 4 calls: its challenge is difficulty ${(difficulty + 2).toFixed(4)}`);
+    expect(out).toMatch(/ {2}8 sub-puzzles at [\d.]+ +[\d.]+ ms +30.0 ms +[\d.]+ ms/);
+    expect(out).toMatch(/ {2}1 puzzle at [\d.]+ +[\d.]+ [mµ]?s +30.0 ms/);
+    expect(out).toMatch(/A runaway loop's ceiling at this price/);
+    expect(out).toMatch(/ {2}this machine, wasm\/wasm-simd128 \(\d+ threads\) +[\d.]+ ms +\d+/);
     expect(out).toMatch(/The same challenge for other solvers/);
     expect(out).not.toMatch(/\(measured\)/); // the solver measured was already the wasm one
     expect(out).toMatch(/Verification: 5 real solves/);

@@ -12,11 +12,11 @@ import { solve, type SolveOptions } from './solve.js';
 export interface CalibrateOptions {
   /** The solve time wanted at `percentile`, in seconds (> 0). */
   targetSeconds: number;
-  /** Which percentile of solve time should equal the target, strictly between 0 and 100. Default 50. */
+  /** Which percentile of solve time should equal the target, strictly between 0 and 100. Default 90 (a bound on the tail, not the middle). */
   percentile?: number;
   /** Solver threads, as the caller will solve. Default: os.availableParallelism(). */
   threads?: number;
-  /** Sub-puzzles per challenge, 1 to 64: more narrow the spread of solve times. Default 1. */
+  /** Sub-puzzles per challenge, 1 to 64: more narrow the spread of solve times. Default 8 (p99 about 1.4x p90). */
   subPuzzles?: number;
   /** The solver to measure. Default: the serving backend. */
   backend?: BackendName;
@@ -53,8 +53,8 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   if (typeof options !== 'object' || options === null) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
   }
-  const { targetSeconds, percentile = 50, backend, isa, signal } = options;
-  const subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, 64);
+  const { targetSeconds, percentile = 90, backend, isa, signal } = options;
+  const subPuzzles = checkInteger(options.subPuzzles ?? 8, 'subPuzzles', 1, 64);
   const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, 256);
   // Checks the target and percentile before spending seconds measuring.
   recommendDifficulty({ hashesPerSecond: 1, targetSeconds, percentile, subPuzzles });

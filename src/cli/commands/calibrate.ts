@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { packageInfo } from '../../package-info.js';
 import { createChallenge } from '../../protocol/challenge.js';
 import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../protocol/calibration.js';
-import { expectedHashes, thresholdHex } from '../../protocol/difficulty.js';
+import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, expectedHashes, thresholdHex } from '../../protocol/difficulty.js';
+import { MAX_CALLS, log2Steps, priceSteps } from '../../protocol/price.js';
 import { MemoryReplayStore } from '../../protocol/replay/memory.js';
 import { verifySolution } from '../../protocol/verify.js';
 import { calibrate, solverOf, type Calibration } from '../../solver/calibrate.js';
@@ -34,12 +35,24 @@ export interface CalibrateReport {
   powgate: string;
   machine: MachineFacts;
   target: { seconds: number; percentile: number };
+  /** The target is the price of one call; a token of `calls` calls costs that many times the work. */
+  perCall: PerCall;
   solver: { backend: string; isa: string; threads: number; hashesPerSecond: number; durationSeconds: number; measuredSeconds: number; overheadSeconds: number };
   recommendation: { difficulty: number; threshold: string; subPuzzles: number; expectedHashesPerSubPuzzle: number; predicted: Predicted; clamped: 'min' | 'max' | null };
   onePuzzle: { difficulty: number; threshold: string; predicted: Predicted; clamped: 'min' | 'max' | null };
   otherSolvers: { name: string; hashesPerSecond: number; measured: boolean; source: string | null; predicted: Predicted }[];
   verification: Verification | null;
   plot: string | null;
+}
+
+/** What a call costs, and the most calls a minute each solver can pay for, at the recommendation. */
+interface PerCall {
+  calls: number;
+  /** log2 of the expected hashes a call costs. */
+  priceBits: number;
+  /** The challenge's difficulty for a token of `calls` calls. */
+  challengeDifficulty: number;
+  ceilings: { name: string; meanSecondsPerCall: number; callsPerMinute: number }[];
 }
 
 interface Verification {
@@ -57,15 +70,17 @@ export const calibrateCommand: Command = {
 
 Measures this machine's solver and recommends the difficulty (and threshold) at which
 the chosen percentile of solve times equals the target, with predicted p50, p90 and p99.
-One puzzle's solve time is geometric (wide); k sub-puzzles sum k of them (narrower):
-both are shown. Also shows what that difficulty costs other solvers: this machine's
-WebAssembly backend (measured) and reference classes (docs/SOLVERS.md).
+The target is the price of one call. One puzzle's solve time is geometric (wide); k
+sub-puzzles sum k of them (narrower): both are shown. Also shows what that difficulty
+costs other solvers: this machine's WebAssembly backend (measured) and reference classes
+(docs/SOLVERS.md), and the most calls a minute each can pay for (a runaway loop's ceiling).
 
 Options:
   --target DURATION     the solve time wanted, e.g. 5s or 500ms (required)
-  --percentile P        which percentile of solve times equals the target; default 50
+  --percentile P        which percentile of solve times equals the target; default 90
   --threads N           solver threads, as callers will solve; default: all (${availableParallelism()} here)
-  --sub-puzzles K       sub-puzzles per challenge, 1 to 64; default 1
+  --sub-puzzles K       sub-puzzles per challenge, 1 to 64; default 8
+  --calls N             calls a token buys (the challenge costs N calls' work); default 1
 ${BACKEND_USAGE}
   --duration DURATION   how long to measure the hash rate (up to five parts, the
                         median taken); default 3s
@@ -80,6 +95,7 @@ ${BACKEND_USAGE}
     percentile: { type: 'string' },
     threads: { type: 'string' },
     'sub-puzzles': { type: 'string' },
+    calls: { type: 'string' },
     duration: { type: 'string' },
     verify: { type: 'string' },
     plot: { type: 'string' },
@@ -91,9 +107,10 @@ ${BACKEND_USAGE}
     const target = stringFlag(parsed, 'target');
     if (target === undefined) throw new UsageError('--target is required, e.g. --target 5s');
     const targetSeconds = parseDuration(target, 'target');
-    const percentile = optional(stringFlag(parsed, 'percentile'), (text) => parseNumber(text, 'percentile', 0.1, 99.9)) ?? 50;
+    const percentile = optional(stringFlag(parsed, 'percentile'), (text) => parseNumber(text, 'percentile', 0.1, 99.9)) ?? 90;
     const threads = optional(stringFlag(parsed, 'threads'), (text) => parseInteger(text, 'threads', 1, 256)) ?? availableParallelism();
-    const subPuzzles = optional(stringFlag(parsed, 'sub-puzzles'), (text) => parseInteger(text, 'sub-puzzles', 1, 64)) ?? 1;
+    const subPuzzles = optional(stringFlag(parsed, 'sub-puzzles'), (text) => parseInteger(text, 'sub-puzzles', 1, 64)) ?? 8;
+    const calls = optional(stringFlag(parsed, 'calls'), (text) => parseInteger(text, 'calls', 1, MAX_CALLS)) ?? 1;
     const durationMs = optional(stringFlag(parsed, 'duration'), (text) => Math.round(parseDuration(text, 'duration') * 1000)) ?? 3_000;
     if (durationMs < 1_000 || durationMs > 600_000) throw new UsageError(`expected a duration from 1s to 10m for --duration but received '${stringFlag(parsed, 'duration')}'`);
     const verifyCount = optional(stringFlag(parsed, 'verify'), (text) => parseInteger(text, 'verify', 1, 100_000));
@@ -115,7 +132,7 @@ ${BACKEND_USAGE}
     status('');
     if (plotFile !== undefined) await writePlot(plotFile, calibration, verification);
 
-    const report = toReport(machine, calibration, durationMs / 1000, others, verification, plotFile ?? null);
+    const report = toReport(machine, calibration, calls, durationMs / 1000, others, verification, plotFile ?? null);
     if (json) println(io.stdout, JSON.stringify(report, null, 2));
     else printReport(io, report);
     return verification && !verification.pass ? 1 : 0;
@@ -212,11 +229,35 @@ async function writePlot(file: string, c: Calibration, verification: Verificatio
   }
 }
 
-function toReport(machine: MachineFacts, c: Calibration, durationSeconds: number, others: CalibrateReport['otherSolvers'], verification: Verification | null, plot: string | null): CalibrateReport {
+/** The per-call view: a call's price, a bundle's difficulty, and each solver's ceiling in calls a minute (one after another, as a loop pays). */
+function perCall(c: Calibration, calls: number, others: CalibrateReport['otherSolvers']): PerCall {
+  const steps = Math.round(c.difficulty * DIFFICULTY_STEPS);
+  const ceiling = (name: string, mean: number) => ({ name, meanSecondsPerCall: mean, callsPerMinute: 60 / mean });
+  return {
+    calls,
+    priceBits: priceSteps(steps, c.subPuzzles, 1) / DIFFICULTY_STEPS,
+    challengeDifficulty: Math.min(PROTOCOL_MAX_DIFFICULTY, (steps + log2Steps(calls)) / DIFFICULTY_STEPS),
+    ceilings: [
+      ceiling(`this machine, ${c.rate.backend}/${c.rate.isa} (${c.rate.threads} threads)`, c.predicted.mean),
+      ...others.map((o) => ceiling(o.name, o.predicted.mean)),
+    ],
+  };
+}
+
+function toReport(
+  machine: MachineFacts,
+  c: Calibration,
+  calls: number,
+  durationSeconds: number,
+  others: CalibrateReport['otherSolvers'],
+  verification: Verification | null,
+  plot: string | null,
+): CalibrateReport {
   return {
     powgate: packageInfo().version,
     machine,
     target: { seconds: c.targetSeconds, percentile: c.percentile },
+    perCall: perCall(c, calls, others),
     solver: { backend: c.rate.backend, isa: c.rate.isa, threads: c.rate.threads, hashesPerSecond: c.rate.hashesPerSecond, durationSeconds, measuredSeconds: c.rate.seconds, overheadSeconds: c.overheadSeconds },
     recommendation: { difficulty: c.difficulty, threshold: c.thresholdHex, subPuzzles: c.subPuzzles, expectedHashesPerSubPuzzle: c.expectedHashes, predicted: predicted(c.predicted), clamped: c.clamped ?? null },
     onePuzzle: { difficulty: c.onePuzzle.difficulty, threshold: thresholdHex(c.onePuzzle.threshold), predicted: predicted(c.onePuzzle.predicted), clamped: c.onePuzzle.clamped ?? null },
@@ -237,7 +278,11 @@ function printReport(io: Io, r: CalibrateReport): void {
   out(`Recommended: difficulty ${rec.difficulty} x ${rec.subPuzzles} sub-puzzle${rec.subPuzzles > 1 ? 's' : ''} (threshold ${rec.threshold}),`);
   out(`so that p${r.target.percentile} of solve times on this solver is ${formatSeconds(r.target.seconds)}.`);
   if (rec.clamped) out(`WARNING: the target cannot be met: even difficulty ${rec.clamped === 'min' ? '1 takes longer' : '64 is faster'}; this is the protocol's ${rec.clamped}imum.`);
-  out(`  powgate issue --difficulty ${rec.difficulty} --sub-puzzles ${rec.subPuzzles}`);
+  const call = r.perCall;
+  out(`That is the price of one call: ${call.priceBits.toFixed(2)} bits of work (log2 of the hashes a call costs).`);
+  out(`  powgate serve --difficulty ${rec.difficulty} --sub-puzzles ${rec.subPuzzles}${call.calls > 1 ? ` --calls ${call.calls}` : ''}`);
+  out(`  new Gate({ secret, difficulty: ${rec.difficulty}, subPuzzles: ${rec.subPuzzles}${call.calls > 1 ? `, calls: ${call.calls}` : ''} })`);
+  if (call.calls > 1) out(`  (a token of ${call.calls} calls: its challenge is difficulty ${call.challengeDifficulty.toFixed(4)}, ${call.calls} times one call's work)`);
   out();
   out('Predicted solve times on this machine:');
   const rows = [
@@ -252,6 +297,10 @@ function printReport(io: Io, r: CalibrateReport): void {
   out('The same challenge for other solvers (docs/SOLVERS.md):');
   const others = [['', 'rate', 'p50', 'p90', 'p99', 'mean'], ...r.otherSolvers.map((o) => [o.name + (o.measured ? ' (measured)' : ''), formatRate(o.hashesPerSecond), ...times(o.predicted)])];
   for (const line of formatTable(others)) out(`  ${line}`);
+  out();
+  out('A runaway loop\'s ceiling at this price, paying for every call (calls a minute, from the mean time a call costs):');
+  const ceilings = [['', 'mean a call', 'calls a minute'], ...call.ceilings.map((c) => [c.name, formatSeconds(c.meanSecondsPerCall), c.callsPerMinute >= 100 ? c.callsPerMinute.toFixed(0) : c.callsPerMinute.toPrecision(3)])];
+  for (const line of formatTable(ceilings)) out(`  ${line}`);
   if (r.verification) {
     const v = r.verification;
     out();

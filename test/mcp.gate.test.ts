@@ -1,6 +1,9 @@
 // A user's own MCP server with gated tools (test/fixtures/mcp-app.ts), reached through the SDK's
 // own Client over stdio (a subprocess) and over Streamable HTTP on loopback.
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -8,7 +11,7 @@ import * as z from 'zod';
 import * as z3 from 'zod/v3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
-import { gateTool, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
+import { addressClientKey, gateTool, markClientAddress, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
 import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
 import { asResult, bundleFixture, textOf, connectHttp, connectStdio, serveHttp, textJson, type Connected, type HttpApp } from './helpers/mcp.js';
 
@@ -301,6 +304,40 @@ describe('gating in process (InMemoryTransport)', () => {
     expect(mcpClientKey(extra({ requestInfo: { headers: {} } }))).toBe('mcp:http');
     expect(mcpClientKey(extra({ requestInfo: { headers: {} }, sessionId: 's1' }))).toBe('session:s1');
     expect(mcpClientKey(extra({ sessionId: 's1', authInfo: { token: 't', clientId: 'app', scopes: [] } }))).toBe('oauth:app');
+  });
+
+  it('keys clients by the address the server marked, never by the header a client sends', async () => {
+    const gate = new Gate({ secret: FIXTURE_SECRET, difficulty: { base: 8, max: 20, freeRequests: 1 } });
+    const keys: string[] = [];
+    const server = createServer((req, res) => {
+      markClientAddress(req);
+      const mcp = new McpServer({ name: 'marked', version: '1.0.0' });
+      registerGatedTool(mcp, gate, 'x', {}, async () => ({ content: [{ type: 'text', text: 'x' }] }), {
+        clientKey: (extra) => {
+          keys.push(addressClientKey(extra));
+          return addressClientKey(extra);
+        },
+      });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => void transport.close());
+      void mcp.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+    const mcp = await connectHttp(url, { 'powgate-client-address': 'someone-else' });
+    try {
+      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:x', calls: 4, price: 8 });
+      for (let i = 0; i < 4; i++) expect(asResult(await mcp.client.callTool({ name: 'x', arguments: { powgate_token: token } })).isError).toBeFalsy();
+      const refusal = asResult(await mcp.client.callTool({ name: 'x', arguments: {} }));
+      expect((refusal.structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty).toBe(10); // 4 paid calls, 1 free: 2 more bits
+      expect(new Set(keys)).toEqual(new Set(['addr:127.0.0.1']));
+      expect(await gate.priceFor('addr:someone-else', 'tool:x')).toMatchObject({ difficulty: 8 });
+    } finally {
+      await mcp.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Without the mark, the usual key: a client's own header is not read.
+    expect(addressClientKey({ requestInfo: { headers: {} } } as ToolExtra)).toBe('mcp:http');
   });
 
   it('raises the price of a client that keeps paying for calls, not of one that only asks (adaptive difficulty, per client key)', async () => {

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { TrustedProxies, clientRateKey, requestClientAddress } from '../http/client-address.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 
 /** What a tool handler receives besides its arguments. */
@@ -15,8 +17,9 @@ export type ClientKeyFn = (extra: ToolExtra) => string;
  * 2. `session:<id>` on a stateful Streamable HTTP transport: one price per session. A client can
  *    open new sessions to start over at the base price, so the base price must be worth charging;
  * 3. `mcp:http` on a stateless Streamable HTTP transport: no identity at all, so every client
- *    shares one counter and the price follows the server's total rate (pass your own key,
- *    e.g. from a header your proxy sets, to do better);
+ *    shares one counter and the price follows the server's rate of paid calls (refusals do not
+ *    count); to key by address, mark requests with {@link markClientAddress} and pass
+ *    {@link addressClientKey};
  * 4. `mcp:stdio` otherwise: a stdio server has exactly one client, its parent process.
  */
 export function mcpClientKey(extra: ToolExtra | undefined): string {
@@ -25,4 +28,44 @@ export function mcpClientKey(extra: ToolExtra | undefined): string {
   if (typeof extra?.sessionId === 'string' && extra.sessionId !== '') return `session:${extra.sessionId}`;
   if (extra?.requestInfo) return 'mcp:http';
   return 'mcp:stdio';
+}
+
+/**
+ * The request header that {@link markClientAddress} sets to the caller's rate key. Only
+ * {@link addressClientKey} reads it, and only a server that marks every request may use
+ * that key: a client can send the header itself.
+ */
+export const CLIENT_ADDRESS_HEADER = 'powgate-client-address';
+
+/**
+ * Sets {@link CLIENT_ADDRESS_HEADER} on a request to the caller's address (its rate key: an
+ * IPv4 address or an IPv6 /64), replacing whatever the client sent, before the request goes
+ * to a Streamable HTTP transport. The address is the socket's, or with `trustProxy` the
+ * client's as trusted proxies report it (see powgate/http).
+ */
+export function markClientAddress(req: IncomingMessage, trustProxy?: TrustedProxies | string | readonly string[]): void {
+  const trust = trustProxy === undefined ? undefined : TrustedProxies.from(trustProxy);
+  const address = clientRateKey(requestClientAddress(req, trust));
+  req.headers[CLIENT_ADDRESS_HEADER] = address;
+  // The SDK's transport reads rawHeaders: every copy the client sent goes, then ours.
+  const raw: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() !== CLIENT_ADDRESS_HEADER) raw.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  raw.push(CLIENT_ADDRESS_HEADER, address);
+  req.rawHeaders.splice(0, req.rawHeaders.length, ...raw);
+}
+
+/**
+ * A client key for Streamable HTTP servers that {@link markClientAddress} every request:
+ * `addr:<address>`, which a client cannot pool with others or mint for free (it needs
+ * another address or /64), unless the transport authenticated it (`oauth:<clientId>`).
+ * Without the header, {@link mcpClientKey}.
+ */
+export function addressClientKey(extra: ToolExtra): string {
+  const clientId = extra?.authInfo?.clientId;
+  if (typeof clientId === 'string' && clientId !== '') return `oauth:${clientId}`;
+  const marked = extra?.requestInfo?.headers?.[CLIENT_ADDRESS_HEADER];
+  const address = Array.isArray(marked) ? marked[0] : marked;
+  return typeof address === 'string' && address !== '' ? `addr:${address}` : mcpClientKey(extra);
 }

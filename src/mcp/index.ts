@@ -1,5 +1,5 @@
 // powgate over MCP: the gate's own tools, and gated tools for any MCP server.
-export { mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
+export { CLIENT_ADDRESS_HEADER, addressClientKey, markClientAddress, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 export { gateTool, presentedTokens, registerGatedTool, withTokenArgument, type GatedToolConfig, type GatedToolOptions } from './gated-tool.js';
 export { REASONS, REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, type McpReason } from './schemas.js';
 export { createPowgateMcpServer, type PowgateMcpServerOptions } from './server.js';

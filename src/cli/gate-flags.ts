@@ -28,12 +28,12 @@ export const GATE_OPTIONS: OptionSpecs = {
   ...SECRET_OPTIONS,
 };
 
-export const GATE_USAGE = `  --difficulty D           a fixed difficulty (bits), 1 to ${PROTOCOL_MAX_DIFFICULTY}; or let it adapt to each
-                           client's request rate:
+export const GATE_USAGE = `  --difficulty D           the price of one call, fixed (bits), 1 to ${PROTOCOL_MAX_DIFFICULTY}; or let it adapt
+                           to each client's rate of paid calls:
   --base-difficulty D      difficulty within the free rate; default 18
   --min-difficulty D       lowest difficulty issued or accepted; default: the base
   --max-difficulty D       highest difficulty issued or accepted; default 28
-  --free-requests N        requests per window before the price rises; default 10
+  --free-requests N        paid calls per window before the price rises; default 10
   --rate-window DURATION   the rate's window; default 1m
   --sub-puzzles K          sub-puzzles per challenge, 1 to 64; default 1
   --scope NAME[=D]         a door clients may buy calls for, at D bits per call (default:
@@ -42,7 +42,7 @@ export const GATE_USAGE = `  --difficulty D           a fixed difficulty (bits),
   --max-calls N            most calls one challenge (one token) may buy; default 100
   --challenge-ttl DURATION challenge lifetime; default 2m
   --token-ttl DURATION     token lifetime; default 5m
-  --redis URL              keep spent challenges and request rates in this Redis, shared
+  --redis URL              keep spent challenges, tokens' calls and rates in this Redis, shared
                            by every instance on it; default: in memory (this process)
   --fail-open              when the store cannot answer, issue challenges at the base
                            difficulty and accept solutions unspent (replays possible);

@@ -124,6 +124,11 @@ describe('Gate', () => {
     const gateClosedStore = new Gate({ secret: SECRET, difficulty: 3, store: unavailableStore });
     expect(await gateClosedStore.redeem(challenge, solution)).toEqual({ ok: false, reason: 'store_unavailable' });
     expect(await open.redeem(challenge, solution)).toMatchObject({ ok: true });
+    // Tokens: failing closed refuses a call that cannot be counted; failing open lets it pass uncounted.
+    const token = issueToken({ secret: SECRET, price: 3 });
+    expect(await gateClosedStore.useToken(token)).toEqual({ ok: false, reason: 'store_unavailable' });
+    expect(await open.useToken(token)).toMatchObject({ ok: true, grant: { used: undefined, calls: 1 } });
+    expect(await gateClosedStore.useToken(token, { spend: false })).toMatchObject({ ok: true });
     // A solution for another challenge (a wrong nonce could pass at difficulty 3 by chance).
     const another = (await open.challenge('c')) as { challenge: Challenge };
     expect(await open.redeem(another.challenge, solution)).toEqual({ ok: false, reason: 'bad_solution' });

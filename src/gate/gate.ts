@@ -282,12 +282,13 @@ export class Gate {
     if (base === undefined) return REFUSED.scope_mismatch;
     if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) return REFUSED.price_too_low;
     if (!spend) return { ok: true, grant: { ...verdict, used: undefined } };
-    if (client !== undefined) void this.counter.hit(client, this.difficulty.windowMs, 1);
     // Counted for as long as the token verifies: until expiresAt + skew, inclusive.
     const spent = await this.store.spendCall(verdict.id, verdict.calls, verdict.expiresAt + this.skewMs + 1);
+    const passed = spent.ok || (spent.reason === 'store_unavailable' && this.failOpen);
+    // Only calls that pass count toward the rate (not awaited: the price it sets is the next challenge's).
+    if (passed && client !== undefined) void this.counter.hit(client, this.difficulty.windowMs, 1);
     if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
-    if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
-    return REFUSED[spent.reason];
+    return passed ? { ok: true, grant: { ...verdict, used: undefined } } : REFUSED[spent.reason];
   }
 
   /** A token's verdict, its MAC verdict remembered when valid; expiry is checked every time. */

@@ -7,10 +7,11 @@ export type { KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
 export type { Refusal } from './protocol/refusal.js';
 export type { Solution } from './protocol/solution.js';
 export { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from './protocol/verify.js';
-export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type TokenVerdict, type VerifyTokenOptions } from './protocol/token.js';
+export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type TokenVerdict, type ValidToken, type VerifyTokenOptions } from './protocol/token.js';
+export { MAX_CALLS } from './protocol/price.js';
 export { MemoryReplayStore, type MemoryReplayStoreOptions } from './protocol/replay/memory.js';
 export { RedisReplayStore, type RedisReplayStoreOptions } from './protocol/replay/redis.js';
-export type { ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
+export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
 export { calibrate, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
@@ -18,8 +19,8 @@ export {
   erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
   type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
 } from './protocol/calibration.js';
-export { Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type GateOptions, type RedeemResult } from './gate/gate.js';
-export type { GateReason, GateUnavailable, PaymentRequired, PowAccept } from './gate/envelope.js';
+export { Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
+export type { ChallengeRefusal, GateReason, GateUnavailable, PaymentRequired, PowAccept } from './gate/envelope.js';
 export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
 export { RedisRateCounter, type RedisRateCounterOptions } from './gate/redis-rate-counter.js';

@@ -2,7 +2,7 @@
 // Its own entry, so that importing powgate does not load prom-client or pino.
 export { PowgateService, createPowgateServer, VERIFY_STATUS, type Handler, type PowgateServiceOptions, type ServerTimeouts } from './service.js';
 export {
-  HttpGate, powgateMiddleware, powgateFastifyHook, presentedToken,
+  HttpGate, REMAINING_HEADER, powgateMiddleware, powgateFastifyHook, presentedToken,
   type GateRefusal, type PowgateGrant, type PowgateMiddlewareOptions, type PowgateRequest,
 } from './middleware.js';
 export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';

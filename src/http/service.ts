@@ -55,7 +55,8 @@ export const VERIFY_STATUS: Readonly<Record<Refusal, number>> = Object.freeze({
   store_unavailable: 503,
 });
 
-const VERIFY_DETAIL: Readonly<Record<Refusal, string>> = {
+// A redemption is never refused for a token's reasons (token_exhausted, price_too_low).
+const VERIFY_DETAIL: Readonly<Partial<Record<Refusal, string>>> = {
   malformed: 'expected {"challenge": <challenge>, "solution": {"v": 1, "id", "nonces": [...]}} in the protocol\'s exact shape',
   unknown_key: 'the challenge was signed with a key this server does not hold (rotated out?): ask for a new challenge',
   bad_signature: 'the challenge signature does not match: tampered with, or from another server',
@@ -66,8 +67,6 @@ const VERIFY_DETAIL: Readonly<Record<Refusal, string>> = {
   bad_solution: 'the nonces do not solve this challenge',
   replayed: 'this challenge was already redeemed: ask for a new one',
   unsupported_version: 'the challenge is of an older protocol version: ask for a new one',
-  token_exhausted: 'not a challenge refusal',
-  price_too_low: 'not a challenge refusal',
   store_full: 'the replay store is full: try again later',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
@@ -212,7 +211,7 @@ export class PowgateService {
     this.metrics.verifySeconds.observe({ outcome: result.ok ? 'accepted' : 'refused' }, (performance.now() - started) / 1000);
     if (!result.ok) {
       const status = VERIFY_STATUS[result.reason] ?? 403;
-      return this.#reply(ctx, status, { error: result.reason, detail: VERIFY_DETAIL[result.reason] }, status === 503 ? RETRY_AFTER : undefined, result.reason);
+      return this.#reply(ctx, status, { error: result.reason, detail: VERIFY_DETAIL[result.reason] ?? result.reason }, status === 503 ? RETRY_AFTER : undefined, result.reason);
     }
     const elapsedMs = (solution as { elapsedMs?: unknown }).elapsedMs;
     if (typeof elapsedMs === 'number' && elapsedMs >= 0 && elapsedMs <= 86_400_000) this.metrics.solveSeconds.observe(elapsedMs / 1000);

@@ -59,14 +59,10 @@ describe('MemoryRateCounter', () => {
 });
 
 describe('Gate', () => {
-  it('prices a client by its rate of paid calls, and lets it ask for more but never less', async () => {
+  it('prices a client by the calls it asks for, and lets it ask for more but never less', async () => {
     const gate = new Gate({ secret: SECRET, difficulty: { base: 2, max: 6, freeRequests: 2 } });
-    const token = issueToken({ secret: SECRET, calls: 100, price: 2 });
-    // Asking costs nothing and raises no one's price.
-    for (let i = 0; i < 20; i++) expect(await gate.challenge('10.0.0.1')).toMatchObject({ ok: true, challenge: { difficulty: 2 } });
     const prices: number[] = [];
     for (let i = 0; i < 8; i++) {
-      expect((await gate.useToken(token, { client: '10.0.0.1' })).ok).toBe(true);
       const issued = await gate.challenge('10.0.0.1');
       if (!issued.ok) throw new Error(issued.reason);
       prices.push(issued.challenge.difficulty);
@@ -74,11 +70,23 @@ describe('Gate', () => {
     expect(prices.slice(0, 2)).toEqual([2, 2]);
     expect(prices.at(-1)).toBe(Math.round((2 + Math.log2(8 / 2)) * 65536) / 65536);
     for (let i = 1; i < prices.length; i++) expect(prices[i]).toBeGreaterThanOrEqual(prices[i - 1]!);
+    // A bundle counts its calls: 8 more calls asked for at once.
+    const bundle = await gate.challenge('10.0.0.5', { calls: 8 });
+    expect(bundle).toMatchObject({ ok: true, challenge: { difficulty: 2 + 2 + 3, price: 4 } }); // 8 asked, 2 free: 2 more bits a call
     const other = await gate.challenge('10.0.0.2');
     expect(other.ok && other.challenge.difficulty).toBe(2);
     expect(await gate.challenge('10.0.0.3', { difficulty: 5 })).toMatchObject({ ok: true, challenge: { difficulty: 5 } });
     expect(await gate.challenge('10.0.0.1', { difficulty: 2 })).toMatchObject({ ok: false, reason: 'difficulty_out_of_range' });
     expect(await gate.challenge('10.0.0.4', { difficulty: 7 })).toMatchObject({ ok: false, reason: 'difficulty_out_of_range' });
+  });
+
+  it('on a pooled key, asking is free and the calls count once redeemed', async () => {
+    const gate = new Gate({ secret: SECRET, difficulty: { base: 2, max: 6, freeRequests: 2 } });
+    for (let i = 0; i < 20; i++) expect(await gate.challenge('mcp:http', { pooled: true })).toMatchObject({ ok: true, challenge: { difficulty: 2 } });
+    expect((await gate.refuse('token_required', 'mcp:http', { redeem: REDEEM, pooled: true })).body).toMatchObject({ accepts: [{ challenge: { difficulty: 2 } }] });
+    const { challenge } = (await gate.challenge('mcp:http', { pooled: true, calls: 8 })) as { challenge: Challenge };
+    expect(await gate.redeem(challenge, await solve(challenge, { threads: 1 }), { client: 'mcp:http', pooled: true })).toMatchObject({ ok: true, calls: 8 });
+    expect(await gate.challenge('mcp:http', { pooled: true })).toMatchObject({ ok: true, challenge: { difficulty: 4 } }); // 8 paid, 2 free
   });
 
   it('redeems a solution once for a token of its scope', async () => {

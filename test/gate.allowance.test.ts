@@ -31,6 +31,16 @@ function spendCallSuite(name: string, make: () => ReplayStore) {
       expect(new Set(passed.map((r) => r.used)).size).toBe(250);
     });
 
+    it('keeps a count for the longest life asked for: a later expiry extends it, an earlier never shortens it', async () => {
+      const store = make();
+      const now = Date.now();
+      expect(await store.spendCall('lives', 3, now + 200)).toEqual({ ok: true, used: 1 });
+      expect(await store.spendCall('lives', 3, now + 60_000)).toEqual({ ok: true, used: 2 });
+      expect(await store.spendCall('lives', 3, now + 100)).toEqual({ ok: true, used: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await store.spendCall('lives', 3, Date.now() + 200)).toEqual({ ok: false, reason: 'token_exhausted' });
+    });
+
     it('refuses bad arguments with ERR_INVALID_ARGUMENT', async () => {
       const store = make();
       for (const [id, calls, until] of [['', 1, 1], ['x', 0, 1], ['x', 1.5, 1], ['x', 2 ** 32, 1], ['x', 1, NaN], [7, 1, 1]] as const) {
@@ -128,6 +138,10 @@ describe('Gate: every gated call spends one of the token\'s calls', () => {
       if (Number.isInteger(Math.log2(calls))) expect(parseChallenge(challenge)!.threshold).toBe(thresholdForSteps(10 * 65536) / BigInt(calls));
     }
     expectCode(() => new Gate({ secret: SECRET, maxCalls: 0 }), 'ERR_INVALID_ARGUMENT');
+    // Every challenge a gate may issue stays within the protocol's 64 bits, bundles included.
+    expectCode(() => new Gate({ secret: SECRET, difficulty: { base: 40, max: 62 }, maxCalls: 8 }), 'ERR_INVALID_ARGUMENT');
+    expectCode(() => new Gate({ secret: SECRET, difficulty: 10, maxCalls: 1024, scopes: { dear: 55 } }), 'ERR_INVALID_ARGUMENT');
+    expect(new Gate({ secret: SECRET, difficulty: { base: 40, max: 61 }, maxCalls: 8 }).maxCalls).toBe(8);
     expectCode(() => new Gate({ secret: SECRET, maxCalls: 4, calls: 5 }), 'ERR_INVALID_ARGUMENT');
   });
 

@@ -326,10 +326,11 @@ describe('gating in process (InMemoryTransport)', () => {
     const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
     const mcp = await connectHttp(url, { 'powgate-client-address': 'someone-else' });
     try {
-      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:x', calls: 4, price: 8 });
-      for (let i = 0; i < 4; i++) expect(asResult(await mcp.client.callTool({ name: 'x', arguments: { powgate_token: token } })).isError).toBeFalsy();
-      const refusal = asResult(await mcp.client.callTool({ name: 'x', arguments: {} }));
-      expect((refusal.structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty).toBe(10); // 4 paid calls, 1 free: 2 more bits
+      const difficulty = async () =>
+        (asResult(await mcp.client.callTool({ name: 'x', arguments: {} })).structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty;
+      const seen = [];
+      for (let i = 0; i < 4; i++) seen.push(await difficulty());
+      expect([seen[0], seen[3]]).toEqual([8, 10]); // 4 calls asked for, 1 free: 2 more bits
       expect(new Set(keys)).toEqual(new Set(['addr:127.0.0.1']));
       expect(await gate.priceFor('addr:someone-else', 'tool:x')).toMatchObject({ difficulty: 8 });
     } finally {
@@ -340,24 +341,30 @@ describe('gating in process (InMemoryTransport)', () => {
     expect(addressClientKey({ requestInfo: { headers: {} } } as ToolExtra)).toBe('mcp:http');
   });
 
-  it('raises the price of a client that keeps paying for calls, not of one that only asks (adaptive difficulty, per client key)', async () => {
+  it('prices a pooled key (stateless HTTP) by paid calls only, and any other key by the calls it asks for', async () => {
     const gate = new Gate({ secret: FIXTURE_SECRET, difficulty: { base: 8, max: 20, freeRequests: 2 } });
-    let key = 'a';
+    let key = 'mcp:http';
     const { client, close } = await pair((server) => {
       registerGatedTool(server, gate, 'x', {}, async () => ({ content: [{ type: 'text', text: 'x' }] }), { clientKey: () => key });
     });
     try {
-      const difficulty = async () => {
-        const result = asResult(await client.callTool({ name: 'x', arguments: {} }));
-        return (result.structuredContent as unknown as PaymentRequired).accepts[0]!.challenge.difficulty;
-      };
-      // Refusals are free: a flood of token-less calls raises no one's price.
-      for (let i = 0; i < 20; i++) expect(await difficulty()).toBe(8);
-      const token = issueToken({ secret: FIXTURE_SECRET, scope: 'tool:x', calls: 8, price: 8 });
-      for (let i = 0; i < 8; i++) expect(asResult(await client.callTool({ name: 'x', arguments: { powgate_token: token } })).isError).toBeFalsy();
-      expect(await difficulty()).toBe(10); // 8 paid calls, 2 free: log2(8 / 2) = 2 more bits
-      key = 'b';
-      expect(await difficulty()).toBe(8);
+      const refusal = async () => asResult(await client.callTool({ name: 'x', arguments: {} }))._meta!['powgate/refusal'] as PaymentRequired;
+      // Pooled: token-less calls are free and raise no one's price...
+      for (let i = 0; i < 20; i++) expect((await refusal()).accepts[0]!.challenge.difficulty).toBe(8);
+      // ...paid calls do: a bundle of 8 redeemed through powgate_verify.
+      const issued = asResult(await client.callTool({ name: 'powgate_challenge', arguments: { scope: 'tool:x', calls: 8 } }));
+      const challenge = (issued.structuredContent as { challenge: Challenge }).challenge;
+      expect(challenge.difficulty).toBe(11);
+      const verified = asResult(await client.callTool({ name: 'powgate_verify', arguments: { challenge, solution: await solve(challenge) } }));
+      expect(verified.structuredContent).toMatchObject({ ok: true, calls: 8 });
+      expect((await refusal()).accepts[0]!.challenge.difficulty).toBe(10); // 8 paid, 2 free: log2(8 / 2) = 2 more bits
+      // A key of its own: every call asked for counts.
+      key = 'session:a';
+      const seen = [];
+      for (let i = 0; i < 8; i++) seen.push((await refusal()).accepts[0]!.challenge.difficulty);
+      expect([seen[0], seen[7]]).toEqual([8, 10]);
+      key = 'session:b';
+      expect((await refusal()).accepts[0]!.challenge.difficulty).toBe(8);
     } finally {
       await close();
     }

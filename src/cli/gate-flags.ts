@@ -29,11 +29,11 @@ export const GATE_OPTIONS: OptionSpecs = {
 };
 
 export const GATE_USAGE = `  --difficulty D           the price of one call, fixed (bits), 1 to ${PROTOCOL_MAX_DIFFICULTY}; or let it adapt
-                           to each client's rate of paid calls:
+                           to the calls each client buys:
   --base-difficulty D      difficulty within the free rate; default 18
   --min-difficulty D       lowest difficulty issued or accepted; default: the base
   --max-difficulty D       highest difficulty issued or accepted; default 28
-  --free-requests N        paid calls per window before the price rises; default 10
+  --free-requests N        calls bought per window before the price rises; default 10
   --rate-window DURATION   the rate's window; default 1m
   --sub-puzzles K          sub-puzzles per challenge, 1 to 64; default 1
   --scope NAME[=D]         a door clients may buy calls for, at D bits per call (default:

@@ -51,7 +51,7 @@ export function adaptiveDifficulty(options: number | AdaptiveDifficultyOptions =
 }
 
 /**
- * The per-call difficulty for a client that made `requests` paid calls in the current
+ * The per-call difficulty for a client that bought `requests` calls in the current
  * window, at a door whose base is `doorBase` (default the settings' base): the same
  * rise, and bounds moved by as much as the door's base is from the settings' base.
  */

@@ -22,11 +22,11 @@ export const TOKEN_CACHE_SIZE = 10_000;
 export interface GateOptions extends KeyOptions {
   /** Where redeemed challenges are spent and tokens' calls counted. Default: a new MemoryReplayStore (one process). */
   store?: ReplayStore;
-  /** Where clients' paid calls are counted for adaptive pricing. Default: a new MemoryRateCounter. */
+  /** Where the calls clients buy are counted for adaptive pricing. Default: a new MemoryRateCounter. */
   counter?: RateCounter;
   /**
    * The price of one call: a fixed difficulty (bits per sub-puzzle), or how it adapts to each
-   * client's rate of paid calls. Doors without a price of their own charge this. Default:
+   * client's rate of calls bought. Doors without a price of their own charge this. Default:
    * adaptive, base 18, max 28.
    */
   difficulty?: number | AdaptiveDifficultyOptions;
@@ -59,7 +59,7 @@ export interface GateOptions extends KeyOptions {
 
 /** A challenge for a client, or why none could be issued. */
 export type ChallengeResult =
-  | { ok: true; challenge: Challenge; /** The client's paid calls in the window, when counted. */ requests: number | undefined }
+  | { ok: true; challenge: Challenge; /** The calls the client bought in the window, when counted. */ requests: number | undefined }
   | { ok: false; reason: ChallengeRefusal; detail: string };
 
 /** A redeemed solution's token, or why there is none. */
@@ -81,8 +81,19 @@ export interface UseTokenOptions {
   anyScope?: boolean;
   /** Spend one of the token's calls. Default true; false only checks (nothing is counted). */
   spend?: boolean;
-  /** The caller's key, to count this paid call toward its rate. Default: not counted. */
-  client?: string;
+}
+
+/**
+ * Options of {@link Gate.challenge} and {@link Gate.refuse} that say how a client's key is
+ * counted. A key is counted the calls it asks for, at issue, so that buying many challenges
+ * at once cannot dodge the price their number earns. A `pooled` key is shared by clients
+ * that cannot be told apart (an MCP server over stateless HTTP without addresses): asking
+ * there is free and counts nothing, so that free refusals cannot raise everyone's price; its
+ * calls count when redeemed (pass the same `client` and `pooled` to {@link Gate.redeem}).
+ */
+export interface ClientCounting {
+  /** Default false. */
+  pooled?: boolean;
 }
 
 const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<
@@ -101,7 +112,7 @@ interface Door {
 
 /**
  * A proof-of-work gate, whatever the transport: issues challenges for the doors it
- * declares, priced per call and by each client's rate of paid calls; redeems solutions
+ * declares, priced per call and by the calls each client buys; redeems solutions
  * for tokens that carry a signed allowance of calls (each challenge once); spends one of
  * a token's calls, atomically in the store, on every gated call; and words refusals so
  * that they show the way through. The HTTP service, the 402 middleware and the MCP tools
@@ -120,6 +131,8 @@ export class Gate {
   readonly failOpen: boolean;
   readonly #keys: KeyOptions;
   readonly #doors = new Map<string, Door>([['', { difficulty: undefined }]]);
+  /** How far adaptive pricing may raise a door above its base: max - base. */
+  readonly #headroom: number;
   /** Verdicts of valid tokens seen, by token, oldest first: they skip the MAC, never the spend. */
   readonly #validTokens = new Map<string, ValidToken>();
 
@@ -143,6 +156,11 @@ export class Gate {
     this.tokenTtlMs = checkInteger(options.tokenTtlMs ?? 300_000, 'tokenTtlMs', 1_000, 86_400_000);
     this.skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 600_000);
     this.failOpen = options.failOpen ?? false;
+    const headroom = this.difficulty.max - this.difficulty.base;
+    if (this.difficulty.max + log2Steps(this.maxCalls) / DIFFICULTY_STEPS > PROTOCOL_MAX_DIFFICULTY) {
+      throw invalid(`at most ${PROTOCOL_MAX_DIFFICULTY} bits with maxCalls' log2 added`, 'difficulty.max', this.difficulty.max);
+    }
+    this.#headroom = headroom;
     const scopes = options.scopes ?? {};
     if (typeof scopes !== 'object' || scopes === null) throw invalid('an object of scopes and difficulties', 'scopes', scopes);
     for (const [scope, difficulty] of Object.entries(scopes)) this.door(scope, difficulty);
@@ -157,6 +175,10 @@ export class Gate {
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY))) {
       throw invalid(`a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY}`, `the difficulty of scope "${scope}"`, difficulty);
+    }
+    const most = (difficulty ?? this.difficulty.base) + this.#headroom + log2Steps(this.maxCalls) / DIFFICULTY_STEPS;
+    if (most > PROTOCOL_MAX_DIFFICULTY) {
+      throw invalid(`a price whose highest bundle stays within ${PROTOCOL_MAX_DIFFICULTY} bits`, `the difficulty of scope "${scope}"`, difficulty);
     }
     const known = this.#doors.get(scope);
     if (known?.difficulty !== undefined && difficulty !== undefined && known.difficulty !== difficulty) {
@@ -194,14 +216,14 @@ export class Gate {
   }
 
   /**
-   * The per-call difficulty `client`'s rate of paid calls earns at the door `scope` (read,
-   * not counted: asking costs nothing and raises no one's price), or undefined when the
-   * counter cannot answer and the gate fails closed.
+   * The per-call difficulty `client`'s rate of calls earns at the door `scope`, counting
+   * `weight` more calls first (default 0: only read), or undefined when the counter cannot
+   * answer and the gate fails closed.
    */
-  async priceFor(client: string, scope = ''): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
+  async priceFor(client: string, scope = '', weight = 0): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
     const base = this.#baseOf(scope);
     if (base === undefined) throw invalid('a declared scope', 'scope', scope);
-    const requests = await this.counter.hit(client, this.difficulty.windowMs, 0);
+    const requests = await this.counter.hit(client, this.difficulty.windowMs, weight);
     if (requests === undefined) return this.failOpen ? { difficulty: base, requests } : undefined;
     return { difficulty: difficultyFor(this.difficulty, requests, base), requests };
   }
@@ -209,10 +231,11 @@ export class Gate {
   /**
    * A challenge for `client` (its address, or any stable key) at the door `scope`, for
    * `calls` calls (default the gate's `calls`): N calls cost N times the work of one, as
-   * log2(N) more bits. A client may ask for a harder per-call difficulty than its rate
-   * earns (up to the door's max), never an easier one.
+   * log2(N) more bits. The calls count toward the client's rate unless its key is `pooled`
+   * (see {@link ClientCounting}). A client may ask for a harder per-call difficulty than its
+   * rate earns (up to the door's max), never an easier one.
    */
-  async challenge(client: string, options: { scope?: string; difficulty?: number; calls?: number } = {}): Promise<ChallengeResult> {
+  async challenge(client: string, options: { scope?: string; difficulty?: number; calls?: number } & ClientCounting = {}): Promise<ChallengeResult> {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!this.#doors.has(scope)) return refusal('unknown_scope');
@@ -220,12 +243,12 @@ export class Gate {
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
       return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
     }
-    const price = await this.priceFor(client, scope);
+    const price = await this.priceFor(client, scope, options.pooled === true ? 0 : calls);
     if (!price) return refusal('store_unavailable');
     let perCall = price.difficulty;
     if (options.difficulty !== undefined) {
       const asked = options.difficulty;
-      const most = this.difficulty.max + (this.#baseOf(scope)! - this.difficulty.base);
+      const most = this.#baseOf(scope)! + this.#headroom;
       if (typeof asked !== 'number' || !(asked >= perCall && asked <= most)) {
         return { ok: false, reason: 'difficulty_out_of_range', detail: `difficulty must be from ${perCall} (this client's current price per call) to ${most}` };
       }
@@ -250,7 +273,7 @@ export class Gate {
    * Checks a solution (untrusted input: never throws), spends its challenge once, and
    * issues a token for its scope with the calls and per-call price the challenge signed.
    */
-  async redeem(challenge: unknown, solution: unknown, options: { scope?: string } = {}): Promise<RedeemResult> {
+  async redeem(challenge: unknown, solution: unknown, options: { scope?: string; client?: string } & ClientCounting = {}): Promise<RedeemResult> {
     const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, ...this.#bounds() };
     let verdict = await verifySolution(challenge, solution, { ...verify, store: this.store });
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
@@ -259,6 +282,8 @@ export class Gate {
     }
     if (!verdict.ok) return verdict;
     const { scope, calls, price } = verdict;
+    // A pooled key's calls count once paid for (its asks were free).
+    if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, calls);
     // One clock reading, so that expiresAt is exactly the token's own.
     const now = Date.now();
     const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now, calls, price });
@@ -269,11 +294,10 @@ export class Gate {
    * A gated call: checks the presented token (untrusted input: never throws) for the door
    * `scope` and its price, then spends one of its calls, atomically in the store. Valid
    * tokens' MAC verdicts are remembered (at most {@link TOKEN_CACHE_SIZE}, oldest dropped
-   * first), so a repeat skips decoding and the HMAC; the spend is never skipped. A paid
-   * call counts toward `client`'s rate, when given.
+   * first), so a repeat skips decoding and the HMAC; the spend is never skipped.
    */
   async useToken(token: unknown, options: UseTokenOptions = {}): Promise<UseResult> {
-    const { scope = '', anyScope = false, spend = true, client } = options;
+    const { scope = '', anyScope = false, spend = true } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verify(token);
     if (!verdict.valid) return REFUSED[verdict.reason];
@@ -282,13 +306,12 @@ export class Gate {
     if (base === undefined) return REFUSED.scope_mismatch;
     if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) return REFUSED.price_too_low;
     if (!spend) return { ok: true, grant: { ...verdict, used: undefined } };
-    // Counted for as long as the token verifies: until expiresAt + skew, inclusive.
-    const spent = await this.store.spendCall(verdict.id, verdict.calls, verdict.expiresAt + this.skewMs + 1);
-    const passed = spent.ok || (spent.reason === 'store_unavailable' && this.failOpen);
-    // Only calls that pass count toward the rate (not awaited: the price it sets is the next challenge's).
-    if (passed && client !== undefined) void this.counter.hit(client, this.difficulty.windowMs, 1);
+    // Counted for as long as any instance may accept the token: until expiresAt + skew by its
+    // clock, which may run up to skew behind this one's.
+    const spent = await this.store.spendCall(verdict.id, verdict.calls, verdict.expiresAt + 2 * this.skewMs + 1);
     if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
-    return passed ? { ok: true, grant: { ...verdict, used: undefined } } : REFUSED[spent.reason];
+    if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
+    return REFUSED[spent.reason];
   }
 
   /** A token's verdict, its MAC verdict remembered when valid; expiry is checked every time. */
@@ -310,8 +333,12 @@ export class Gate {
    * `client`: `{ status: 402, body }`, or 503 when failing closed. `redeem`
    * tells the client, for its transport, where to send the solution.
    */
-  async refuse(reason: GateReason, client: string, options: { scope?: string; redeem: Record<string, unknown> }): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
-    const issued = await this.challenge(client, { scope: options.scope });
+  async refuse(
+    reason: GateReason,
+    client: string,
+    options: { scope?: string; redeem: Record<string, unknown> } & ClientCounting,
+  ): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
+    const issued = await this.challenge(client, { scope: options.scope, pooled: options.pooled });
     if (!issued.ok) {
       if (issued.reason !== 'store_unavailable') throw new PowgateError('ERR_INVALID_ARGUMENT', `cannot refuse with a challenge: ${issued.detail}`);
       return { status: 503, body: { error: 'store_unavailable', cause: { reason: 'store_unavailable', detail: issued.detail }, accepts: [] } };

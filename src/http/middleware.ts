@@ -119,13 +119,13 @@ export class HttpGate {
   /** The grant of a request's valid token, one of its calls spent, or the refusal to send. Never throws for anything a client sends. */
   async check(req: IncomingMessage): Promise<{ ok: true; grant: PowgateGrant } | { ok: false; refusal: GateRefusal }> {
     const token = presentedToken(req.headers);
-    const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
     let reason: GateReason = 'token_required';
     if (token !== undefined) {
-      const used = await this.gate.useToken(token, { scope: this.scope, client });
+      const used = await this.gate.useToken(token, { scope: this.scope });
       if (used.ok) return { ok: true, grant: used.grant };
       reason = used.reason;
     }
+    const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
     const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem });
     const headers: Record<string, string> =
       refused.status === 402

@@ -169,11 +169,17 @@ export class PowgateService {
   /** Whether the store and the counter answer (memory ones always do). */
   async health(): Promise<{ store: 'up' | 'down'; counter: 'up' | 'down' }> {
     const { store, counter } = this.gate;
-    const [spent, hits] = await Promise.all([
-      store instanceof MemoryReplayStore ? 'spent' : store.spend(`healthz:${randomUUID()}`, Date.now() + 1000).catch(() => 'store_unavailable'),
+    // Both of the store's writes: a spend, and a token's call (a script, which Redis may forbid).
+    const probe = async () => {
+      const id = `healthz:${randomUUID()}`;
+      const [spent, call] = await Promise.all([store.spend(id, Date.now() + 1000), store.spendCall(id, 1, Date.now() + 1000)]);
+      return spent === 'spent' && call.ok;
+    };
+    const [stored, hits] = await Promise.all([
+      store instanceof MemoryReplayStore ? true : probe().catch(() => false),
       counter instanceof MemoryRateCounter ? 1 : counter.hit('powgate:healthz', 1000).catch(() => undefined),
     ]);
-    return { store: spent === 'spent' ? 'up' : 'down', counter: hits === undefined ? 'down' : 'up' };
+    return { store: stored ? 'up' : 'down', counter: hits === undefined ? 'down' : 'up' };
   }
 
   // ---------------------------------------------------------------- routes
@@ -223,9 +229,8 @@ export class PowgateService {
     if (body === undefined) return;
     const fields = objectWith(body.value, ['token'], TOKEN_VERIFY_OPTIONAL);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
-    const { token, scope, any_scope: anyScope, check_only: checkOnly, client } = fields as Record<string, unknown>;
+    const { token, scope, any_scope: anyScope, check_only: checkOnly } = fields as Record<string, unknown>;
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
-    if (client !== undefined && !isScope(client)) return this.#malformed(ctx, 'client must be printable ASCII of at most 256 characters');
     if ((anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean')) {
       return this.#malformed(ctx, 'any_scope and check_only must be booleans');
     }
@@ -233,7 +238,6 @@ export class PowgateService {
       scope: scope as string | undefined,
       anyScope: anyScope === true,
       spend: checkOnly !== true,
-      client: client === undefined ? undefined : clientRateKey(client as string),
     });
     if (!used.ok) {
       if (used.reason === 'store_unavailable') return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);
@@ -373,8 +377,8 @@ export interface ServerTimeouts {
   keepAliveTimeoutMs?: number;
 }
 
-/** What POST /api/token/verify takes besides the token: the door, or any door; only check, not spend; the caller's key for its rate. */
-const TOKEN_VERIFY_OPTIONAL = ['scope', 'any_scope', 'check_only', 'client'];
+/** What POST /api/token/verify takes besides the token: the door, or any door; only check, not spend. */
+const TOKEN_VERIFY_OPTIONAL = ['scope', 'any_scope', 'check_only'];
 
 /** The hot route: answers of 200 are logged at debug (see #log). */
 const TOKEN_VERIFY_ROUTE = '/api/token/verify';

@@ -17,7 +17,7 @@ export type ClientKeyFn = (extra: ToolExtra) => string;
  * 2. `session:<id>` on a stateful Streamable HTTP transport: one price per session. A client can
  *    open new sessions to start over at the base price, so the base price must be worth charging;
  * 3. `mcp:http` on a stateless Streamable HTTP transport: no identity at all, so every client
- *    shares one counter and the price follows the server's rate of paid calls (refusals do not
+ *    shares one counter, pooled: the price follows the server's rate of paid calls (refusals do not
  *    count); to key by address, mark requests with {@link markClientAddress} and pass
  *    {@link addressClientKey};
  * 4. `mcp:stdio` otherwise: a stdio server has exactly one client, its parent process.
@@ -26,8 +26,16 @@ export function mcpClientKey(extra: ToolExtra | undefined): string {
   const clientId = extra?.authInfo?.clientId;
   if (typeof clientId === 'string' && clientId !== '') return `oauth:${clientId}`;
   if (typeof extra?.sessionId === 'string' && extra.sessionId !== '') return `session:${extra.sessionId}`;
-  if (extra?.requestInfo) return 'mcp:http';
+  if (extra?.requestInfo) return POOLED_KEY;
   return 'mcp:stdio';
+}
+
+/** The key of every caller of a stateless Streamable HTTP server that has no better one. */
+const POOLED_KEY = 'mcp:http';
+
+/** Whether a key is shared by callers that cannot be told apart: then asking is free and only paid calls count (see Gate's ClientCounting). */
+export function isPooledKey(key: string): boolean {
+  return key === POOLED_KEY;
 }
 
 /**

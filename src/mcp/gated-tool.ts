@@ -6,7 +6,7 @@ import { PowgateError } from '../errors.js';
 import type { GateReason } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { isScope } from '../protocol/shape.js';
-import { mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
+import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
 import { powgateToolNames, registerPowgateTools } from './tools.js';
 
@@ -79,16 +79,15 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   gate.door(scope, options.difficulty);
   return async (args, extra) => {
     const tokens = presentedTokens(args, extra);
-    const client = clientKey(extra);
     let reason: GateReason = 'token_required';
     for (const [i, { token }] of tokens.entries()) {
-      const used = await gate.useToken(token, { scope, client });
+      const used = await gate.useToken(token, { scope });
       if (used.ok) return handler(withoutToken(args), tokenFree(extra));
       if (i === 0) reason = used.reason;
     }
     return refusal(gate, reason, extra, {
       scope,
-      client,
+      client: clientKey(extra),
       verifyTool: options.verifyTool ?? 'powgate_verify',
       toolName: options.toolName,
       structured: options.structuredRefusal ?? true,
@@ -136,7 +135,7 @@ async function refusal(
     then: `${again} with the argument ${TOKEN_ARGUMENT} set to the token that ${o.verifyTool} returns; each call spends one of the calls it allows (the challenge's calls) until it expires`,
     present,
   };
-  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem });
+  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, pooled: isPooledKey(o.client) });
   const text = JSON.stringify(body);
   return {
     isError: true,

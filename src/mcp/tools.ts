@@ -7,7 +7,7 @@ import { packageInfo } from '../package-info.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import { RedisReplayStore } from '../protocol/replay/redis.js';
 import { isScope } from '../protocol/shape.js';
-import { mcpClientKey, type ClientKeyFn } from './client-key.js';
+import { isPooledKey, mcpClientKey, type ClientKeyFn } from './client-key.js';
 import {
   TOKEN_ARGUMENT,
   TOKEN_META_KEY,
@@ -113,7 +113,8 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
         return refused('malformed', 'difficulty must be a number');
       }
-      const issued = await gate.challenge(clientKey(extra), { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined });
+      const client = clientKey(extra);
+      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled: isPooledKey(client) });
       if (!issued.ok) return refused(issued.reason, issued.detail);
       return structured({
         ok: true,
@@ -138,13 +139,14 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       outputSchema: verifyOutput,
       annotations: { readOnlyHint: false, openWorldHint: false },
     },
-    async (args) => {
+    async (args, extra) => {
       if (args.challenge === undefined || args.solution === undefined) {
         return refused('malformed', 'both challenge and solution are required');
       }
       let result;
       try {
-        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution));
+        const client = clientKey(extra);
+        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution), { client, pooled: isPooledKey(client) });
       } catch (error) {
         // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
         if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {

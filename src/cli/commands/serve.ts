@@ -17,9 +17,9 @@ export const serveCommand: Command = {
   usage: `Usage: powgate serve [options]
 
 Runs the proof-of-work token service over HTTP (JSON in and out):
-  POST /api/challenge      {scope?, difficulty?, calls?} -> {challenge}, priced per call by the caller's rate
+  POST /api/challenge      {scope?, difficulty?, calls?} -> {challenge}, priced per call by the calls the caller asked for
   POST /api/verify         {challenge, solution}         -> {token, scope, expires_at, calls, price} | {error: reason}
-  POST /api/token/verify   {token, scope?, any_scope?, check_only?, client?}
+  POST /api/token/verify   {token, scope?, any_scope?, check_only?}
                            spends one of the token's calls -> {valid: true, used, remaining, ...} | {valid: false, reason}
   GET  /api/status, /healthz, /metrics (Prometheus)
 Logs one JSON line per request on stdout (pino), the first with the listening URL.

@@ -127,6 +127,7 @@ export class MemoryReplayStore implements ReplayStore {
       held = { used: 0, until: expiresAt };
       counts.set(id, held);
     }
+    held.until = Math.max(held.until, expiresAt); // another verifier's longer window extends it
     if (held.used >= calls) return CALL_REFUSED.token_exhausted;
     held.used += 1;
     return { ok: true, used: held.used };

@@ -14,9 +14,10 @@ import {
   checkSpendEntries,
 } from './types.js';
 
-// One round trip, atomic: count the call, start the count's life with the first, refuse past the allowance.
+// One round trip, atomic: count the call; keep the count for the longest life any verifier
+// asks (their clocks differ); refuse past the allowance.
 const SPEND_CALL = `local used = redis.call('INCR', KEYS[1])
-if used == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if used > tonumber(ARGV[1]) then return -1 end
 return used`;
 

@@ -34,7 +34,8 @@ export interface ReplayStore {
   /**
    * Atomically spends one of the `calls` calls of the token `id`, counted until `expiresAt`
    * (then forgotten): `{ ok: true, used }` for calls 1 to `calls`, then `token_exhausted`
-   * (also for an `expiresAt` already past: callers check expiry, with their skew, first).
+   * (also for an `expiresAt` already past: callers check expiry, with their skew, first). A
+   * later `expiresAt` for the same id extends the count's life; an earlier one never shortens it.
    * Never throws for an outage: resolves `store_unavailable`.
    */
   spendCall(id: string, calls: number, expiresAt: number): Promise<CallSpendResult>;

@@ -19,6 +19,7 @@ import { createPowgateServer, PowgateService, VERIFY_STATUS, type PowgateService
 import { createChallenge, type Challenge } from '../src/protocol/challenge.js';
 import type { ReplayStore, SpendResult } from '../src/protocol/replay/types.js';
 import { issueToken } from '../src/protocol/token.js';
+import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
 import { meetsThreshold, nonceHex, workMessage } from '../src/protocol/work.js';
 import { solve } from '../src/solver/solve.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
@@ -496,6 +497,25 @@ describe('adaptive difficulty over HTTP', () => {
     const token = issueToken({ secret: SECRET, calls: 100, price: 5 });
     for (let i = 0; i < 10; i++) expect((await post(url, '/api/token/verify', { token }, { localAddress: '127.0.0.3' })).json.valid).toBe(true);
     expect((await post(url, '/api/challenge', {}, { localAddress: '127.0.0.3' })).json.challenge.difficulty).toBe(5);
+  });
+});
+
+describe('a store too full to count a new token', () => {
+  it('answers 503 store_full with Retry-After, never a challenge that could not help', async () => {
+    const { url, gate } = await startService({ store: new MemoryReplayStore({ maxTokens: 1 }) });
+    const first = issueToken({ secret: SECRET, scope: 'search', calls: 5, price: LOW });
+    const second = issueToken({ secret: SECRET, scope: 'search', calls: 5, price: LOW });
+    expect((await post(url, '/api/token/verify', { token: first, scope: 'search' })).json).toMatchObject({ valid: true, used: 1 });
+    const full = await post(url, '/api/token/verify', { token: second, scope: 'search' });
+    expect([full.status, full.json, full.headers['retry-after']]).toEqual([503, { valid: false, reason: 'store_full' }, '1']);
+    const gated = createServer((req, res) => powgateMiddleware(gate, { scope: 'search' })(req, res, () => res.end('ok')));
+    const gatedUrl = await listen(gated);
+    cleanups.push(() => close(gated));
+    const refused = await request(gatedUrl, '/', { headers: { authorization: `Bearer ${second}` } });
+    expect([refused.status, refused.json, refused.headers['retry-after']]).toEqual([
+      503, { error: 'store_unavailable', cause: { reason: 'store_full', detail: expect.any(String) }, accepts: [] }, '1',
+    ]);
+    expect((await request(gatedUrl, '/', { headers: { authorization: `Bearer ${first}` } })).text).toBe('ok');
   });
 });
 

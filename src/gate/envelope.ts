@@ -32,7 +32,8 @@ export interface PaymentRequired {
 /** The refusal body when the gate itself cannot decide (Redis down, failing closed). */
 export interface GateUnavailable {
   error: 'store_unavailable';
-  cause: { reason: 'store_unavailable'; detail: string };
+  /** `store_full`: a memory store full of live entries; `store_unavailable`: it cannot answer. */
+  cause: { reason: 'store_unavailable' | 'store_full'; detail: string };
   accepts: [];
 }
 

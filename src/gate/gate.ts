@@ -338,6 +338,10 @@ export class Gate {
     client: string,
     options: { scope?: string; redeem: Record<string, unknown> } & ClientCounting,
   ): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
+    // The store could not count the call: paying again would not help, so no challenge.
+    if (reason === 'store_full' || reason === 'store_unavailable') {
+      return { status: 503, body: { error: 'store_unavailable', cause: { reason, detail: reasonDetail(reason) }, accepts: [] } };
+    }
     const issued = await this.challenge(client, { scope: options.scope, pooled: options.pooled });
     if (!issued.ok) {
       if (issued.reason !== 'store_unavailable') throw new PowgateError('ERR_INVALID_ARGUMENT', `cannot refuse with a challenge: ${issued.detail}`);

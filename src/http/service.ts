@@ -240,7 +240,9 @@ export class PowgateService {
       spend: checkOnly !== true,
     });
     if (!used.ok) {
-      if (used.reason === 'store_unavailable') return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);
+      if (used.reason === 'store_unavailable' || used.reason === 'store_full') {
+        return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);
+      }
       return this.#reply(ctx, 200, { valid: false, reason: used.reason }, undefined, used.reason);
     }
     const g = used.grant;

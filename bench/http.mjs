@@ -5,24 +5,35 @@
  * measured in the same run with the same autocannon settings.
  *
  *   1. print machine facts and how busy the CPU is;
- *   2. start both servers as their own processes (`node dist/cli.js serve`, with its
- *      per-request JSON logs on as shipped, and this file with `--echo`);
+ *   2. start the servers as their own processes (`node dist/cli.js serve --difficulty 18`,
+ *      with its logs as shipped, on the memory store and, when `redis-server` is installed,
+ *      on a redis-server of its own started on a free port; and this file with `--echo`);
  *   3. agreement before timing (exit 1 if wrong): powgate answers `valid: true` for the
- *      token, the echo server returns the body it was sent;
- *      powgate is measured twice: one client's token repeated (as a client presents it on
- *      every call; the gate remembers valid tokens), and a new token on every request
- *      (every check decodes and HMACs in full);
+ *      token and spends one of its calls (`used`, `remaining`), the echo server returns the
+ *      body it was sent;
+ *      every check spends one of the token's calls, so the tokens carry the protocol's
+ *      largest allowance (1,048,576 calls) at the serve's price (18 bits per call), for the
+ *      default door (scope ''), and each autocannon run (warm-up or timed) gets a fresh
+ *      token; after every run the token's `used` (asked by spending one more) must have grown
+ *      by at least the answers counted, and by at most that plus the connections in flight;
+ *      powgate is measured: one client's token repeated (as a client presents it on every
+ *      call; the gate may remember that its MAC is valid, never skip the spend), a new token
+ *      on every request (every check decodes and HMACs in full), and the repeated token with
+ *      the calls spent in Redis (no target: requests/s and p99 reported);
  *   4. interleaved rounds (the order alternates), each a warm-up and then a timed
  *      autocannon run per server; any non-2xx answer or error fails the bench;
- *   5. print medians of requests/s and p99 latency, the ratio, the target (>= 0.7x),
- *      and write bench/results/http-*.json.
+ *   5. print medians of requests/s and p99 latency, the ratio, the target (the token check
+ *      with its spend on the memory store >= 0.7x the echo server), and write
+ *      bench/results/http-*.json.
  *
  * Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (2 short rounds), BENCH_WAIT_IDLE,
- *      BENCH_CONNECTIONS (default 50), BENCH_SECONDS (seconds per timed run; default 5, quick 2).
+ *      BENCH_CONNECTIONS (default 50), BENCH_SECONDS (seconds per timed run; default 5, quick 2),
+ *      BENCH_REDIS=0 (skip the Redis row).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -73,11 +84,46 @@ async function main() {
   const warmupSeconds = config.quick ? 1 : 2;
 
   const secret = 'the http bench secret, 32 bytes or more';
-  const token = powgate.issueToken({ secret, scope: 'bench', ttlMs: 3_600_000 });
+  // Every check spends a call: the protocol's largest allowance, at the serve's price per call
+  // (`--difficulty 18`, one sub-puzzle: 18 bits), for the default door '' (serve declares no other).
+  const DIFFICULTY = 18;
+  const MAX_CALLS = 1_048_576;
+  const newToken = () => powgate.issueToken({ secret, scope: '', ttlMs: 3_600_000, calls: MAX_CALLS, price: DIFFICULTY });
+  const token = newToken();
   const body = JSON.stringify({ token });
   const children = [];
   const stopAll = () => children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
   process.on('exit', stopAll);
+
+  /** A free TCP port on loopback (for redis-server, which cannot be told to pick one). */
+  const freePort = () =>
+    new Promise((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+  /** redis-server on a free port, without persistence; null when it is not installed or BENCH_REDIS=0. */
+  async function startRedis() {
+    if (env.BENCH_REDIS === '0' || spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      lines.on('line', (line) => {
+        if (/ready to accept connections/i.test(line)) {
+          lines.close();
+          child.stdout.resume();
+          resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    });
+    return { child, url: `redis://127.0.0.1:${port}` };
+  }
 
   /** Starts a server process and resolves its URL from its first stdout line; the rest of stdout is drained. */
   function start(name, args, extraEnv = {}) {
@@ -99,16 +145,21 @@ async function main() {
   }
 
   const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
+  const serveArgs = [cli, 'serve', '--port', '0', '--difficulty', String(DIFFICULTY)];
+  const redis = await startRedis();
   const targets = await Promise.all([
-    start('powgate serve: POST /api/token/verify', [cli, 'serve', '--port', '0'], { POWGATE_SECRET: secret }),
+    start('powgate serve: POST /api/token/verify', serveArgs, { POWGATE_SECRET: secret }),
     start('node:http JSON echo', [SELF, '--echo']),
   ]);
   targets[0].path = '/api/token/verify';
+  targets[0].spends = true;
   targets[1].path = '/echo';
   // The same server and route with a different token on every request: every check
-  // misses the gate's cache of valid tokens and decodes and HMACs the token in full.
-  const DISTINCT = 200_000;
-  const distinct = Array.from({ length: DISTINCT }, () => JSON.stringify({ token: powgate.issueToken({ secret, scope: 'bench', ttlMs: 3_600_000 }) }));
+  // misses the gate's cache of valid tokens (10,000 entries) and decodes and HMACs the token
+  // in full. Fewer than the memory store's 100,000 tokens with calls counted (its default
+  // maxTokens): beyond that, checks of new tokens are refused store_full, answered 200.
+  const DISTINCT = 50_000;
+  const distinct = Array.from({ length: DISTINCT }, () => JSON.stringify({ token: newToken() }));
   const eachDistinct = () => {
     let next = 0;
     return [{ setupRequest: (request) => ({ ...request, body: distinct[next++ % DISTINCT] }) }];
@@ -117,28 +168,85 @@ async function main() {
   // autocannon rebuilds every request when the body changes, which takes CPU from the server on
   // 2 cores: the new-token row is set against the echo server under the same client load.
   targets.push({ ...targets[2], name: 'node:http JSON echo: a new body per request', requests: eachDistinct() });
+  // The repeated token with its calls spent in Redis (one round trip per check): no target.
+  if (redis) {
+    const withRedis = await start('powgate serve --redis: POST /api/token/verify', [...serveArgs, '--redis', redis.url], { POWGATE_SECRET: secret });
+    targets.push({ ...withRedis, path: '/api/token/verify', spends: true });
+  } else {
+    console.log('redis-server not found (or BENCH_REDIS=0): no Redis row');
+  }
+  const [pgTarget, , echoTarget, , redisTarget] = targets;
 
-  // Agreement before timing (the distinct tokens are the same kind as the repeated one).
-  for (const target of [targets[0], targets[2]]) {
-    const reply = await fetch(new URL(target.path, target.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const json = await reply.json();
-    const expected = target === targets[0] ? { valid: true, method: 'pow', scope: 'bench' } : { token };
-    const ok = reply.status === 200 && Object.entries(expected).every(([k, v]) => json[k] === v);
+  const post = async (target, payload) => {
+    const reply = await fetch(new URL(target.path, target.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    return { status: reply.status, json: await reply.json() };
+  };
+  /**
+   * How many of a token's calls were spent before this question: a check-only answer does not
+   * read the count (it carries no `used`), so this spends one more and subtracts it.
+   */
+  const usedOf = async (target, token) => {
+    const { json } = await post(target, { token });
+    return { valid: json.valid, used: json.valid === true ? json.used - 1 : undefined };
+  };
+
+  // Agreement before timing (the distinct tokens are the same kind as the repeated one):
+  // valid, spent once by the check, and the check-only answer says so without spending.
+  for (const target of [pgTarget, echoTarget, redisTarget].filter(Boolean)) {
+    const { status, json } = await post(target, { token });
+    let ok;
+    if (target.spends) {
+      const expected = { valid: true, method: 'pow', scope: '', calls: MAX_CALLS, price: DIFFICULTY };
+      const first = status === 200 && Object.entries(expected).every(([k, v]) => json[k] === v) && json.used === 1 && json.remaining === MAX_CALLS - 1;
+      const checkOnly = (await post(target, { token, check_only: true })).json;
+      const checked = await usedOf(target, token);
+      ok = first && checkOnly.valid === true && checkOnly.used === undefined && checked.valid === true && checked.used === 1;
+    } else {
+      ok = status === 200 && json.token === token;
+    }
     if (!ok) {
       stopAll();
-      fail(`${target.name} answered ${reply.status} ${JSON.stringify(json).slice(0, 200)}`);
+      fail(`${target.name} answered ${status} ${JSON.stringify(json).slice(0, 300)}`);
     }
   }
-  console.log(`agreement: powgate says valid for the token; the echo server returns the body (${body.length} bytes)`);
+  console.log(`agreement: powgate says valid for the token and spends one of its ${MAX_CALLS} calls (used 1, remaining ${MAX_CALLS - 1}), check_only does not spend (the next check says used 2); the echo server returns the body (${body.length} bytes)`);
+  console.log(`tokens: scope '' (the default door), ${MAX_CALLS} calls at ${DIFFICULTY} bits per call (serve --difficulty ${DIFFICULTY}); a fresh token for every autocannon run`);
   console.log(`autocannon: ${connections} connections, pipelining 1, ${seconds} s per run after a ${warmupSeconds} s warm-up, ${config.rounds} rounds, order alternating`);
 
-  const run = (target, duration) =>
-    new Promise((resolve, reject) => {
+  /**
+   * One autocannon run with a fresh token (the echo server gets a body of the same size). On a
+   * spending server, the token's `used` afterwards must be at least the 2xx answers counted and
+   * at most that plus the requests in flight when the run stopped: every check spent a call
+   * (and answered valid: a 200 with `valid: false` would not show as an error).
+   */
+  const run = async (target, duration) => {
+    const fresh = newToken();
+    const runBody = JSON.stringify({ token: fresh });
+    const result = await new Promise((resolve, reject) => {
       autocannon(
-        { url: new URL(target.path, target.url).href, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, pipelining: 1, duration, ...(target.requests ? { requests: target.requests } : {}) },
+        { url: new URL(target.path, target.url).href, method: 'POST', headers: { 'content-type': 'application/json' }, body: runBody, connections, pipelining: 1, duration, ...(target.requests ? { requests: target.requests } : {}) },
         (error, result) => (error ? reject(error) : resolve(result)),
       );
     });
+    if (target.spends && target.requests) {
+      // Every distinct token still passes (a refusal, e.g. store_full, is a 200 too).
+      const { json } = await post(target, { token: JSON.parse(distinct[Math.floor(Math.random() * DISTINCT)]).token });
+      if (json.valid !== true) {
+        stopAll();
+        fail(`${target.name}: a distinct token answered ${JSON.stringify(json).slice(0, 200)} after the run`);
+      }
+    }
+    if (target.spends && !target.requests) {
+      const answered = result['2xx'];
+      const { valid, used } = await usedOf(target, fresh);
+      if (valid !== true || !(used >= answered && used <= answered + connections)) {
+        stopAll();
+        fail(`${target.name}: the token's used calls (${used}, valid ${valid}) do not match the ${answered} checks answered`);
+      }
+      result.spent = used;
+    }
+    return result;
+  };
 
   /** CPU seconds a server process has used so far (Linux /proc; null elsewhere). */
   const processSeconds = (pid) => {
@@ -156,7 +264,9 @@ async function main() {
     const servers = serversAfter.reduce((sum, v, i) => sum + v - serversBefore[i], 0) / load.seconds;
     return { ...load, servers, others: Math.max(0, load.others - servers) };
   };
-  const serverSeconds = () => targets.map((t) => processSeconds(t.child.pid));
+  // Each server process once (rows share processes), and redis-server: all part of the bench.
+  const serverPids = [...new Set([...targets.map((t) => t.child.pid), ...(redis ? [redis.child.pid] : [])])];
+  const serverSeconds = () => serverPids.map(processSeconds);
 
   const samples = new Map(targets.map((t) => [t.name, []]));
   const roundLoads = [];
@@ -199,7 +309,7 @@ async function main() {
       rounds: list,
     };
   });
-  const [pg, cold, echo, echoCold] = rows;
+  const [pg, cold, echo, echoCold, withRedis] = rows;
   const ratio = pg.requestsPerSecond.median / echo.requestsPerSecond.median;
   const coldRatio = cold.requestsPerSecond.median / echoCold.requestsPerSecond.median;
   const perRound = samples.get(pg.name).map((s, i) => s.requestsPerSecond / samples.get(echo.name)[i].requestsPerSecond);
@@ -222,7 +332,10 @@ async function main() {
   console.log('');
   console.log(`ratio (powgate / echo, medians): ${ratio.toFixed(3)}x; per round: ${perRound.map((x) => x.toFixed(2)).join(' ')} (median ${median(perRound).toFixed(3)}x)`);
   console.log(`ratio with a new token per request (against the echo server with a new body per request): ${coldRatio.toFixed(3)}x; per round: ${coldPerRound.map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`target: >= ${target.minRatio}x of the echo server's requests/s (a client's token, repeated): ${verdict}`);
+  console.log(`target: >= ${target.minRatio}x of the echo server's requests/s (a client's token, repeated, each check spending a call in memory): ${verdict}`);
+  if (withRedis) {
+    console.log(`Redis (calls spent in redis-server, one round trip per check; no target): ${Math.round(withRedis.requestsPerSecond.median)} req/s median, p99 ${withRedis.p99Ms.median} ms median (${(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median).toFixed(3)}x the echo server)`);
+  }
   const warnings = [busyWarning(cpuLoadAtStart, 'before the run'), ...roundWarnings(roundLoads)].filter(Boolean);
   for (const warning of warnings) console.log(warning);
 
@@ -230,12 +343,19 @@ async function main() {
     startedAt,
     mode: config.mode,
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
-    settings: { connections, pipelining: 1, seconds, warmupSeconds, rounds: config.rounds, bodyBytes: body.length, logs: 'powgate serve as shipped: one JSON line per request (info), stdout drained' },
+    settings: {
+      connections, pipelining: 1, seconds, warmupSeconds, rounds: config.rounds, bodyBytes: body.length,
+      logs: 'powgate serve as shipped (token checks answered 200 logged at debug, hidden at the default info), stdout drained',
+      serve: `powgate serve --difficulty ${DIFFICULTY}`,
+      tokens: { scope: '', calls: MAX_CALLS, price: DIFFICULTY, freshPerRun: true, spendsPerCheck: true },
+      redis: redis ? 'redis-server --save "" --appendonly no, on loopback' : null,
+    },
     results: rows.map((row) => ({ ...row, rounds: row.rounds.map((s) => ({ ...s, requestsPerSecond: round(s.requestsPerSecond, 1) })) })),
     ratio: round(ratio, 3),
     ratioPerRound: perRound.map((x) => round(x, 3)),
     ratioNewTokenPerRequest: round(coldRatio, 3),
     ratioNewTokenPerRequestPerRound: coldPerRound.map((x) => round(x, 3)),
+    redis: withRedis ? { requestsPerSecond: round(withRedis.requestsPerSecond.median, 1), p99Ms: withRedis.p99Ms.median, ratioToEcho: round(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median, 3) } : null,
     target: { ...target, verdict },
     cpuLoad: { atStart: cpuLoadAtStart, rounds: roundLoads },
     warnings,

@@ -6,8 +6,8 @@
 import { altchaV1Solver, altchaV2Solver } from './altcha.mjs';
 import { NEVER, nativeSearch } from './nonce-search.mjs';
 
-/** Nonces per call on one thread for each native ISA: about 50-110 ms on the machine of docs/BENCHMARKS.md. */
-export const NATIVE_NONCES = { scalar: 2 ** 18, shani: 2 ** 21, avx2: 2 ** 21, avx512: 2 ** 22 };
+/** Nonces per call on one thread for each native ISA: about 40-210 ms on the machines of docs/BENCHMARKS.md. */
+export const NATIVE_NONCES = { scalar: 2 ** 18, shani: 2 ** 22, avx2: 2 ** 21, avx512: 2 ** 23 };
 /** Nonces per call for the single-threaded JS-side searchers, and ALTCHA solve lengths. */
 export const CALL_SIZES = { wasmKernel: 2 ** 20, cryptoLoop: 2 ** 14, hashWasmLoop: 2 ** 16, altchaV2: 2 ** 14, altchaV1: 2 ** 11 };
 

@@ -47,7 +47,7 @@ inline typename Ops::V LeadingWord(const NonceMidstate& m, typename Ops::V w11) 
 }
 
 // The midstate's words broadcast to every lane once per kernel call, so that the
-// rounds read whole vectors (on some cores a broadcasting operand costs more).
+// rounds read whole vectors instead of broadcasting a word at each use.
 template <typename Ops>
 struct WideMidstate {
   using V = typename Ops::V;

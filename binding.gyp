@@ -22,7 +22,7 @@
     {
       "target_name": "sha256_shani",
       "type": "static_library",
-      "sources": ["native/sha256_shani.cc", "native/nonce_shani.cc", "native/check_shani.cc"],
+      "sources": ["native/sha256_shani.cc", "native/nonce_shani.cc", "native/nonce_shani_zen.cc", "native/check_shani.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
           "cflags_cc": ["-mssse3", "-msse4.1", "-msha"],
@@ -44,7 +44,7 @@
     {
       "target_name": "sha256_avx512",
       "type": "static_library",
-      "sources": ["native/sha256_avx512.cc", "native/nonce_avx512.cc", "native/check_avx512.cc"],
+      "sources": ["native/sha256_avx512.cc", "native/nonce_avx512.cc", "native/nonce_avx512_zen.cc", "native/check_avx512.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
           "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl"],

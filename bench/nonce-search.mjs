@@ -120,14 +120,25 @@ export function nativeKernelSearcher(native, isa, prefix) {
 /**
  * `native.startSearch` as a promise: `limit` nonces per sub-puzzle from nonce 0 on the
  * native solver threads. Resolves `{ status, hashes, nonce }` (nonce a bigint when found).
+ * `tuning` ('intel' | 'zen') forces a kernel variant: the addon reads POWGATE_TUNING when
+ * a search starts, so it is set only around the call.
  */
-export function nativeSearch(native, isa, prefix, { thHi, thLo, threads, limit }) {
+export function nativeSearch(native, isa, prefix, { thHi, thLo, threads, limit, tuning = null }) {
   return new Promise((resolve) => {
-    native.startSearch(ISA_IDS[isa], prefix, thHi, thLo, threads, limit, (done, hashes, nonces, status) => {
-      if (!done) return;
-      const nonce = nonces?.length ? Buffer.from(nonces.buffer, nonces.byteOffset, 8).readBigUInt64BE(0) : null;
-      resolve({ status: SEARCH_STATUS[status], hashes, nonce: status === 0 ? nonce : null });
-    });
+    const saved = process.env.POWGATE_TUNING;
+    if (tuning) process.env.POWGATE_TUNING = tuning;
+    try {
+      native.startSearch(ISA_IDS[isa], prefix, thHi, thLo, threads, limit, (done, hashes, nonces, status) => {
+        if (!done) return;
+        const nonce = nonces?.length ? Buffer.from(nonces.buffer, nonces.byteOffset, 8).readBigUInt64BE(0) : null;
+        resolve({ status: SEARCH_STATUS[status], hashes, nonce: status === 0 ? nonce : null });
+      });
+    } finally {
+      if (tuning) {
+        if (saved === undefined) delete process.env.POWGATE_TUNING;
+        else process.env.POWGATE_TUNING = saved;
+      }
+    }
   });
 }
 

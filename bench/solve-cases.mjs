@@ -6,8 +6,8 @@
 import { altchaV1Solver, altchaV2Solver } from './altcha.mjs';
 import { NEVER, nativeSearch } from './nonce-search.mjs';
 
-/** Nonces per call on one thread for each native ISA: about 50-110 ms on the machine of docs/BENCHMARKS.md. */
-export const NATIVE_NONCES = { scalar: 2 ** 18, shani: 2 ** 21, avx2: 2 ** 21, avx512: 2 ** 22 };
+/** Nonces per call on one thread for each native ISA: about 40-210 ms on the machines of docs/BENCHMARKS.md. */
+export const NATIVE_NONCES = { scalar: 2 ** 18, shani: 2 ** 22, avx2: 2 ** 21, avx512: 2 ** 23 };
 /** Nonces per call for the single-threaded JS-side searchers, and ALTCHA solve lengths. */
 export const CALL_SIZES = { wasmKernel: 2 ** 20, cryptoLoop: 2 ** 14, hashWasmLoop: 2 ** 16, altchaV2: 2 ** 14, altchaV1: 2 ** 11 };
 
@@ -21,18 +21,23 @@ const threadsLabel = (n) => `${n} thread${n === 1 ? '' : 's'}`;
  * `limit` hashes on `threads` native threads. All-thread calls search `threads` times as
  * many nonces, so they take about as long as one-thread calls.
  */
-function nativeCase(native, isa, prefix, threads) {
+function nativeCase(native, isa, prefix, threads, tuning = null) {
   const limit = NATIVE_NONCES[isa] * threads;
   return {
-    id: `native/${isa} startSearch, ${threadsLabel(threads)}`,
+    id: `native/${isa} startSearch, ${threadsLabel(threads)}${tuning ? `, ${tuning} tuning` : ''}`,
     kind: KIND.native,
     isa,
     threads,
+    tuning,
     hashesPerCall: limit,
     async: true,
-    run: () => nativeSearch(native, isa, prefix, { ...NEVER, threads, limit }),
+    run: () => nativeSearch(native, isa, prefix, { ...NEVER, threads, limit, tuning }),
   };
 }
+
+/** The kernels that come in variants per microarchitecture (native/cpu_features.h). */
+const TUNED_ISAS = ['shani', 'avx512'];
+const TUNINGS = ['intel', 'zen'];
 
 /**
  * A synchronous searcher over `count` nonces of one high word, never finding anything.
@@ -56,7 +61,8 @@ function altchaCase(solver) {
 }
 
 /**
- * Every case: native per ISA on 1 and on all threads, the wasm kernel, the two naive loops
+ * Every case: native per ISA on 1 and on all threads (and the other tuning's SHA-NI and
+ * AVX-512 kernels on 1 thread), the wasm kernel, the two naive loops
  * and ALTCHA's two solvers. `searchers` holds what loaded (`native` may be null, `wasm` too).
  */
 export async function buildSolveCases({ native, isas, prefix, threads, searchers }) {
@@ -64,6 +70,11 @@ export async function buildSolveCases({ native, isas, prefix, threads, searchers
   for (const isa of native ? isas : []) {
     cases.push(nativeCase(native, isa, prefix, 1));
     if (threads > 1) cases.push(nativeCase(native, isa, prefix, threads));
+  }
+  // The variant this CPU does not choose, on one thread, to show what the tuning gives here.
+  const chosen = native?.cpuFeatures().tuning;
+  for (const isa of chosen ? isas.filter((i) => TUNED_ISAS.includes(i)) : []) {
+    for (const tuning of TUNINGS.filter((t) => t !== chosen)) cases.push(nativeCase(native, isa, prefix, 1, tuning));
   }
   if (searchers.wasm) cases.push(searcherCase(searchers.wasm, KIND.wasm, CALL_SIZES.wasmKernel));
   cases.push(searcherCase(searchers.hashWasmLoop, KIND.baseline, CALL_SIZES.hashWasmLoop, 'hashWasmLoop'));

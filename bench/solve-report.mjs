@@ -11,6 +11,10 @@ export const SOLVE_TARGETS = {
   shaniMHashPerSec: 50, // native/shani on one thread, M hashes/s ...
   shaniVsYardstick: 1.5, // ... and × yardstick shani_best
   threadScaling: 1.9, // all threads ÷ one thread, per native ISA
+  // Issue 17, on AMD Zen 4/5 (the Zen tuning): each against the same run's yardstick.
+  zenAvx512VsYardstick: 1.25,
+  zenShaniVsYardstick: 1.3,
+  zenThreadScaling: 1.95,
   wasmVsNaive: 4, // wasm kernel ÷ naive hash-wasm loop, one thread each
   wasmAimVsNaive: 8,
   trivialSolveMicros: 100, // median solve() of a difficulty-1 challenge, native, warm
@@ -35,6 +39,7 @@ export function solveRows(cases, opsByCase, yard) {
       kind: c.kind,
       isa: c.isa ?? null,
       threads: c.threads,
+      tuning: c.tuning ?? null,
       reference: c.reference ?? null,
       hashesPerCall: c.hashesPerCall,
       ...(c.message ? { message: c.message } : {}),
@@ -44,7 +49,7 @@ export function solveRows(cases, opsByCase, yard) {
     };
   });
   const referenceMedian = (name) => base.find((r) => r.reference === name)?.perCoreHashesPerSec.median ?? null;
-  const oneThread = (isa) => base.find((r) => r.kind === 'native' && r.isa === isa && r.threads === 1);
+  const oneThread = (isa) => base.find((r) => r.kind === 'native' && r.isa === isa && r.threads === 1 && !r.tuning);
   const scaling = (r) => {
     const one = r.threads > 1 && r.isa ? oneThread(r.isa) : null;
     if (!one) return null;
@@ -111,7 +116,8 @@ export function formatLatency(latency) {
 /** A verdict line's record: `pass` is null when it cannot be judged (no yardstick, no such row). */
 const verdict = (target, measured, pass, note = null) => ({ target, measured, pass, ...(note ? { note } : {}) });
 
-const nativeRow = (rows, isa, one = true) => rows.find((r) => r.kind === 'native' && r.isa === isa && (r.threads === 1) === one);
+/** The row of the kernel variant this CPU chooses (rows with a forced tuning are extra). */
+const nativeRow = (rows, isa, one = true) => rows.find((r) => r.kind === 'native' && r.isa === isa && (r.threads === 1) === one && !r.tuning);
 
 function avx512Verdict(rows, yard) {
   const target = `AVX-512, 1 thread: >= ${SOLVE_TARGETS.avx512VsYardstick}x yardstick avx512_16`;
@@ -185,8 +191,33 @@ function latencyVerdicts(latency) {
  * Every target with its measured figures and PASS/FAIL (or null when it cannot be judged).
  * `defaultIsa` (the native ISA solve() uses) is marked in the scaling lines.
  */
-export function solveVerdicts(rows, latency, yard, defaultIsa = null) {
-  return [avx512Verdict(rows, yard), shaniVerdict(rows, yard), ...scalingVerdicts(rows, defaultIsa), wasmVerdict(rows), ...latencyVerdicts(latency)];
+/** Issue 17's targets, judged only where the Zen tuning serves (AMD Zen 4/5). */
+function zenVerdicts(rows, yard, tuning) {
+  const where = 'AMD Zen 4/5';
+  const judge = (target, row, ratio, goal, what) => {
+    if (tuning !== 'zen') return verdict(`${where}: ${target}`, `this CPU runs the ${tuning ?? 'unknown'} tuning`, null);
+    if (!row) return verdict(`${where}: ${target}`, 'no such row', null);
+    return verdict(`${where}: ${target}`, `${fmt(mega(row.hashesPerSec.median))} MH/s = ${fmt(ratio, 3)}x ${what}`, ratio === null ? null : ratio >= goal);
+  };
+  const avx512 = nativeRow(rows, 'avx512');
+  const shani = nativeRow(rows, 'shani');
+  const all = nativeRow(rows, 'avx512', false);
+  return [
+    judge(`AVX-512, 1 thread >= ${SOLVE_TARGETS.zenAvx512VsYardstick}x avx512_16`, avx512, avx512?.ratio.avx512_16 ?? null, SOLVE_TARGETS.zenAvx512VsYardstick, `avx512_16 (${fmt(yard?.avx512_16, 1)})`),
+    judge(`SHA-NI, 1 thread >= ${SOLVE_TARGETS.zenShaniVsYardstick}x shani_best`, shani, shani?.ratio.shani_best ?? null, SOLVE_TARGETS.zenShaniVsYardstick, `shani_best (${fmt(yard?.shani_best, 1)})`),
+    judge(`AVX-512, all threads >= ${SOLVE_TARGETS.zenThreadScaling}x one thread`, all, all?.scaling ?? null, SOLVE_TARGETS.zenThreadScaling, 'one thread (median of per-round ratios)'),
+  ];
+}
+
+export function solveVerdicts(rows, latency, yard, defaultIsa = null, tuning = null) {
+  return [
+    avx512Verdict(rows, yard),
+    shaniVerdict(rows, yard),
+    ...scalingVerdicts(rows, defaultIsa),
+    ...zenVerdicts(rows, yard, tuning),
+    wasmVerdict(rows),
+    ...latencyVerdicts(latency),
+  ];
 }
 
 /** `target: ...: PASS` lines, with the note under a verdict that has one. */

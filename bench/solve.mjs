@@ -49,12 +49,12 @@ async function optional(what, load, skipped) {
 async function loadSearchers(prefix, skipped) {
   const native = await optional('native addon', () => loadAddon(REPO_ROOT), skipped);
   const isas = native ? nativeIsas(native) : [];
-  const addon = native ? addonFacts(REPO_ROOT) : null;
+  const addon = native ? { ...addonFacts(REPO_ROOT), tuning: native.cpuFeatures().tuning } : null;
   if (native) {
     const missing = ['shani', 'avx2', 'avx512'].filter((isa) => !isas.includes(isa));
     for (const isa of missing) skipped.push({ what: `native/${isa}`, reason: 'this CPU (or its OS) does not support it' });
     console.log(`addon     ${addon.path}, built ${addon.builtAt}, sha256 ${addon.sha256.slice(0, 16)}...`);
-    console.log(`native ISAs: ${isas.join(', ')}${missing.length ? ` (not on this CPU: ${missing.join(', ')})` : ''}`);
+    console.log(`native ISAs: ${isas.join(', ')}${missing.length ? ` (not on this CPU: ${missing.join(', ')})` : ''}; kernel tuning: ${addon.tuning}`);
   }
   return {
     native,
@@ -162,7 +162,7 @@ async function main() {
 
   const yard = yardstickMedian(yardRuns);
   const rows = solveRows(cases, opsByCase, yard.median);
-  const verdicts = solveVerdicts(rows, latency, yard.median, info.backend === 'native' ? info.isa : null);
+  const verdicts = solveVerdicts(rows, latency, yard.median, info.backend === 'native' ? info.isa : null, loaded.addon?.tuning ?? null);
   console.log(`\n${formatYardstick({ runs: yardRuns, ...yard }).join('\n')}\n`);
   console.log(formatSolveTable(rows));
   console.log('\nper core = hashes/s ÷ threads; every ratio uses per-core medians; scaling = median over rounds of all threads ÷ 1 thread.\n');

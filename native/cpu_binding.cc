@@ -13,6 +13,7 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
   result.Set("avx2", f.avx2);
   result.Set("avx512", f.avx512);
   result.Set("best", int(BestIsa()));
+  result.Set("tuning", ChosenTuning() == Tuning::kZen ? "zen" : "intel");
   return result;
 }
 

@@ -1,5 +1,8 @@
 #include "cpu_features.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <cstdint>
@@ -25,6 +28,10 @@ CpuFeatures Detect() {
   const bool sse41 = ecx & (1u << 19);
   const bool osxsave = ecx & (1u << 27);
   const bool avx = ecx & (1u << 28);
+  const unsigned family = ((eax >> 8) & 0xf) == 0xf ? 0xf + ((eax >> 20) & 0xff) : (eax >> 8) & 0xf;
+  unsigned max_leaf, vendor[3];
+  __get_cpuid(0, &max_leaf, &vendor[0], &vendor[2], &vendor[1]);
+  f.amd_zen = std::memcmp(vendor, "AuthenticAMD", 12) == 0 && family >= 0x19;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return f;
   const bool avx2 = ebx & (1u << 5);
   const bool avx512f = ebx & (1u << 16);
@@ -69,6 +76,13 @@ Isa BestIsa() {
   if (f.sha_ni) return Isa::kShaNi;
   if (f.avx2) return Isa::kAvx2;
   return Isa::kScalar;
+}
+
+Tuning ChosenTuning() {
+  const char* forced = std::getenv("POWGATE_TUNING");
+  if (forced != nullptr && std::strcmp(forced, "intel") == 0) return Tuning::kIntel;
+  if (forced != nullptr && std::strcmp(forced, "zen") == 0) return Tuning::kZen;
+  return DetectCpuFeatures().amd_zen ? Tuning::kZen : Tuning::kIntel;
 }
 
 }  // namespace powgate

@@ -16,7 +16,8 @@ struct Avx2NonceOps : Avx2Ops {
     const V l = Set1(limit);
     return uint32_t(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(h0, l), l))));
   }
-  static V Leading(const NonceMidstate& m, uint32_t base) { return LeadingWord<Avx2NonceOps>(m, Iota(base)); }
+  using Prepared = NonceMidstate;
+  static void Leading(const NonceMidstate& m, uint32_t base, V (&h0)[1]) { h0[0] = LeadingWord<Avx2NonceOps>(m, Iota(base)); }
 };
 
 }  // namespace

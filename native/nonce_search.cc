@@ -30,7 +30,8 @@ struct ScalarOps {
   static V Ch(V e, V f, V g) { return powgate::Ch(e, f, g); }
   static V Maj(V a, V b, V c) { return powgate::Maj(a, b, c); }
   static V Iota(uint32_t base) { return base; }
-  static V Leading(const NonceMidstate& m, uint32_t base) { return LeadingWord<ScalarOps>(m, base); }
+  using Prepared = NonceMidstate;
+  static void Leading(const NonceMidstate& m, uint32_t base, V (&h0)[1]) { h0[0] = LeadingWord<ScalarOps>(m, base); }
   static uint32_t AtMost(V h0, uint32_t limit) { return h0 <= limit ? 1u : 0u; }
 };
 

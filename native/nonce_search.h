@@ -38,5 +38,8 @@ bool SearchNoncesScalar(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t
 bool SearchNoncesShaNi(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
 bool SearchNoncesAvx2(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
 bool SearchNoncesAvx512(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
+// The same contract, tuned on AMD Zen 4/5 (cpu_features.h says when they serve).
+bool SearchNoncesShaNiZen(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
+bool SearchNoncesAvx512Zen(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
 
 }  // namespace powgate

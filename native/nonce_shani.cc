@@ -24,7 +24,9 @@ struct ShaNiOps {
     return uint32_t(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_max_epu32(h0, l), l)))) & ((1u << kStreams) - 1);
   }
 
-  static V Leading(const NonceMidstate& m, uint32_t base) {
+  using Prepared = NonceMidstate;
+  static void Leading(const NonceMidstate& m, uint32_t base, V (&h0)[1]) { h0[0] = Leading1(m, base); }
+  static V Leading1(const NonceMidstate& m, uint32_t base) {
     // (a,b,e,f) and (c,d,g,h), highest element first, as sha256rnds2 wants them.
     const uint32_t* s10 = m.state10;
     const V abef10 = _mm_set_epi32(int(s10[0]), int(s10[1]), int(s10[4]), int(s10[5]));

@@ -20,11 +20,12 @@ struct Kernel {
   uint32_t chunk;
 };
 
-Kernel KernelFor(Isa isa) {
+Kernel KernelFor(Isa isa, Tuning tuning = ChosenTuning()) {
+  const bool zen = tuning == Tuning::kZen;
   switch (isa) {
-    case Isa::kAvx512: return {SearchNoncesAvx512, 1u << 15};
+    case Isa::kAvx512: return {zen ? SearchNoncesAvx512Zen : SearchNoncesAvx512, 1u << 15};
     case Isa::kAvx2: return {SearchNoncesAvx2, 1u << 14};
-    case Isa::kShaNi: return {SearchNoncesShaNi, 1u << 14};
+    case Isa::kShaNi: return {zen ? SearchNoncesShaNiZen : SearchNoncesShaNi, 1u << 14};
     case Isa::kScalar: break;
   }
   return {SearchNoncesScalar, 1u << 11};
@@ -99,9 +100,10 @@ Napi::Value CancelSearch(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// searchNonces(isa, prefix: Uint8Array(40), hi, lo, count, thresholdHi, thresholdLo): the lowest
-// low word in lo .. lo + count - 1 (count <= 2^32 - lo) whose digest is below the threshold, or -1.
-// Synchronous, one thread: the kernels' contract, for tests and tools.
+// searchNonces(isa, prefix: Uint8Array(40), hi, lo, count, thresholdHi, thresholdLo[, tuning]): the
+// lowest low word in lo .. lo + count - 1 (count <= 2^32 - lo) whose digest is below the threshold,
+// or -1. Synchronous, one thread: the kernels' contract, for tests and tools. tuning 0 (Intel) or
+// 1 (Zen) picks a kernel variant; absent, the CPU's (or POWGATE_TUNING's).
 Napi::Value SearchNoncesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   for (size_t i : {0, 2, 3, 4, 5, 6}) {
@@ -125,7 +127,14 @@ Napi::Value SearchNoncesJs(const Napi::CallbackInfo& info) {
   const uint64_t threshold = (uint64_t(th_hi) << 32) | uint64_t(th_lo);
   NonceMidstate m;
   PrepareMidstate(prefix, uint32_t(hi), threshold, &m);
-  const NonceSearchFn kernel = KernelFor(Isa(isa)).fn;
+  Tuning tuning = ChosenTuning();
+  if (info.Length() > 7 && !info[7].IsUndefined()) {
+    if (!info[7].IsNumber()) return Fail(info, "expected a number for tuning");
+    const int t = info[7].As<Napi::Number>().Int32Value();
+    if (t != int(Tuning::kIntel) && t != int(Tuning::kZen)) return Fail(info, "unknown tuning");
+    tuning = Tuning(t);
+  }
+  const NonceSearchFn kernel = KernelFor(Isa(isa), tuning).fn;
   // Kernels take at most 2^32 - 1 nonces per call.
   for (int64_t start = lo; start < lo + count;) {
     const int64_t n = std::min<int64_t>(lo + count - start, 0x80000000LL);

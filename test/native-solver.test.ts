@@ -46,6 +46,26 @@ function meets(prefix: Buffer, nonce: bigint, threshold: bigint): boolean {
 describe.skipIf(!native)(native ? 'native solver threads' : `native solver threads (skipped: ${why})`, () => {
   const isas = native ? supportedIsas(native) : [];
 
+  // POWGATE_TUNING is read by the addon at each search, so the threads run either variant here.
+  for (const tuning of ['intel', 'zen']) {
+    it(`POWGATE_TUNING=${tuning}: every kernel's hits on 2 threads verify`, async () => {
+      const saved = process.env.POWGATE_TUNING;
+      process.env.POWGATE_TUNING = tuning;
+      try {
+        for (const isa of isas) {
+          const prefixes = randomBytes(40 * 3);
+          const threshold = (1n << 50n) + 777n;
+          const outcome = await search(ISA_IDS[isa], prefixes, threshold, 2);
+          expect(outcome.status, isa).toBe(FOUND);
+          outcome.nonces.forEach((nonce, j) => expect(meets(prefixes.subarray(40 * j, 40 * j + 40), nonce, threshold), `${isa} sub-puzzle ${j}`).toBe(true));
+        }
+      } finally {
+        if (saved === undefined) delete process.env.POWGATE_TUNING;
+        else process.env.POWGATE_TUNING = saved;
+      }
+    });
+  }
+
   for (const isa of NATIVE_ISAS) {
     it.skipIf(!isas.includes(isa))(`${isa}: one verified nonce per sub-puzzle, on 1, 2 and 5 threads, for thresholds that are not powers of two`, async () => {
       for (const threads of [1, 2, 5]) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PowgateError } from '../src/errors.js';
-import { NATIVE_ISAS, NativeNonceSearcher, loadNativeAddon, supportedIsas } from '../src/backend/native.js';
+import { NATIVE_ISAS, NATIVE_TUNINGS, NativeNonceSearcher, loadNativeAddon, supportedIsas } from '../src/backend/native.js';
 import type { NonceRangeSearcher } from '../src/backend/nonce-range.js';
 import { WasmNonceSearcher } from '../src/backend/wasm-search.js';
 import { SEED, randomBytes, rng } from './helpers/random.js';
@@ -34,11 +34,14 @@ function kernelLegs(): KernelLeg[] {
   }
   const supported = supportedIsas(native);
   for (const isa of NATIVE_ISAS) {
-    legs.push({
-      label: `native/${isa}`,
-      ...(supported.includes(isa) ? {} : { skip: `this CPU lacks ${isa}` }),
-      create: async () => new NativeNonceSearcher(native, isa),
-    });
+    const skip = supported.includes(isa) ? {} : { skip: `this CPU lacks ${isa}` };
+    legs.push({ label: `native/${isa}`, ...skip, create: async () => new NativeNonceSearcher(native, isa) });
+    // Every variant of a kernel keeps the contract, whichever this CPU would choose.
+    if (isa === 'shani' || isa === 'avx512') {
+      for (const tuning of NATIVE_TUNINGS) {
+        legs.push({ label: `native/${isa}, ${tuning} tuning`, ...skip, create: async () => new NativeNonceSearcher(native, isa, tuning) });
+      }
+    }
   }
   return legs;
 }

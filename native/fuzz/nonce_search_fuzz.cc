@@ -1,4 +1,4 @@
-// libFuzzer target: every nonce-search kernel this CPU has must return what a
+// libFuzzer target: every nonce-search kernel this CPU has (each tuning) must return what a
 // plain scan with the scalar check returns (the lowest qualifying nonce, or
 // none) for any prefix, nonce range and threshold the fuzzer picks.
 #include <cstdint>
@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
   const struct {
     Isa isa;
     NonceSearchFn fn;
-  } kernels[] = {{Isa::kScalar, SearchNoncesScalar}, {Isa::kShaNi, SearchNoncesShaNi}, {Isa::kAvx2, SearchNoncesAvx2}, {Isa::kAvx512, SearchNoncesAvx512}};
+  } kernels[] = {{Isa::kScalar, SearchNoncesScalar}, {Isa::kShaNi, SearchNoncesShaNi},   {Isa::kShaNi, SearchNoncesShaNiZen},
+                 {Isa::kAvx2, SearchNoncesAvx2},     {Isa::kAvx512, SearchNoncesAvx512}, {Isa::kAvx512, SearchNoncesAvx512Zen}};
   for (const auto& k : kernels) {
     if (!IsaSupported(k.isa)) continue;
     uint32_t found = 0;

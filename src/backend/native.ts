@@ -32,7 +32,8 @@ export type PackChallenges = (
 
 /** What the C++ addon exports (native/*_binding.cc). */
 export interface NativeAddon {
-  cpuFeatures(): { shani: boolean; avx2: boolean; avx512: boolean; best: number };
+  /** `tuning`: which variant of the nonce kernels serves (`POWGATE_TUNING`, else by cpuid vendor and family). */
+  cpuFeatures(): { shani: boolean; avx2: boolean; avx512: boolean; best: number; tuning: NativeTuning };
   hashOffsets(isa: number, data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
   hashUniform(isa: number, data: Uint8Array, messageLength: number, out: Uint8Array): void;
   checkProofs(isa: number, prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void;
@@ -58,9 +59,29 @@ export interface NativeAddon {
   ): object;
   cancelSearch(handle: object): void;
   packChallenges: PackChallenges;
-  /** The lowest low word in lo .. lo + count - 1 meeting the threshold, or -1 (one thread, synchronous). */
-  searchNonces(isa: number, prefix: Uint8Array, hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number): number;
+  /**
+   * The lowest low word in lo .. lo + count - 1 meeting the threshold, or -1 (one thread, synchronous).
+   * `tuning` (TUNING_IDS) picks a kernel variant; absent, the addon's choice.
+   */
+  searchNonces(
+    isa: number,
+    prefix: Uint8Array,
+    hi: number,
+    lo: number,
+    count: number,
+    thresholdHi: number,
+    thresholdLo: number,
+    tuning?: number,
+  ): number;
 }
+
+/**
+ * The nonce kernels come in variants tuned per microarchitecture (native/cpu_features.h):
+ * they differ for SHA-NI and AVX-512, and each must keep the same contract.
+ */
+export type NativeTuning = 'intel' | 'zen';
+export const TUNING_IDS: Record<NativeTuning, number> = { intel: 0, zen: 1 };
+export const NATIVE_TUNINGS = Object.keys(TUNING_IDS) as NativeTuning[];
 
 /** Kernel ids as the addon numbers them (native/cpu_features.h). */
 export const ISA_IDS: Record<NativeIsa, number> = { scalar: 0, shani: 1, avx2: 2, avx512: 3 };
@@ -168,9 +189,11 @@ function packedPads(keys: readonly MacKey[]): Uint32Array {
 export class NativeNonceSearcher implements NonceRangeSearcher {
   private prefix = new Uint8Array(40);
 
+  /** `tuning`: force a kernel variant; absent, the addon's choice. */
   constructor(
     private readonly native: NativeAddon,
     readonly isa: NativeIsa,
+    readonly tuning?: NativeTuning,
   ) {}
 
   setPrefix(prefix: Uint8Array): void {
@@ -179,6 +202,7 @@ export class NativeNonceSearcher implements NonceRangeSearcher {
 
   search(hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number): number {
     checkRange(hi, lo, count, thresholdHi, thresholdLo);
-    return this.native.searchNonces(ISA_IDS[this.isa], this.prefix, hi, lo, count, thresholdHi, thresholdLo);
+    const tuning = this.tuning === undefined ? undefined : TUNING_IDS[this.tuning];
+    return this.native.searchNonces(ISA_IDS[this.isa], this.prefix, hi, lo, count, thresholdHi, thresholdLo, tuning);
   }
 }

@@ -156,11 +156,10 @@ export class Gate {
     this.tokenTtlMs = checkInteger(options.tokenTtlMs ?? 300_000, 'tokenTtlMs', 1_000, 86_400_000);
     this.skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 600_000);
     this.failOpen = options.failOpen ?? false;
-    const headroom = this.difficulty.max - this.difficulty.base;
     if (this.difficulty.max + log2Steps(this.maxCalls) / DIFFICULTY_STEPS > PROTOCOL_MAX_DIFFICULTY) {
       throw invalid(`at most ${PROTOCOL_MAX_DIFFICULTY} bits with maxCalls' log2 added`, 'difficulty.max', this.difficulty.max);
     }
-    this.#headroom = headroom;
+    this.#headroom = this.difficulty.max - this.difficulty.base;
     const scopes = options.scopes ?? {};
     if (typeof scopes !== 'object' || scopes === null) throw invalid('an object of scopes and difficulties', 'scopes', scopes);
     for (const [scope, difficulty] of Object.entries(scopes)) this.door(scope, difficulty);
@@ -198,10 +197,10 @@ export class Gate {
   /** The difficulties this gate issues, from the cheapest door's lowest price to the dearest door's highest bundle. */
   #bounds(): { minDifficulty: number; maxDifficulty: number } {
     const bases = [...this.#doors.keys()].map((scope) => this.#baseOf(scope)!);
-    const { base, min, max } = this.difficulty;
+    const { base, min } = this.difficulty;
     return {
       minDifficulty: Math.max(PROTOCOL_MIN_DIFFICULTY, Math.min(...bases) - (base - min)),
-      maxDifficulty: Math.min(PROTOCOL_MAX_DIFFICULTY, Math.max(...bases) + (max - base) + Math.log2(this.maxCalls) + 1 / DIFFICULTY_STEPS),
+      maxDifficulty: Math.min(PROTOCOL_MAX_DIFFICULTY, Math.max(...bases) + this.#headroom + Math.log2(this.maxCalls) + 1 / DIFFICULTY_STEPS),
     };
   }
 

@@ -159,15 +159,6 @@ export function signChallenge(
   return { ...unsigned, signature: signature.toString('base64url') };
 }
 
-/** True for a challenge of the previous version (docs/PROTOCOL.md, "Versions"): refused as `unsupported_version`. */
-export function isOldChallenge(value: unknown): boolean {
-  try {
-    return typeof value === 'object' && value !== null && (value as { v?: unknown }).v === 1;
-  } catch {
-    return false;
-  }
-}
-
 /** A per-call price as signed: a multiple of 1/65536 from 0 to {@link MAX_PRICE}. */
 export function isPrice(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value <= MAX_PRICE && isStepMultiple(value);

@@ -135,6 +135,7 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
+    await until(async () => (seen['200'] ?? 0) > 0, 5000, 'traffic before the outage');
 
     await redis.stop();
     for (const url of urls) {
@@ -156,6 +157,8 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
     for (const url of urls) {
       await until(async () => (await post(url, '/api/challenge', {})).status === 200, 10_000, 'recovery');
     }
+    const before = seen['200'] ?? 0;
+    await until(async () => (seen['200'] ?? 0) > before, 5000, 'traffic after recovery');
     running = false;
     await traffic;
     expect(Object.keys(seen).sort()).toEqual(['200', '503 store_unavailable']);

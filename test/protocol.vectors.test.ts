@@ -39,7 +39,7 @@ function generate() {
   });
   const tokenId = Buffer.from('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'hex');
   const token = signToken(key, {
-    kid: key.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, id: tokenId, calls: 4, priceSteps: 7 * 65536,
+    kid: key.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, id: tokenId, calls: 4, priceUnits: 7 * 65536,
   });
   return {
     secret: SECRET,

@@ -1,4 +1,5 @@
 import type { Challenge } from '../protocol/challenge.js';
+import type { LightningOffer, LightningOutage } from './lightning-door.js';
 import type { Refusal } from '../protocol/refusal.js';
 
 /** Why a gated call was refused: no token, or the token's own refusal reason. */
@@ -20,13 +21,49 @@ export interface PowAccept {
 }
 
 /**
+ * Pay the invoice, then present `Authorization: L402 <macaroon>:<hex preimage>` on every
+ * call (it spends one of `calls`), or redeem the pair for a powgate token (`method: 'l402'`).
+ */
+export interface L402Accept extends LightningOffer {
+  method: 'l402';
+  /** How to present the credential and redeem it, for this transport. */
+  redeem: Record<string, unknown>;
+}
+
+/**
+ * Proof of work in Aperture's L402 dialect: find an 8-byte big-endian nonce such that
+ * SHA-256(token id || nonce) has `pow` leading zero bits (the token id is the macaroon
+ * identifier's last 32 bytes), append the caveat `pow=<pow>:<16 hex nonce>` to the
+ * macaroon, and present `Authorization: L402 <macaroon>:POW` on every call.
+ */
+export interface L402PowAccept {
+  method: 'l402-pow';
+  macaroon: string;
+  pow: number;
+  calls: number;
+  /** Solve and first present it by then (ms since the epoch). */
+  expiresAt: number;
+}
+
+/** One way through a refusal. */
+export type Accept = PowAccept | L402Accept | L402PowAccept;
+
+/** A door the gate has but could not offer this time, and why. */
+export interface Unavailable {
+  method: 'l402';
+  reason: LightningOutage;
+  detail: string;
+}
+
+/**
  * The refusal body of a gated call: why, and every way through. It is the
  * on-ramp: an agent that reads it knows what to solve and where to send it.
  */
 export interface PaymentRequired {
   error: 'payment_required';
-  cause: { reason: GateReason; detail: string };
-  accepts: PowAccept[];
+  cause: { reason: GateReason; detail: string; /** Doors this gate has that this refusal could not offer. */ unavailable?: Unavailable[] };
+  /** Every way through: proof of work first, always; then L402 when the gate has it. */
+  accepts: [PowAccept, ...(L402Accept | L402PowAccept)[]];
 }
 
 /** The refusal body when the gate itself cannot decide (Redis down, failing closed). */
@@ -37,7 +74,9 @@ export interface GateUnavailable {
   accepts: [];
 }
 
-const DETAILS: Record<GateReason | ChallengeRefusal, string> = {
+const DETAILS: Record<GateReason | ChallengeRefusal | LightningOutage, string> = {
+  lightning_unavailable: 'the Lightning node did not answer in time: pay with proof of work, or retry later for an invoice',
+  lightning_busy: 'too many invoices are being made right now: pay with proof of work, or retry later for an invoice',
   token_required: 'no token was presented: solve the challenge, redeem it for a token, and retry with the token',
   malformed: 'the token is not a powgate token',
   unsupported_version: 'the token is of an older protocol version: solve the challenge for a new one',
@@ -53,11 +92,12 @@ const DETAILS: Record<GateReason | ChallengeRefusal, string> = {
   difficulty_out_of_range: 'the difficulty is outside what this server accepts',
   bad_solution: 'the solution does not solve the challenge',
   replayed: 'this challenge was already redeemed',
+  bad_preimage: 'the preimage does not pay this macaroon\'s invoice: pay the invoice and send its preimage',
   store_full: 'the replay store is full: try again later',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
 
 /** A short, secret-free sentence for a reason. */
-export function reasonDetail(reason: GateReason | ChallengeRefusal): string {
+export function reasonDetail(reason: GateReason | ChallengeRefusal | LightningOutage): string {
   return DETAILS[reason];
 }

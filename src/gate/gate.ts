@@ -8,11 +8,13 @@ import { REFUSALS, type Refusal } from '../protocol/refusal.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import type { ReplayStore } from '../protocol/replay/types.js';
 import { isScope } from '../protocol/shape.js';
-import { issueToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
+import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict, type ValidL402 } from '../protocol/l402.js';
+import { issueToken, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
-import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired } from './envelope.js';
+import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
+import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
 import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
 
 /** Most valid-token verdicts a Gate remembers (their MAC checks; never their spends). */
@@ -41,7 +43,14 @@ export interface GateOptions extends KeyOptions {
    * undefined for the gate's. The scope '' is always a door. Middleware and gated tools
    * declare theirs with {@link Gate.door}. Default: none besides ''.
    */
-  scopes?: Readonly<Record<string, number | undefined>>;
+  scopes?: Readonly<Record<string, number | DoorPrice | undefined>>;
+  /** The Lightning (L402) door: a node that issues invoices, and sats per call. Default: none. */
+  lightning?: LightningDoorOptions;
+  /**
+   * Also offer proof of work in Aperture's L402 dialect (`WWW-Authenticate: L402 macaroon=..., pow=...`,
+   * credential `L402 <macaroon>:POW`), for L402 tooling that only knows it. Default false.
+   */
+  aperturePow?: boolean;
   /** Challenge lifetime in ms. Default 120,000. */
   challengeTtlMs?: number;
   /** Token lifetime in ms. Default 300,000. */
@@ -55,6 +64,14 @@ export interface GateOptions extends KeyOptions {
    * tokens pass uncounted. Default false.
    */
   failOpen?: boolean;
+}
+
+/** A door's prices: per-call difficulty (bits per sub-puzzle; adaptive pricing adds to it) and sats per call (with a Lightning door). */
+export interface DoorPrice {
+  /** Default: the gate's base difficulty. */
+  difficulty?: number;
+  /** Default: the Lightning door's `satsPerCall`. */
+  sats?: number;
 }
 
 /** A challenge for a client, or why none could be issued. */
@@ -105,9 +122,15 @@ function refusal(reason: ChallengeRefusal): Extract<ChallengeResult, { ok: false
   return { ok: false, reason, detail: reasonDetail(reason) };
 }
 
-/** One door: its per-call base difficulty, as given (undefined: the gate's). */
+/** A valid L402 credential as the token fields a door checks: paid in sats (lightning) or in bits (Aperture's PoW). */
+function l402Token(v: ValidL402): ValidToken {
+  return { valid: true, method: v.mode === 'lightning' ? 'l402' : 'pow', issuedAt: 0, expiresAt: v.expiresAt, scope: v.scope, kid: v.kid, id: v.countId, calls: v.calls, price: v.price };
+}
+
+/** One door: its per-call prices, as given (undefined: the gate's). */
 interface Door {
   difficulty: number | undefined;
+  sats: number | undefined;
 }
 
 /**
@@ -129,12 +152,17 @@ export class Gate {
   readonly tokenTtlMs: number;
   readonly skewMs: number;
   readonly failOpen: boolean;
+  /** The Lightning door, when configured. */
+  readonly lightning: LightningDoor | undefined;
+  readonly aperturePow: boolean;
   readonly #keys: KeyOptions;
-  readonly #doors = new Map<string, Door>([['', { difficulty: undefined }]]);
+  readonly #doors = new Map<string, Door>([['', { difficulty: undefined, sats: undefined }]]);
   /** How far adaptive pricing may raise a door above its base: max - base. */
   readonly #headroom: number;
   /** Verdicts of valid tokens seen, by token, oldest first: they skip the MAC, never the spend. */
   readonly #validTokens = new Map<string, ValidToken>();
+  /** The same for L402 credentials. */
+  readonly #validL402 = new Map<string, ValidL402>();
 
   constructor(options: GateOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -160,17 +188,25 @@ export class Gate {
       throw invalid(`at most ${PROTOCOL_MAX_DIFFICULTY} bits with maxCalls' log2 added`, 'difficulty.max', this.difficulty.max);
     }
     this.#headroom = this.difficulty.max - this.difficulty.base;
+    this.lightning = options.lightning === undefined ? undefined : new LightningDoor(this.#keys, options.lightning);
+    this.aperturePow = options.aperturePow ?? false;
+    if (typeof this.aperturePow !== 'boolean') throw invalid('a boolean', 'aperturePow', this.aperturePow);
     const scopes = options.scopes ?? {};
-    if (typeof scopes !== 'object' || scopes === null) throw invalid('an object of scopes and difficulties', 'scopes', scopes);
-    for (const [scope, difficulty] of Object.entries(scopes)) this.door(scope, difficulty);
+    if (typeof scopes !== 'object' || scopes === null) throw invalid('an object of scopes and prices', 'scopes', scopes);
+    for (const [scope, price] of Object.entries(scopes)) {
+      if (typeof price === 'object' && price !== null) this.door(scope, price.difficulty, price.sats);
+      else this.door(scope, price);
+    }
   }
 
   /**
    * Declares a door: clients may buy calls for `scope`, at `difficulty` per call (bits
-   * per sub-puzzle; adaptive pricing adds to it), or the gate's base when undefined.
+   * per sub-puzzle; adaptive pricing adds to it), or the gate's base when undefined, and
+   * through Lightning at `sats` per call, or the Lightning door's `satsPerCall`.
    * Declaring a door again is fine unless both give different prices.
    */
-  door(scope: string, difficulty?: number): void {
+  door(scope: string, difficulty?: number, sats?: number): void {
+    if (sats !== undefined) checkInteger(sats, `the sats per call of scope "${scope}"`, 1, MAX_SATS_PER_CALL);
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY))) {
       throw invalid(`a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY}`, `the difficulty of scope "${scope}"`, difficulty);
@@ -183,15 +219,24 @@ export class Gate {
     if (known?.difficulty !== undefined && difficulty !== undefined && known.difficulty !== difficulty) {
       throw new PowgateError('ERR_INVALID_ARGUMENT', `scope "${scope}" is already a door at difficulty ${known.difficulty}, not ${difficulty}`);
     }
-    this.#doors.set(scope, { difficulty: difficulty ?? known?.difficulty });
+    if (known?.sats !== undefined && sats !== undefined && known.sats !== sats) {
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `scope "${scope}" is already a door at ${known.sats} sats per call, not ${sats}`);
+    }
+    this.#doors.set(scope, { difficulty: difficulty ?? known?.difficulty, sats: sats ?? known?.sats });
   }
 
-  /** The doors and their per-call base difficulty (bits per sub-puzzle) and price (bits of work per call). */
-  doors(): { scope: string; difficulty: number; price: number }[] {
+  /** The doors: per-call base difficulty (bits per sub-puzzle), price (bits of work per call) and, with Lightning, sats per call. */
+  doors(): { scope: string; difficulty: number; price: number; sats?: number }[] {
     return [...this.#doors.keys()].map((scope) => {
       const difficulty = this.#baseOf(scope)!;
-      return { scope, difficulty, price: this.#priceSteps(difficulty) / DIFFICULTY_STEPS };
+      const sats = this.#satsOf(scope);
+      return { scope, difficulty, price: this.#priceSteps(difficulty) / DIFFICULTY_STEPS, ...(sats === undefined ? {} : { sats }) };
     });
+  }
+
+  /** A door's sats per call, or undefined without a Lightning door. */
+  #satsOf(scope: string): number | undefined {
+    return this.lightning && (this.#doors.get(scope)?.sats ?? this.lightning.satsPerCall);
   }
 
   /** The difficulties this gate issues, from the cheapest door's lowest price to the dearest door's highest bundle. */
@@ -269,6 +314,24 @@ export class Gate {
   }
 
   /**
+   * A Lightning offer for `client` at the door `scope`, for `calls` calls (default the gate's
+   * `calls`): an invoice and the macaroon its preimage unlocks, the client's unpaid one again
+   * when it has one (never for a `pooled` key), or why there is none. Undefined without a
+   * Lightning door. Waits for the node at most its `timeoutMs`; never throws for the node.
+   */
+  async lightningOffer(
+    client: string,
+    options: { scope?: string; calls?: number } & ClientCounting = {},
+  ): Promise<Awaited<ReturnType<LightningDoor['offer']>> | undefined> {
+    const scope = options.scope ?? '';
+    if (!this.#doors.has(scope)) throw invalid('a declared scope', 'scope', scope);
+    const sats = this.#satsOf(scope);
+    if (sats === undefined) return undefined;
+    const calls = checkInteger(options.calls ?? this.calls, 'calls', 1, this.maxCalls);
+    return this.lightning!.offer(client, scope, calls, sats, options.pooled !== true);
+  }
+
+  /**
    * Checks a solution (untrusted input: never throws), spends its challenge once, and
    * issues a token for its scope with the calls and per-call price the challenge signed.
    */
@@ -300,10 +363,37 @@ export class Gate {
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verify(token);
     if (!verdict.valid) return REFUSED[verdict.reason];
+    return this.#pass(verdict, scope, anyScope, spend);
+  }
+
+  /**
+   * A gated call with an L402 credential (`<base64 macaroon>:<hex preimage>`, or `:POW` in
+   * Aperture's dialect; the part of `Authorization: L402 ...` after the scheme): checks it as
+   * {@link useToken} checks a token (untrusted input: never throws), then spends one of its
+   * calls. A paid invoice's calls are counted under its payment hash, shared with the token
+   * it may be redeemed for.
+   */
+  async useL402(credential: unknown, options: UseTokenOptions = {}): Promise<UseResult> {
+    const { scope = '', anyScope = false, spend = true } = options;
+    if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    const verdict = this.#verifyL402(credential);
+    if (!verdict.valid) return REFUSED[verdict.reason];
+    const used = await this.#pass(l402Token(verdict), scope, anyScope, spend);
+    if (used.ok && verdict.mode === 'lightning') this.lightning?.paid(verdict.paymentHash);
+    return used;
+  }
+
+  /** The door's checks of a valid credential (scope, price), then the spend. */
+  async #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean): Promise<UseResult> {
     if (!anyScope && verdict.scope !== scope) return REFUSED.scope_mismatch;
     const base = this.#baseOf(verdict.scope);
     if (base === undefined) return REFUSED.scope_mismatch;
-    if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) return REFUSED.price_too_low;
+    if (verdict.method === 'l402') {
+      const sats = this.#satsOf(verdict.scope);
+      if (sats !== undefined && verdict.price < sats) return REFUSED.price_too_low;
+    } else if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) {
+      return REFUSED.price_too_low;
+    }
     if (!spend) return { ok: true, grant: { ...verdict, used: undefined } };
     // Counted for as long as any instance may accept the token: until expiresAt + skew by its
     // clock, which may run up to skew behind this one's.
@@ -311,6 +401,36 @@ export class Gate {
     if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
     if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
     return REFUSED[spent.reason];
+  }
+
+  /**
+   * Redeems a paid L402 credential for a powgate token (`method: 'l402'`) with the same
+   * scope, calls, price and expiry, counted under the same key: the two share one allowance,
+   * so redeeming spends nothing and redeeming twice gains nothing. Never throws for input.
+   */
+  redeemL402(credential: unknown, options: { scope?: string } = {}): RedeemResult {
+    const verdict = this.#verifyL402(credential);
+    if (!verdict.valid) return verdict.reason === 'token_exhausted' ? REFUSED.token_exhausted : { ok: false, reason: verdict.reason };
+    if (verdict.mode !== 'lightning') return REFUSED.malformed;
+    if (options.scope !== undefined && verdict.scope !== options.scope) return REFUSED.scope_mismatch;
+    const key = KeyRing.from(this.#keys).find(verdict.kid)!;
+    const issuedAt = Math.min(Date.now(), verdict.expiresAt);
+    const fields = { kid: key.kid, method: 'l402' as const, scope: verdict.scope, issuedAt, expiresAt: verdict.expiresAt, id: Buffer.from(verdict.countId, 'base64url'), calls: verdict.calls, priceUnits: verdict.price };
+    return { ok: true, token: signToken(key, fields), scope: verdict.scope, expiresAt: verdict.expiresAt, calls: verdict.calls, price: verdict.price };
+  }
+
+  /** An L402 verdict, remembered when valid as token verdicts are. */
+  #verifyL402(credential: unknown): L402Verdict {
+    const known = typeof credential === 'string' ? this.#validL402.get(credential) : undefined;
+    if (known) {
+      if (Date.now() <= known.expiresAt + this.skewMs) return known;
+      this.#validL402.delete(credential as string);
+    }
+    const verdict = verifyL402(credential, { ...this.#keys, skewMs: this.skewMs });
+    if (!verdict.valid) return verdict;
+    if (this.#validL402.size >= TOKEN_CACHE_SIZE) this.#validL402.delete(this.#validL402.keys().next().value!);
+    this.#validL402.set(credential as string, Object.freeze(verdict));
+    return verdict;
   }
 
   /** A token's verdict, its MAC verdict remembered when valid; expiry is checked every time. */
@@ -329,31 +449,39 @@ export class Gate {
 
   /**
    * The refusal for a call without a valid token, with a fresh challenge for
-   * `client`: `{ status: 402, body }`, or 503 when failing closed. `redeem`
-   * tells the client, for its transport, where to send the solution.
+   * `client` and, with a Lightning door, an invoice and its macaroon: `{ status: 402, body }`,
+   * or 503 when failing closed. `redeem` (and `l402Redeem`) tell the client, for its
+   * transport, where to send the solution (and how to present the paid macaroon).
    */
   async refuse(
     reason: GateReason,
     client: string,
-    options: { scope?: string; redeem: Record<string, unknown> } & ClientCounting,
+    options: { scope?: string; redeem: Record<string, unknown>; l402Redeem?: Record<string, unknown> } & ClientCounting,
   ): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
     // The store could not count the call: paying again would not help, so no challenge.
     if (reason === 'store_full' || reason === 'store_unavailable') {
       return { status: 503, body: { error: 'store_unavailable', cause: { reason, detail: reasonDetail(reason) }, accepts: [] } };
     }
-    const issued = await this.challenge(client, { scope: options.scope, pooled: options.pooled });
+    const scope = options.scope ?? '';
+    // Both doors at once: the node's answer (bounded in time) never delays the challenge.
+    const [issued, paid] = await Promise.all([this.challenge(client, { scope, pooled: options.pooled }), this.lightningOffer(client, { scope, pooled: options.pooled })]);
     if (!issued.ok) {
       if (issued.reason !== 'store_unavailable') throw new PowgateError('ERR_INVALID_ARGUMENT', `cannot refuse with a challenge: ${issued.detail}`);
       return { status: 503, body: { error: 'store_unavailable', cause: { reason: 'store_unavailable', detail: issued.detail }, accepts: [] } };
     }
-    return {
-      status: 402,
-      body: {
-        error: 'payment_required',
-        cause: { reason, detail: reasonDetail(reason) },
-        accepts: [{ method: 'pow', challenge: issued.challenge, calls: { max: this.maxCalls }, redeem: options.redeem }],
-      },
-    };
+    const { challenge } = issued;
+    const accepts: PaymentRequired['accepts'] = [{ method: 'pow', challenge, calls: { max: this.maxCalls }, redeem: options.redeem }];
+    const unavailable: Unavailable[] = [];
+    if (paid?.ok) accepts.push({ method: 'l402', ...paid.offer, redeem: options.l402Redeem ?? {} });
+    else if (paid) unavailable.push({ method: 'l402', reason: paid.reason, detail: reasonDetail(paid.reason) });
+    if (this.aperturePow) {
+      // Aperture's PoW is one puzzle of whole bits: at least the challenge's work for its calls.
+      const bits = Math.min(MAX_POW_BITS, Math.ceil(challenge.price + Math.log2(challenge.calls)));
+      const minted = mintL402(this.#keys, { mode: 'pow', scope, calls: challenge.calls, powBits: bits, expiresAt: Date.now() + this.challengeTtlMs + this.tokenTtlMs });
+      accepts.push({ method: 'l402-pow', macaroon: minted.macaroon, pow: bits, calls: challenge.calls, expiresAt: challenge.expiresAt });
+    }
+    const cause = { reason, detail: reasonDetail(reason), ...(unavailable.length > 0 ? { unavailable } : {}) };
+    return { status: 402, body: { error: 'payment_required', cause, accepts } };
   }
 
   /** What this gate runs on and charges: for status endpoints. Secret-free. */
@@ -361,13 +489,15 @@ export class Gate {
     backend: string;
     isa: string;
     difficulty: AdaptiveDifficulty;
-    doors: { scope: string; difficulty: number; price: number }[];
+    doors: { scope: string; difficulty: number; price: number; sats?: number }[];
     subPuzzles: number;
     calls: number;
     maxCalls: number;
     challengeTtlMs: number;
     tokenTtlMs: number;
     failOpen: boolean;
+    lightning: { backend: string; satsPerCall: number; down: boolean } | undefined;
+    aperturePow: boolean;
   } {
     const info = backendInfo();
     return {
@@ -381,6 +511,8 @@ export class Gate {
       challengeTtlMs: this.challengeTtlMs,
       tokenTtlMs: this.tokenTtlMs,
       failOpen: this.failOpen,
+      lightning: this.lightning && { backend: this.lightning.backend.kind, satsPerCall: this.lightning.satsPerCall, down: this.lightning.down },
+      aperturePow: this.aperturePow,
     };
   }
 

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Gate, Grant } from '../gate/gate.js';
-import type { GateReason } from '../gate/envelope.js';
+import type { GateReason, PaymentRequired } from '../gate/envelope.js';
 import { isScope } from '../protocol/shape.js';
+import { l402Credential } from '../protocol/l402.js';
 import { looksLikeToken } from '../protocol/token.js';
 import { invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
@@ -13,6 +14,8 @@ export interface PowgateMiddlewareOptions {
   scope?: string;
   /** This door's price per call, as a difficulty (bits per sub-puzzle); adaptive pricing adds to it. Default: the gate's. */
   difficulty?: number;
+  /** This door's price per call through Lightning, in sats, when the gate has a Lightning door. Default: its `satsPerCall`. */
+  sats?: number;
   /** The realm of the WWW-Authenticate challenge. Default 'powgate'. */
   realm?: string;
   /** Where a solution is redeemed for a token (a PowgateService's POST /api/verify). Default '/api/verify'. */
@@ -85,18 +88,19 @@ export class HttpGate {
   readonly scope: string;
   readonly #realm: string;
   readonly #redeem: Record<string, unknown>;
+  readonly #l402Redeem: Record<string, unknown>;
   readonly #trust: TrustedProxies | undefined;
   readonly #clientKey: ((req: IncomingMessage) => string) | undefined;
 
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
     if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
-    const { scope = '', difficulty, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey } = options;
+    const { scope = '', difficulty, sats, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!isScope(realm) || realm === '') throw invalid('printable ASCII of 1 to 256 characters', 'realm', realm);
     if (typeof redeemUrl !== 'string' || redeemUrl === '') throw invalid('a non-empty string', 'redeemUrl', redeemUrl);
     if (typeof challengeUrl !== 'string' || challengeUrl === '') throw invalid('a non-empty string', 'challengeUrl', challengeUrl);
-    gate.door(scope, difficulty);
+    gate.door(scope, difficulty, sats);
     if (clientKey !== undefined && typeof clientKey !== 'function') throw invalid('a function', 'clientKey', clientKey);
     this.gate = gate;
     this.scope = scope;
@@ -114,24 +118,41 @@ export class HttpGate {
       each_call: 'spends one of the token\'s calls; the response says how many remain in Powgate-Calls-Remaining; when none remain, the refusal carries a new challenge',
       more_calls: { url: challengeUrl, method: 'POST', body: { scope, calls: '<N: N calls for N times the work>' } },
     });
+    this.#l402Redeem = Object.freeze({
+      pay: 'pay the invoice with any Lightning wallet: its preimage is the proof of payment',
+      present: { header: 'Authorization', value: 'L402 <macaroon>:<preimage hex>' },
+      each_call: 'spends one of the macaroon\'s calls, as for a token (Powgate-Calls-Remaining)',
+      or_redeem: { url: redeemUrl, method: 'POST', content_type: 'application/json', body: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' }, returns: 'a token with the same calls, counted together' },
+    });
   }
 
-  /** The grant of a request's valid token, one of its calls spent, or the refusal to send. Never throws for anything a client sends. */
+  /** The grant of a request's valid token or L402 credential, one of its calls spent, or the refusal to send. Never throws for anything a client sends. */
   async check(req: IncomingMessage): Promise<{ ok: true; grant: PowgateGrant } | { ok: false; refusal: GateRefusal }> {
     const token = presentedToken(req.headers);
+    const l402 = token === undefined && req.headers.authorization !== undefined ? l402Credential(req.headers.authorization) : undefined;
     let reason: GateReason = 'token_required';
-    if (token !== undefined) {
-      const used = await this.gate.useToken(token, { scope: this.scope });
+    if (token !== undefined || l402 !== undefined) {
+      const used = l402 === undefined ? await this.gate.useToken(token, { scope: this.scope }) : await this.gate.useL402(l402, { scope: this.scope });
       if (used.ok) return { ok: true, grant: used.grant };
       reason = used.reason;
     }
     const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
-    const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem });
+    const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem, l402Redeem: this.#l402Redeem });
     const headers: Record<string, string> =
-      refused.status === 402
-        ? { 'www-authenticate': `PowGate realm=${quoted(this.#realm)}, scope=${quoted(this.scope)}, error=${quoted(reason)}` }
-        : { 'retry-after': '1' };
+      refused.status === 402 ? { 'www-authenticate': this.#challenges(reason, refused.body.accepts) } : { 'retry-after': '1' };
     return { ok: false, refusal: { status: refused.status, headers, body: refused.body } };
+  }
+
+  /**
+   * Every door as an RFC 7235 challenge in one header: PowGate first, then Aperture's
+   * PoW dialect, then Lightning L402 last, because common L402 clients read the last
+   * `macaroon=` of the header and Aperture's PoW client the first one followed by `pow=`.
+   */
+  #challenges(reason: GateReason, accepts: PaymentRequired['accepts']): string {
+    const challenges = [`PowGate realm=${quoted(this.#realm)}, scope=${quoted(this.scope)}, error=${quoted(reason)}`];
+    for (const a of accepts) if (a.method === 'l402-pow') challenges.push(`L402 macaroon=${quoted(a.macaroon)}, pow=${quoted(String(a.pow))}`);
+    for (const a of accepts) if (a.method === 'l402') challenges.push(`L402 macaroon=${quoted(a.macaroon)}, invoice=${quoted(a.invoice)}`);
+    return challenges.join(', ');
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { PowgateError } from '../errors.js';
+import { reasonDetail } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { MemoryRateCounter } from '../gate/rate-counter.js';
 import { packageInfo } from '../package-info.js';
@@ -12,6 +13,7 @@ import { checkInteger, invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { readJsonBody, sendJson } from './json-body.js';
 import { HttpMetrics } from './metrics.js';
+import { l402Credential } from '../protocol/l402.js';
 
 /** `(req, res, next)`: node:http, Express and Connect share this shape. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -47,6 +49,7 @@ export const VERIFY_STATUS: Readonly<Record<Refusal, number>> = Object.freeze({
   scope_mismatch: 403,
   difficulty_out_of_range: 403,
   bad_solution: 403,
+  bad_preimage: 403,
   replayed: 409,
   unsupported_version: 400,
   token_exhausted: 403,
@@ -209,17 +212,20 @@ export class PowgateService {
   async #verify(ctx: Context): Promise<void> {
     const body = await this.#body(ctx);
     if (body === undefined) return;
-    const fields = objectWith(body.value, ['challenge', 'solution'], []);
+    const l402 = typeof body.value === 'object' && body.value !== null && (body.value as { method?: unknown }).method === 'l402';
+    const fields = l402 ? objectWith(body.value, ['method', 'macaroon', 'preimage'], []) : objectWith(body.value, ['challenge', 'solution'], []);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
-    const { challenge, solution } = fields as { challenge: unknown; solution: unknown };
+    const { challenge, solution, macaroon, preimage } = fields as Record<string, unknown>;
+    if (l402 && (typeof macaroon !== 'string' || typeof preimage !== 'string')) return this.#malformed(ctx, 'macaroon and preimage must be strings');
     const started = performance.now();
-    const result = await this.gate.redeem(challenge, solution);
+    const result = l402 ? this.gate.redeemL402(`${macaroon}:${preimage}`) : await this.gate.redeem(challenge, solution);
     this.metrics.verifySeconds.observe({ outcome: result.ok ? 'accepted' : 'refused' }, (performance.now() - started) / 1000);
     if (!result.ok) {
       const status = VERIFY_STATUS[result.reason] ?? 403;
-      return this.#reply(ctx, status, { error: result.reason, detail: VERIFY_DETAIL[result.reason] ?? result.reason }, status === 503 ? RETRY_AFTER : undefined, result.reason);
+      const detail = (l402 ? reasonDetail(result.reason) : VERIFY_DETAIL[result.reason]) ?? result.reason;
+      return this.#reply(ctx, status, { error: result.reason, detail }, status === 503 ? RETRY_AFTER : undefined, result.reason);
     }
-    const elapsedMs = (solution as { elapsedMs?: unknown }).elapsedMs;
+    const elapsedMs = (solution as { elapsedMs?: unknown } | undefined)?.elapsedMs;
     if (typeof elapsedMs === 'number' && elapsedMs >= 0 && elapsedMs <= 86_400_000) this.metrics.solveSeconds.observe(elapsedMs / 1000);
     return this.#reply(ctx, 200, { token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
   }
@@ -234,11 +240,10 @@ export class PowgateService {
     if ((anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean')) {
       return this.#malformed(ctx, 'any_scope and check_only must be booleans');
     }
-    const used = await this.gate.useToken(token, {
-      scope: scope as string | undefined,
-      anyScope: anyScope === true,
-      spend: checkOnly !== true,
-    });
+    const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true };
+    // An L402 credential is a token too: `L402 <macaroon>:<preimage>`, as in an Authorization header.
+    const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
+    const used = l402 === undefined ? await this.gate.useToken(token, options) : await this.gate.useL402(l402, options);
     if (!used.ok) {
       if (used.reason === 'store_unavailable' || used.reason === 'store_full') {
         return this.#reply(ctx, 503, { valid: false, reason: used.reason }, RETRY_AFTER, used.reason);
@@ -275,6 +280,8 @@ export class PowgateService {
       challenge_ttl_ms: gate.challengeTtlMs,
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
+      lightning: gate.lightning && { backend: gate.lightning.backend, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down },
+      aperture_pow: gate.aperturePow,
       trusted_proxies: this.trustProxy?.entries.length ?? 0,
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       routes: [...this.#routes].map(([path, route]) => `${route.methods[0]} ${path}`),

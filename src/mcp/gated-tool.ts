@@ -5,6 +5,7 @@ import * as z3 from 'zod/v3';
 import { PowgateError } from '../errors.js';
 import type { GateReason } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
+import { l402Credential } from '../protocol/l402.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
@@ -16,6 +17,8 @@ export interface GatedToolOptions {
   scope?: string;
   /** This tool's price per call, as a difficulty (bits per sub-puzzle); adaptive pricing adds to it. Default: the gate's. */
   difficulty?: number;
+  /** This tool's price per call through Lightning, in sats, when the gate has a Lightning door. Default: its `satsPerCall`. */
+  sats?: number;
   /** The gated tool's name, for the refusal's instructions. Set by registerGatedTool. */
   toolName?: string;
   /** The tool that redeems a solution for a token. Default: the server's registered verify tool, else `powgate_verify`. */
@@ -52,6 +55,7 @@ export function presentedTokens(args: unknown, extra: ToolExtra | undefined): { 
   const value = Array.isArray(header) ? header[0] : header;
   const bearer = typeof value === 'string' ? /^Bearer\s+(pgt[0-9]\.\S+)\s*$/i.exec(value) : null;
   if (bearer) found.push({ source: 'header', token: bearer[1] });
+  else if (typeof value === 'string' && l402Credential(value) !== undefined) found.push({ source: 'header', token: value });
   return found;
 }
 
@@ -76,12 +80,14 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   if (!isScope(scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected printable ASCII of at most 256 characters for scope');
   if (typeof handler !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for handler');
   const clientKey = options.clientKey ?? mcpClientKey;
-  gate.door(scope, options.difficulty);
+  gate.door(scope, options.difficulty, options.sats);
   return async (args, extra) => {
     const tokens = presentedTokens(args, extra);
     let reason: GateReason = 'token_required';
     for (const [i, { token }] of tokens.entries()) {
-      const used = await gate.useToken(token, { scope });
+      // A paid L402 credential is a token too: `L402 <macaroon>:<preimage hex>`.
+      const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
+      const used = l402 === undefined ? await gate.useToken(token, { scope }) : await gate.useL402(l402, { scope });
       if (used.ok) return handler(withoutToken(args), tokenFree(extra));
       if (i === 0) reason = used.reason;
     }
@@ -100,7 +106,9 @@ function tokenFree<Extra extends ToolExtra>(extra: Extra): Extra {
   const meta = extra?._meta as Record<string, unknown> | undefined;
   const headers = extra?.requestInfo?.headers;
   const auth = headers?.authorization;
-  const bearer = (Array.isArray(auth) ? auth : [auth]).some((value) => typeof value === 'string' && /^Bearer\s+pgt[0-9]\./i.test(value));
+  const bearer = (Array.isArray(auth) ? auth : [auth]).some(
+    (value) => typeof value === 'string' && (/^Bearer\s+pgt[0-9]\./i.test(value) || l402Credential(value) !== undefined),
+  );
   if (!(meta && TOKEN_META_KEY in meta) && !bearer) return extra;
   const copy = { ...extra };
   if (meta && TOKEN_META_KEY in meta) {
@@ -135,7 +143,12 @@ async function refusal(
     then: `${again} with the argument ${TOKEN_ARGUMENT} set to the token that ${o.verifyTool} returns; each call spends one of the calls it allows (the challenge's calls) until it expires`,
     present,
   };
-  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, pooled: isPooledKey(o.client) });
+  const l402Redeem = {
+    pay: 'pay the invoice with any Lightning wallet: its preimage is the proof of payment',
+    then: `${again} with the argument ${TOKEN_ARGUMENT} set to "L402 <macaroon>:<preimage hex>"; each call spends one of its calls`,
+    or_redeem: { tool: o.verifyTool, arguments: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' }, returns: 'a token with the same calls, counted together' },
+  };
+  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, l402Redeem, pooled: isPooledKey(o.client) });
   const text = JSON.stringify(body);
   return {
     isError: true,
@@ -214,6 +227,7 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
   const gated = gateTool(gate, inner, {
     scope: options.scope ?? `tool:${name}`,
     difficulty: options.difficulty,
+    sats: options.sats,
     toolName: options.toolName ?? name,
     verifyTool: options.verifyTool ?? names.verify,
     clientKey: options.clientKey,

@@ -43,11 +43,33 @@ const reason = z.enum(REASONS as unknown as [string, ...string[]]).describe('why
 const detail = z.string().describe('a short human-readable sentence');
 const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solution for a token, and how to present the token');
 
+/** A Lightning offer: pay `invoice`, then present `L402 <macaroon>:<preimage hex>` or redeem the pair. */
+export const l402OfferSchema = z.object({
+  macaroon: z.string(),
+  invoice: z.string().describe('a BOLT11 invoice for amountSats'),
+  paymentHash: z.string(),
+  amountSats: z.number(),
+  satsPerCall: z.number(),
+  calls: z.number(),
+  invoiceExpiresAt: z.number(),
+  expiresAt: z.number(),
+});
+
 /** The PaymentRequired envelope (or GateUnavailable when the gate cannot decide), as a schema. */
 export const refusalSchema = z.object({
   error: z.enum(['payment_required', 'store_unavailable']),
-  cause: z.object({ reason, detail }),
-  accepts: z.array(z.object({ method: z.literal('pow'), challenge: challengeSchema, calls: z.object({ max: z.number() }), redeem })),
+  cause: z.object({
+    reason,
+    detail,
+    unavailable: z.array(z.object({ method: z.literal('l402'), reason: z.enum(['lightning_unavailable', 'lightning_busy']), detail })).optional(),
+  }),
+  accepts: z.array(
+    z.discriminatedUnion('method', [
+      z.object({ method: z.literal('pow'), challenge: challengeSchema, calls: z.object({ max: z.number() }), redeem }),
+      l402OfferSchema.extend({ method: z.literal('l402'), redeem }),
+      z.object({ method: z.literal('l402-pow'), macaroon: z.string(), pow: z.number(), calls: z.number(), expiresAt: z.number() }),
+    ]),
+  ),
 });
 
 export const challengeInput = z
@@ -68,16 +90,19 @@ export const challengeOutput = z.object({
   ok: z.boolean(),
   challenge: challengeSchema.optional().describe('solve it (`npx powgate solve`, or solve() of the powgate package), then redeem it with the verify tool'),
   redeem: redeem.optional(),
+  l402: l402OfferSchema.optional().describe('or pay this invoice (a Lightning door): present `L402 <macaroon>:<preimage hex>` as the token, or redeem them with the verify tool'),
+  l402_unavailable: z.string().optional().describe('why the Lightning door offered nothing this time'),
   reason: reason.optional(),
   detail: detail.optional(),
 });
 
-export const verifyInput = z
-  .object({
-    challenge: lenient({ type: 'object', description: 'the challenge, exactly as issued' }),
-    solution: lenient({ type: 'object', description: 'its solution, { v, id, nonces }, exactly as the solver printed it' }),
-  })
-  .meta({ required: ['challenge', 'solution'] });
+export const verifyInput = z.object({
+  challenge: lenient({ type: 'object', description: 'the challenge, exactly as issued (proof of work)' }),
+  solution: lenient({ type: 'object', description: 'its solution, { v, id, nonces }, exactly as the solver printed it' }),
+  method: lenient({ type: 'string', enum: ['pow', 'l402'], description: "'l402' to redeem a paid Lightning invoice instead; default 'pow'" }),
+  macaroon: lenient({ type: 'string', description: "l402: the macaroon of the offer, unchanged" }),
+  preimage: lenient({ type: 'string', description: 'l402: the preimage the wallet returned when it paid the invoice, hex' }),
+});
 
 export const verifyOutput = z.object({
   ok: z.boolean(),
@@ -85,7 +110,7 @@ export const verifyOutput = z.object({
   scope: z.string().optional().describe('what the token unlocks'),
   expires_at: z.number().optional().describe('when the token expires, ms since the epoch'),
   calls: z.number().optional().describe('calls the token allows: each gated call spends one'),
-  price: z.number().optional().describe('bits of work paid per call'),
+  price: z.number().optional().describe('what each call was paid: bits of work (pow) or sats (l402)'),
   reason: reason.optional(),
   detail: detail.optional(),
 });
@@ -111,7 +136,9 @@ export const statusOutput = z.object({
       window_ms: z.number(),
       bits_per_doubling: z.number(),
     }),
-    doors: z.array(z.object({ scope: z.string(), difficulty: z.number(), price: z.number() })).describe('the scopes sold, with their base difficulty per call and price (bits of work per call)'),
+    doors: z
+      .array(z.object({ scope: z.string(), difficulty: z.number(), price: z.number(), sats: z.number().optional() }))
+      .describe('the scopes sold, with their base difficulty per call, price (bits of work per call) and sats per call (with Lightning)'),
     sub_puzzles: z.number(),
     calls: z.number().describe('calls a challenge buys unless more are asked for'),
     max_calls: z.number(),
@@ -119,6 +146,8 @@ export const statusOutput = z.object({
     token_ttl_ms: z.number(),
     fail_open: z.boolean(),
     store: z.string().describe('memory, redis or custom'),
+    lightning: z.object({ backend: z.string(), sats_per_call: z.number(), down: z.boolean() }).optional().describe('the Lightning (L402) door, when there is one'),
+    aperture_pow: z.boolean().describe("whether refusals also offer proof of work in Aperture's L402 dialect"),
   }),
 });
 
@@ -126,6 +155,6 @@ export const statusOutput = z.object({
 export function tokenArgumentSchema() {
   return lenient({
     type: 'string',
-    description: 'a powgate token (pgt2....). Without one the call is refused with a challenge to solve and the tool that redeems it',
+    description: 'a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>). Without one the call is refused with a challenge to solve and the tool that redeems it',
   });
 }

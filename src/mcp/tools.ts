@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { backendInfo } from '../backend/loader.js';
 import { PowgateError } from '../errors.js';
+import { reasonDetail } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { packageInfo } from '../package-info.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
@@ -114,11 +115,14 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
         return refused('malformed', 'difficulty must be a number');
       }
       const client = clientKey(extra);
-      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled: isPooledKey(client) });
+      const pooled = isPooledKey(client);
+      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled });
       if (!issued.ok) return refused(issued.reason, issued.detail);
+      const paid = await gate.lightningOffer(client, { scope, calls: issued.challenge.calls, pooled });
       return structured({
         ok: true,
         challenge: issued.challenge,
+        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: reasonDetail(paid.reason) } : {}),
         redeem: {
           tool: names.verify,
           arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
@@ -131,15 +135,23 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
   server.registerTool(
     names.verify,
     {
-      title: 'Redeem a solved challenge for a token',
+      title: 'Redeem a solved challenge (or a paid invoice) for a token',
       description:
         `Checks a solution to a challenge (from ${names.challenge}, or from a gated tool's refusal) and returns a token ` +
-        `for the challenge's scope. Each challenge is redeemed at most once. Pass the token as the ${TOKEN_ARGUMENT} argument of gated tools.`,
+        `for the challenge's scope. Each challenge is redeemed at most once. With method 'l402', redeems a paid Lightning ` +
+        `offer (macaroon and preimage) instead. Pass the token as the ${TOKEN_ARGUMENT} argument of gated tools.`,
       inputSchema: verifyInput,
       outputSchema: verifyOutput,
       annotations: { readOnlyHint: false, openWorldHint: false },
     },
     async (args, extra) => {
+      if (args.method === 'l402') {
+        if (typeof args.macaroon !== 'string' || typeof args.preimage !== 'string') return refused('malformed', 'l402: macaroon and preimage (hex) are required');
+        const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`);
+        if (!paid.ok) return refused(paid.reason, reasonDetail(paid.reason));
+        return structured({ ok: true, token: paid.token, scope: paid.scope, expires_at: paid.expiresAt, calls: paid.calls, price: paid.price });
+      }
+      if (args.method !== undefined && args.method !== 'pow') return refused('malformed', "method must be 'pow' or 'l402'");
       if (args.challenge === undefined || args.solution === undefined) {
         return refused('malformed', 'both challenge and solution are required');
       }
@@ -200,6 +212,8 @@ export function statusOf(gate: Gate): Record<string, unknown> {
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
       store: storeKind(gate.store),
+      ...(gate.lightning ? { lightning: { backend: gate.lightning.backend.kind, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down } } : {}),
+      aperture_pow: gate.aperturePow,
     },
   };
 }

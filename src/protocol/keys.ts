@@ -25,6 +25,8 @@ export interface Key {
   kid: string;
   challenge: Buffer;
   token: Buffer;
+  /** Derives each L402 macaroon's root key (docs/PROTOCOL.md, "L402"). */
+  l402: Buffer;
 }
 
 export const MIN_SECRET_BYTES = 32;
@@ -52,6 +54,7 @@ function makeKey(secret: Buffer, kid?: string): Key {
     kid: kid ?? `k${derive(secret, 'kid').toString('base64url').slice(0, 11)}`,
     challenge: derive(secret, 'challenge'),
     token: derive(secret, 'token'),
+    l402: derive(secret, 'l402'),
   };
 }
 

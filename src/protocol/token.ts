@@ -36,7 +36,7 @@ export interface IssueTokenOptions extends KeyOptions {
   ttlMs?: number;
   /** Calls it allows, 1 to 1,048,576: a gate spends one per call. Default 1. */
   calls?: number;
-  /** What each call was paid, in bits (log2 of the hashes per call; a multiple of 1/65536 from 0 to 70). Default 0. */
+  /** What each call was paid: bits for 'pow' (log2 of the hashes per call; a multiple of 1/65536 from 0 to 70), whole sats for 'l402'. Default 0. */
   price?: number;
   /** Issue time in ms since the epoch. Default Date.now(). */
   now?: number;
@@ -67,7 +67,7 @@ export interface ValidToken {
   id: string;
   /** Calls it allows in all. */
   calls: number;
-  /** Bits each call was paid. */
+  /** What each call was paid: bits of work (method 'pow') or sats (method 'l402'). */
   price: number;
 }
 
@@ -79,8 +79,8 @@ export interface TokenFields {
   expiresAt: number;
   id: Buffer;
   calls: number;
-  /** In 1/65536 bit. */
-  priceSteps: number;
+  /** What each call was paid, as the u32 it travels as: 1/65536 bit (method 'pow'), or sats (method 'l402'). */
+  priceUnits: number;
 }
 
 // The payload is itself the canonical encoding; the MAC covers label + payload.
@@ -94,7 +94,7 @@ function encodePayload(t: TokenFields): Buffer {
     .u64(t.expiresAt)
     .bytes(t.id)
     .u32(t.calls)
-    .u32(t.priceSteps)
+    .u32(t.priceUnits)
     .finish();
 }
 
@@ -109,12 +109,12 @@ function decodePayload(payload: Buffer): TokenFields | undefined {
     const expiresAt = r.u64();
     const id = r.bytes(16);
     const calls = r.u32();
-    const priceSteps = r.u32();
+    const priceUnits = r.u32();
     r.end();
     if (!KID_PATTERN.test(kid) || !METHODS.includes(method) || !isScope(scope)) return undefined;
-    if (!isCalls(calls) || !isPrice(priceSteps / DIFFICULTY_STEPS)) return undefined;
+    if (!isCalls(calls) || (method === 'pow' && !isPrice(priceUnits / DIFFICULTY_STEPS))) return undefined;
     if (issuedAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt > BigInt(Number.MAX_SAFE_INTEGER) || expiresAt < issuedAt) return undefined;
-    return { kid, method: method as TokenMethod, scope, issuedAt: Number(issuedAt), expiresAt: Number(expiresAt), id, calls, priceSteps };
+    return { kid, method: method as TokenMethod, scope, issuedAt: Number(issuedAt), expiresAt: Number(expiresAt), id, calls, priceUnits };
   } catch {
     return undefined;
   }
@@ -138,6 +138,15 @@ function checkNow(now: unknown): number {
   return now;
 }
 
+/** A price as the u32 it travels as: bits in 1/65536 steps (pow), or whole sats (l402). */
+export function checkPrice(method: TokenMethod, price: unknown): number {
+  if (method === 'l402') return checkInteger(price, 'price (sats per call)', 0, 0xffff_ffff);
+  if (!isPrice(price)) {
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a multiple of 1/65536 from 0 to 70 for price but received ${describe(price)}`);
+  }
+  return Math.round(price * DIFFICULTY_STEPS);
+}
+
 /** Issues a compact signed token: `pgt2.<payload>.<mac>`, both base64url. */
 export function issueToken(options: IssueTokenOptions): string {
   if (typeof options !== 'object' || options === null) {
@@ -152,11 +161,8 @@ export function issueToken(options: IssueTokenOptions): string {
   const ttlMs = checkInteger(options.ttlMs ?? 300_000, 'ttlMs', 1, 366 * 86_400_000);
   const scope = checkScope(options.scope ?? '');
   const calls = checkInteger(options.calls ?? 1, 'calls', 1, MAX_CALLS);
-  const price = options.price ?? 0;
-  if (!isPrice(price)) {
-    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a multiple of 1/65536 from 0 to 70 for price but received ${describe(price)}`);
-  }
-  const fields = { kid: ring.signing.kid, method, scope, issuedAt, expiresAt: issuedAt + ttlMs, id: randomBytes(16), calls, priceSteps: Math.round(price * DIFFICULTY_STEPS) };
+  const priceUnits = checkPrice(method, options.price ?? 0);
+  const fields = { kid: ring.signing.kid, method, scope, issuedAt, expiresAt: issuedAt + ttlMs, id: randomBytes(16), calls, priceUnits };
   return signToken(ring.signing, fields);
 }
 
@@ -199,7 +205,7 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
     kid: t.kid,
     id: t.id.toString('base64url'),
     calls: t.calls,
-    price: t.priceSteps / DIFFICULTY_STEPS,
+    price: t.method === 'pow' ? t.priceUnits / DIFFICULTY_STEPS : t.priceUnits,
   };
 }
 

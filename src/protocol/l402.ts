@@ -1,0 +1,289 @@
+// L402 credentials (bLIP-0026; lightninglabs/L402 macaroon-spec): the macaroons powgate mints
+// for a Lightning invoice, or for proof of work in Aperture's dialect, and their checks.
+// Layout and caveats are in docs/PROTOCOL.md, "L402".
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PowgateError } from '../errors.js';
+import { checkInteger, describe } from '../validate.js';
+import { KeyRing, type Key, type KeyOptions } from './keys.js';
+import { macaroonFromBase64, macaroonSignatureValid, macaroonToBase64, mintMacaroon, type Macaroon } from './macaroon.js';
+import { MAX_CALLS } from './price.js';
+import type { Refusal } from './refusal.js';
+import { isScope, isTimestamp } from './shape.js';
+
+/** How an L402 credential was paid: a Lightning invoice's preimage, or proof of work (Aperture's `:POW`). */
+export type L402Mode = 'lightning' | 'pow';
+
+const ROOT_KEY_LABEL = 'powgate/l402/root/v1';
+const COUNT_LABEL = 'powgate/l402/count/v1';
+/** The macaroons' location: informative only (not under any MAC). */
+export const L402_LOCATION = 'powgate';
+/** What stands in for the preimage when the payment is proof of work (Aperture's dialect). */
+export const POW_SENTINEL = 'POW';
+/** Identifier layout version (macaroon-spec: u16 version, payment hash, token id). */
+const IDENTIFIER_VERSION = 0;
+const IDENTIFIER_BYTES = 66;
+/** Longest credential read (`<base64 macaroon>:<preimage>`); longer ones are refused unread. */
+export const MAX_CREDENTIAL_CHARS = 6_000;
+/** Most sats one call may cost. */
+export const MAX_SATS_PER_CALL = 1_000_000;
+/** Highest proof-of-work bits a pow macaroon may require (Aperture's caveat holds an integer). */
+export const MAX_POW_BITS = 64;
+
+/** The caveats powgate signs. A holder may append more (attenuation): each can only narrow. */
+export const CAVEATS = {
+  /** Which key derived the root key (first one counts). */
+  kid: 'powgate_kid',
+  /** The door; every one present must match. */
+  scope: 'powgate_scope',
+  /** Calls the credential allows; the smallest counts. */
+  calls: 'powgate_calls',
+  /** Unix seconds after which it is refused; the earliest counts (Aperture's `<service>_valid_until`). */
+  validUntil: 'powgate_valid_until',
+  /** Sats each call was paid (lightning); the smallest counts. */
+  satsPerCall: 'powgate_sats_per_call',
+  /** Leading zero bits the pow caveat must prove (pow); the largest counts. */
+  powBits: 'powgate_pow_bits',
+} as const;
+/** The caveat an Aperture PoW client appends: `pow=<bits>:<16 hex nonce>`. */
+export const APERTURE_POW_CAVEAT = 'pow';
+
+/** What powgate signs into a new L402 macaroon. */
+export interface L402Terms {
+  mode: L402Mode;
+  /** The invoice's payment hash (lightning); pow macaroons draw a random one, as Aperture does. */
+  paymentHash?: Uint8Array;
+  scope: string;
+  calls: number;
+  /** ms since the epoch; signed in whole seconds, rounded down. */
+  expiresAt: number;
+  /** lightning: sats per call. */
+  satsPerCall?: number;
+  /** pow: the leading zero bits SHA-256(token id || nonce) must have. */
+  powBits?: number;
+}
+
+/** A minted macaroon: base64 for the wire, and the ids it carries (hex). */
+export interface MintedL402 {
+  macaroon: string;
+  paymentHash: string;
+  tokenId: string;
+}
+
+/** A credential whose macaroon, payment and caveats hold. */
+export interface ValidL402 {
+  valid: true;
+  mode: L402Mode;
+  kid: string;
+  scope: string;
+  calls: number;
+  expiresAt: number;
+  /** lightning: sats per call; pow: the bits proven per call (bundle bits - log2 calls). */
+  price: number;
+  paymentHash: string;
+  tokenId: string;
+  /** 16 bytes, base64url: the key its calls are counted under, shared with a powgate token it is redeemed for. */
+  countId: string;
+}
+
+export type L402Verdict = ValidL402 | { valid: false; reason: Refusal };
+
+function rootKey(key: Key, mode: L402Mode, identifier: Uint8Array): Buffer {
+  // The mode is bound into the root key, so that no holder can turn a Lightning macaroon into a pow one by appending caveats.
+  return createHmac('sha256', key.l402).update(`${ROOT_KEY_LABEL}\0${mode}\0`, 'latin1').update(identifier).digest();
+}
+
+/** The count key: one per payment hash (lightning: one invoice, one allowance, however many macaroons name it), or per token id (pow). */
+function countId(mode: L402Mode, identifier: Buffer): string {
+  const id = mode === 'lightning' ? identifier.subarray(2, 34) : identifier.subarray(34, 66);
+  return createHash('sha256').update(`${COUNT_LABEL}\0${mode}\0`, 'latin1').update(id).digest().subarray(0, 16).toString('base64url');
+}
+
+function checkTerms(t: L402Terms): void {
+  const bad = (what: string, name: string, value: unknown) =>
+    new PowgateError('ERR_INVALID_ARGUMENT', `expected ${what} for ${name} but received ${describe(value)}`);
+  if (t.mode !== 'lightning' && t.mode !== 'pow') throw bad("'lightning' or 'pow'", 'mode', t.mode);
+  if (!isScope(t.scope)) throw bad('printable ASCII of at most 256 characters', 'scope', t.scope);
+  if (!Number.isInteger(t.calls) || t.calls < 1 || t.calls > MAX_CALLS) throw bad(`an integer from 1 to ${MAX_CALLS}`, 'calls', t.calls);
+  if (!Number.isSafeInteger(t.expiresAt) || t.expiresAt < 0) throw bad('ms since the epoch', 'expiresAt', t.expiresAt);
+  if (t.mode === 'lightning') {
+    if (!(t.paymentHash instanceof Uint8Array) || t.paymentHash.length !== 32) throw bad('32 bytes', 'paymentHash', t.paymentHash);
+    const sats = t.satsPerCall;
+    if (!Number.isInteger(sats) || sats! < 1 || sats! > MAX_SATS_PER_CALL) throw bad(`an integer from 1 to ${MAX_SATS_PER_CALL}`, 'satsPerCall', sats);
+  } else if (!Number.isInteger(t.powBits) || t.powBits! < 1 || t.powBits! > MAX_POW_BITS) {
+    throw bad(`an integer from 1 to ${MAX_POW_BITS}`, 'powBits', t.powBits);
+  }
+}
+
+/** Mints an L402 macaroon signed with the signing key of `keys`: stateless, any instance holding the key verifies it. */
+export function mintL402(keys: KeyOptions, terms: L402Terms): MintedL402 {
+  checkTerms(terms);
+  const key = KeyRing.from(keys).signing;
+  const paymentHash = terms.mode === 'lightning' ? Buffer.from(terms.paymentHash!) : randomBytes(32);
+  const tokenId = randomBytes(32);
+  const identifier = Buffer.alloc(IDENTIFIER_BYTES);
+  identifier.writeUInt16BE(IDENTIFIER_VERSION, 0);
+  paymentHash.copy(identifier, 2);
+  tokenId.copy(identifier, 34);
+  const caveats = [
+    `${CAVEATS.kid}=${key.kid}`,
+    `${CAVEATS.scope}=${terms.scope}`,
+    `${CAVEATS.calls}=${terms.calls}`,
+    `${CAVEATS.validUntil}=${Math.floor(terms.expiresAt / 1000)}`,
+    terms.mode === 'lightning' ? `${CAVEATS.satsPerCall}=${terms.satsPerCall}` : `${CAVEATS.powBits}=${terms.powBits}`,
+  ];
+  const macaroon = mintMacaroon(rootKey(key, terms.mode, identifier), identifier, { location: L402_LOCATION, caveats });
+  return { macaroon: macaroonToBase64(macaroon), paymentHash: paymentHash.toString('hex'), tokenId: tokenId.toString('hex') };
+}
+
+/**
+ * The L402 credential of an `Authorization: L402 <macaroon>:<preimage>` value (the older
+ * `LSAT` scheme name too, bLIP-0026): what follows the scheme, or undefined for another scheme.
+ */
+export function l402Credential(authorization: string): string | undefined {
+  const space = authorization.indexOf(' ');
+  const scheme = authorization.slice(0, space).toLowerCase();
+  return space > 0 && (scheme === 'l402' || scheme === 'lsat') ? authorization.slice(space + 1).trim() : undefined;
+}
+
+/** A credential split into its macaroon and payment: `<base64 macaroon>:<64 hex | base64 preimage | POW>`. */
+interface Credential {
+  macaroon: Macaroon;
+  mode: L402Mode;
+  preimage: Buffer | undefined;
+}
+
+const HEX_PREIMAGE = /^[0-9a-fA-F]{64}$/;
+const B64_PREIMAGE = /^[A-Za-z0-9+/_-]{43}=?$/;
+
+function splitCredential(credential: string): Credential | undefined {
+  const colon = credential.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const payment = credential.slice(colon + 1);
+  const macaroons = credential.slice(0, colon);
+  // Several macaroons (comma-separated) carry third-party discharges, which powgate never asks for.
+  if (macaroons.includes(',')) return undefined;
+  let preimage: Buffer | undefined;
+  if (payment === POW_SENTINEL) preimage = undefined;
+  else if (HEX_PREIMAGE.test(payment)) preimage = Buffer.from(payment, 'hex');
+  // The older LSAT text sent the preimage as base64.
+  else if (B64_PREIMAGE.test(payment)) preimage = Buffer.from(payment, 'base64');
+  else return undefined;
+  const macaroon = macaroonFromBase64(macaroons);
+  if (!macaroon) return undefined;
+  return { macaroon, mode: preimage ? 'lightning' : 'pow', preimage };
+}
+
+/** The caveats a verifier reads, folded so that each appended one can only narrow. */
+interface Folded {
+  kid?: string;
+  scopes: string[];
+  calls?: number;
+  validUntil?: number;
+  satsPerCall?: number;
+  powBits?: number;
+  pow: string[];
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+function fold(caveats: readonly Buffer[]): Folded | undefined {
+  const f: Folded = { scopes: [], pow: [] };
+  const least = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
+  for (const bytes of caveats) {
+    const text = bytes.toString('latin1');
+    const eq = text.indexOf('=');
+    if (eq === -1) continue; // not a key=value caveat: unknown, skipped (macaroon-spec)
+    const name = text.slice(0, eq);
+    const value = text.slice(eq + 1);
+    if (name === CAVEATS.kid) f.kid ??= value;
+    else if (name === CAVEATS.scope) f.scopes.push(value);
+    else if (name === APERTURE_POW_CAVEAT) f.pow.push(value);
+    else if (name === CAVEATS.calls || name === CAVEATS.validUntil || name === CAVEATS.satsPerCall || name === CAVEATS.powBits) {
+      if (!DECIMAL.test(value)) return undefined;
+      const n = Number(value);
+      if (name === CAVEATS.calls) f.calls = least(f.calls, n);
+      else if (name === CAVEATS.validUntil) f.validUntil = least(f.validUntil, n);
+      else if (name === CAVEATS.satsPerCall) f.satsPerCall = least(f.satsPerCall, n);
+      else f.powBits = Math.max(f.powBits ?? 0, n);
+    }
+  }
+  return f;
+}
+
+/** Leading zero bits of SHA-256(token id || nonce) are at least `bits` (Aperture's PoW). */
+function powHolds(tokenId: Buffer, value: string, required: number): boolean {
+  const match = /^([0-9]{1,2}):([0-9a-f]{16})$/.exec(value);
+  if (!match) return false;
+  const bits = Number(match[1]);
+  if (bits < required || bits > MAX_POW_BITS) return false;
+  const digest = createHash('sha256').update(tokenId).update(Buffer.from(match[2]!, 'hex')).digest();
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (digest[i] !== 0) return false;
+  return bits % 8 === 0 || digest[whole]! >> (8 - (bits % 8)) === 0;
+}
+
+/** Options of {@link verifyL402}. */
+export interface VerifyL402Options extends KeyOptions {
+  /** ms since the epoch. Default Date.now(). */
+  now?: number;
+  /** Clock-skew allowance in ms. Default 5,000. */
+  skewMs?: number;
+  /** When set, the credential's scope must equal it. */
+  scope?: string;
+}
+
+/**
+ * Checks an L402 credential (`<macaroon>:<preimage>`, the part of `Authorization: L402 ...`
+ * after the scheme): the macaroon's HMAC chain from the root key its kid derives, that the
+ * preimage hashes to the identifier's payment hash (or, for `:POW`, that a `pow` caveat
+ * proves the signed bits), its lifetime and scope. Untrusted input never throws. Spends nothing.
+ */
+export function verifyL402(credential: unknown, options: VerifyL402Options): L402Verdict {
+  if (typeof options !== 'object' || options === null) throw new PowgateError('ERR_INVALID_ARGUMENT', `expected an options object but received ${describe(options)}`);
+  const ring = KeyRing.from(options);
+  const now = options.now ?? Date.now();
+  if (!isTimestamp(now)) throw new PowgateError('ERR_INVALID_ARGUMENT', `expected ms since the epoch for now but received ${describe(now)}`);
+  const skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 86_400_000);
+  if (typeof credential !== 'string' || credential.length > MAX_CREDENTIAL_CHARS) return refuse('malformed');
+  const parsed = splitCredential(credential);
+  if (!parsed) return refuse('malformed');
+  const { macaroon, mode } = parsed;
+  const identifier = macaroon.identifier;
+  if (identifier.length !== IDENTIFIER_BYTES || identifier.readUInt16BE(0) !== IDENTIFIER_VERSION) return refuse('malformed');
+  const f = fold(macaroon.caveats);
+  if (!f || f.kid === undefined) return refuse('malformed');
+  const key = ring.find(f.kid);
+  if (!key) return refuse('unknown_key');
+  if (!macaroonSignatureValid(macaroon, rootKey(key, mode, identifier))) return refuse('bad_signature');
+  // Signed by powgate, so these are present unless minted by another version.
+  const perCall = mode === 'lightning' ? f.satsPerCall : f.powBits;
+  if (f.scopes.length === 0 || f.calls === undefined || f.validUntil === undefined || perCall === undefined) return refuse('malformed');
+  if (f.calls < 1) return refuse('token_exhausted');
+  if (now > f.validUntil * 1000 + skewMs) return refuse('expired');
+  const scope = f.scopes[0]!;
+  if (f.scopes.some((s) => s !== scope) || (options.scope !== undefined && scope !== options.scope)) return refuse('scope_mismatch');
+  const tokenId = identifier.subarray(34, 66);
+  if (mode === 'lightning') {
+    const paid = createHash('sha256').update(parsed.preimage!).digest();
+    if (!timingSafeEqual(paid, identifier.subarray(2, 34))) return refuse('bad_preimage');
+  } else if (f.pow.length === 0 || !f.pow.every((value) => powHolds(tokenId, value, f.powBits!))) {
+    return refuse('bad_solution');
+  }
+  const calls = Math.min(f.calls, MAX_CALLS);
+  return {
+    valid: true,
+    mode,
+    kid: key.kid,
+    scope,
+    calls,
+    expiresAt: f.validUntil * 1000,
+    price: mode === 'lightning' ? perCall : perCall - Math.log2(calls),
+    paymentHash: identifier.subarray(2, 34).toString('hex'),
+    tokenId: tokenId.toString('hex'),
+    countId: countId(mode, identifier),
+  };
+}
+
+function refuse(reason: Refusal): L402Verdict {
+  return { valid: false, reason };
+}

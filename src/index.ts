@@ -19,8 +19,23 @@ export {
   erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
   type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
 } from './protocol/calibration.js';
-export { Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
-export type { ChallengeRefusal, GateReason, GateUnavailable, PaymentRequired, PowAccept } from './gate/envelope.js';
+export { Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type DoorPrice, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
+export type { ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
+export type { LightningDoorOptions, LightningOffer, LightningOutage } from './gate/lightning-door.js';
+export { verifyL402, type L402Mode, type L402Verdict, type ValidL402, type VerifyL402Options } from './protocol/l402.js';
+export {
+  LightningUnavailable,
+  LnbitsBackend,
+  LndRestBackend,
+  lightningFromEnv,
+  type InvoiceRequest,
+  type InvoiceState,
+  type LightningBackend,
+  type LightningFromEnvOptions,
+  type LightningInvoice,
+  type LnbitsBackendOptions,
+  type LndRestBackendOptions,
+} from './lightning/index.js';
 export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
 export { RedisRateCounter, type RedisRateCounterOptions } from './gate/redis-rate-counter.js';

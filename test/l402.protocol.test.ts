@@ -166,6 +166,12 @@ describe("Aperture's proof-of-work dialect", () => {
   it('is not a Lightning credential', () => {
     const { macaroon, tokenId } = mintL402({ secret: SECRET }, powTerms);
     const solved = attenuate(macaroon, `pow=10:${solveAperture(tokenId, 10)}`);
-    expect(verifyL402(`${solved}:${preimage.toString('hex')}`, opts)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(verifyL402(`${solved}:${preimage.toString('hex')}`, opts)).toEqual({ valid: false, reason: 'bad_preimage' });
+    // Even with the preimage of its (random) payment hash, the root key differs by mode.
+    const m = macaroonFromBase64(solved)!;
+    const pre = randomBytes(32);
+    const id = Buffer.from(m.identifier);
+    createHash('sha256').update(pre).digest().copy(id, 2);
+    expect(verifyL402(`${macaroonToBase64({ ...m, identifier: id })}:${pre.toString('hex')}`, opts)).toEqual({ valid: false, reason: 'bad_signature' });
   });
 });

@@ -1,7 +1,9 @@
 import type { AdaptiveDifficultyOptions } from '../gate/adaptive-difficulty.js';
 import type { GateOptions } from '../gate/gate.js';
 import { RedisRateCounter } from '../gate/redis-rate-counter.js';
+import { lightningFromEnv } from '../lightning/from-env.js';
 import { PROTOCOL_MAX_DIFFICULTY } from '../protocol/difficulty.js';
+import { MAX_SATS_PER_CALL } from '../protocol/l402.js';
 import { MAX_CALLS } from '../protocol/price.js';
 import { isScope } from '../protocol/shape.js';
 import { RedisReplayStore } from '../protocol/replay/redis.js';
@@ -25,6 +27,8 @@ export const GATE_OPTIONS: OptionSpecs = {
   'token-ttl': { type: 'string' },
   redis: { type: 'string' },
   'fail-open': { type: 'boolean' },
+  sats: { type: 'string' },
+  'aperture-pow': { type: 'boolean' },
   ...SECRET_OPTIONS,
 };
 
@@ -46,7 +50,12 @@ export const GATE_USAGE = `  --difficulty D           the price of one call, fix
                            by every instance on it; default: in memory (this process)
   --fail-open              when the store cannot answer, issue challenges at the base
                            difficulty and accept solutions unspent (replays possible);
-                           default: refuse with store_unavailable (fail closed)`;
+                           default: refuse with store_unavailable (fail closed)
+  --sats N                 open the Lightning (L402) door at N sats per call, on the node
+                           named by POWGATE_LND_URL + POWGATE_LND_MACAROON[_FILE]
+                           (+ POWGATE_LND_TLS_CERT_FILE), or POWGATE_LNBITS_URL +
+                           POWGATE_LNBITS_KEY[_FILE]; docs/L402.md
+  --aperture-pow           also offer proof of work in Aperture's L402 dialect`;
 
 /**
  * Gate options from the flags of {@link GATE_OPTIONS}, every flag checked before
@@ -83,6 +92,11 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
     if (!isScope(name)) throw new UsageError(`expected printable ASCII of at most 256 characters for --scope but received ${JSON.stringify(String(name).slice(0, 40))}`);
     scopes[name] = at < 0 ? undefined : parseNumber(entry.slice(at + 1), 'scope', 1, PROTOCOL_MAX_DIFFICULTY);
   }
+  const sats = optional(stringFlag(parsed, 'sats'), (text) => parseInteger(text, 'sats', 1, MAX_SATS_PER_CALL));
+  const backend = lightningFromEnv(io.env);
+  if (sats !== undefined && backend === undefined) {
+    throw new UsageError('--sats opens the Lightning door: set POWGATE_LND_URL and POWGATE_LND_MACAROON (or _FILE), or POWGATE_LNBITS_URL and POWGATE_LNBITS_KEY (or _FILE)');
+  }
   const redis = stringFlag(parsed, 'redis');
   if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError('expected a redis:// or rediss:// URL for --redis');
   return {
@@ -95,6 +109,8 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
     challengeTtlMs: ms('challenge-ttl'),
     tokenTtlMs: ms('token-ttl'),
     failOpen: parsed.values['fail-open'] === true,
+    aperturePow: parsed.values['aperture-pow'] === true,
+    ...(sats === undefined ? {} : { lightning: { backend: backend!, satsPerCall: sats } }),
     ...(redis === undefined
       ? {}
       : { store: new RedisReplayStore({ url: redis, onError: onRedisError }), counter: new RedisRateCounter({ url: redis, onError: onRedisError }) }),

@@ -82,7 +82,12 @@ export type ChallengeResult =
 /** A redeemed solution's token, or why there is none. */
 export type RedeemResult = { ok: true; token: string; scope: string; expiresAt: number; calls: number; price: number } | { ok: false; reason: Refusal };
 
-/** A token that passed a door: what it carries, and its calls used so far (this one included; undefined when not spent). */
+/**
+ * A token or L402 credential that passed a door: what it carries, and its calls used so far
+ * (this one included; undefined when not spent). An L402 credential's `issuedAt` is 0 (a
+ * macaroon carries no issue time), its `method` is 'l402' when paid by invoice and 'pow' in
+ * Aperture's dialect, and its `id` is the key its calls are counted under.
+ */
 export interface Grant extends ValidToken {
   used: number | undefined;
 }

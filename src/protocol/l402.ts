@@ -254,6 +254,14 @@ export function verifyL402(credential: unknown, options: VerifyL402Options): L40
   if (!f || f.kid === undefined) return refuse('malformed');
   const key = ring.find(f.kid);
   if (!key) return refuse('unknown_key');
+  // The payment first: one SHA-256 turns away an unpaid or forged credential before the HMAC chain.
+  const tokenId = identifier.subarray(34, 66);
+  if (mode === 'lightning') {
+    const paid = createHash('sha256').update(parsed.preimage!).digest();
+    if (!timingSafeEqual(paid, identifier.subarray(2, 34))) return refuse('bad_preimage');
+  } else if (f.powBits === undefined || f.pow.length === 0 || !f.pow.every((value) => powHolds(tokenId, value, f.powBits!))) {
+    return refuse('bad_solution');
+  }
   if (!macaroonSignatureValid(macaroon, rootKey(key, mode, identifier))) return refuse('bad_signature');
   // Signed by powgate, so these are present unless minted by another version.
   const perCall = mode === 'lightning' ? f.satsPerCall : f.powBits;
@@ -262,13 +270,6 @@ export function verifyL402(credential: unknown, options: VerifyL402Options): L40
   if (now > f.validUntil * 1000 + skewMs) return refuse('expired');
   const scope = f.scopes[0]!;
   if (f.scopes.some((s) => s !== scope) || (options.scope !== undefined && scope !== options.scope)) return refuse('scope_mismatch');
-  const tokenId = identifier.subarray(34, 66);
-  if (mode === 'lightning') {
-    const paid = createHash('sha256').update(parsed.preimage!).digest();
-    if (!timingSafeEqual(paid, identifier.subarray(2, 34))) return refuse('bad_preimage');
-  } else if (f.pow.length === 0 || !f.pow.every((value) => powHolds(tokenId, value, f.powBits!))) {
-    return refuse('bad_solution');
-  }
   const calls = Math.min(f.calls, MAX_CALLS);
   return {
     valid: true,

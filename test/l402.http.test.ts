@@ -8,7 +8,8 @@ import { Gate, type GateOptions } from '../src/gate/gate.js';
 import { powgateMiddleware, REMAINING_HEADER } from '../src/http/middleware.js';
 import { PowgateService } from '../src/http/service.js';
 import { LnbitsBackend, LndRestBackend } from '../src/lightning/index.js';
-import { close, listen, post, request } from './helpers/http.js';
+import { close, listen, post, request, startServe } from './helpers/http.js';
+import { runCli } from './helpers/cli.js';
 import { SECRET } from './helpers/protocol.js';
 import { startStandInNode, type StandInNode } from './helpers/lightning-node.js';
 
@@ -184,5 +185,27 @@ describe('the Lightning door over HTTP', () => {
     expect(auth.indexOf(`L402 macaroon="${pow.macaroon}", pow="${pow.pow}"`)).toBeGreaterThan(0);
     expect(auth.indexOf(', pow=')).toBeLessThan(auth.indexOf(', invoice='));
     expect(/(LSAT|L402) macaroon="(.*?)", pow="(\d+)"/.exec(auth)![2]).toBe(pow.macaroon);
+  });
+
+  it('`powgate serve --sats` opens the door from the environment, with the price, and never prints the credential', async () => {
+    const env = { POWGATE_LND_URL: node.url, POWGATE_LND_MACAROON: node.lndMacaroonHex };
+    const serve = await startServe(['--sats', '3', '--difficulty', '8', '--calls', '2'], env);
+    try {
+      const status = await request(serve.url, '/api/status');
+      expect(status.json.lightning).toEqual({ backend: 'lnd', sats_per_call: 3, down: false });
+      const issued = await post(serve.url, '/api/challenge', { calls: 4 });
+      expect(issued.json.challenge).toMatchObject({ calls: 4 });
+      expect(issued.json.l402).toMatchObject({ calls: 4, satsPerCall: 3, amountSats: 12 });
+      const preimage = node.pay(issued.json.l402.invoice);
+      const token = await post(serve.url, '/api/verify', { method: 'l402', macaroon: issued.json.l402.macaroon, preimage });
+      expect(token.json).toMatchObject({ calls: 4, price: 3 });
+      expect((await post(serve.url, '/api/token/verify', { token: token.json.token })).json).toMatchObject({ valid: true, used: 1, remaining: 3 });
+    } finally {
+      await serve.stop();
+    }
+    expect(serve.lines.join('\n') + serve.stderr()).not.toContain(node.lndMacaroonHex);
+    const missing = await runCli(['serve', '--sats', '3'], { env: { POWGATE_LND_URL: undefined, POWGATE_LNBITS_URL: undefined } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('POWGATE_LND_URL');
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CAVEATS, mintL402, verifyL402, type L402Terms } from '../src/protocol/l402.js';
 import { addFirstPartyCaveat, encodeMacaroon, macaroonFromBase64, macaroonToBase64, mintMacaroon } from '../src/protocol/macaroon.js';
 import { NOW, OTHER_SECRET, SECRET } from './helpers/protocol.js';
+import { SEED, rng } from './helpers/random.js';
 
 const preimage = Buffer.alloc(32, 7);
 const paymentHash = createHash('sha256').update(preimage).digest();
@@ -139,6 +140,27 @@ describe('L402 credentials (lightning)', () => {
       expect(verdict.valid, String(value).slice(0, 40)).toBe(false);
     }
     expect(encodeMacaroon(macaroonFromBase64(macaroon)!).toString('base64')).toBe(macaroon);
+  });
+});
+
+describe('L402 credentials, mutated at random', () => {
+  it(`never throw, and never grant anything the original did not (seed ${SEED})`, () => {
+    const random = rng(SEED);
+    const { macaroon } = mint();
+    const original = `${macaroon}:${preimage.toString('hex')}`;
+    const expected = verifyL402(original, opts);
+    const alphabet = 'AZaz09+/=:,-_ POWpow\u00e9\u0000';
+    for (let i = 0; i < 3000; i++) {
+      let text = original;
+      for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+        const at = Math.floor(random() * (text.length + 1));
+        const c = alphabet[Math.floor(random() * alphabet.length)]!;
+        const kind = random();
+        text = kind < 0.4 ? text.slice(0, at) + c + text.slice(at + 1) : kind < 0.7 ? text.slice(0, at) + c + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+      }
+      const verdict = verifyL402(text, opts);
+      if (verdict.valid) expect(verdict, text).toEqual(expected);
+    }
   });
 });
 

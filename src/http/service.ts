@@ -195,12 +195,18 @@ export class PowgateService {
     const { scope, difficulty, calls } = fields as { scope?: unknown; difficulty?: unknown; calls?: unknown };
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) return this.#malformed(ctx, 'difficulty must be a number');
-    const issued = await this.gate.challenge(this.#client(ctx.req), {
+    const client = this.#client(ctx.req);
+    const issued = await this.gate.challenge(client, {
       scope: scope as string | undefined,
       difficulty: difficulty as number | undefined,
       calls: calls as number | undefined,
     });
-    if (issued.ok) return this.#reply(ctx, 200, { challenge: issued.challenge });
+    if (issued.ok) {
+      // With a Lightning door, the same calls can be bought with sats instead.
+      const paid = await this.gate.lightningOffer(client, { scope: issued.challenge.scope, calls: issued.challenge.calls });
+      const l402 = paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: reasonDetail(paid.reason) } } : {};
+      return this.#reply(ctx, 200, { challenge: issued.challenge, ...l402 });
+    }
     if (issued.reason === 'store_unavailable') {
       return this.#reply(ctx, 503, { error: issued.reason, detail: issued.detail }, RETRY_AFTER, issued.reason);
     }

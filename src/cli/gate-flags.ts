@@ -93,7 +93,8 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
     scopes[name] = at < 0 ? undefined : parseNumber(entry.slice(at + 1), 'scope', 1, PROTOCOL_MAX_DIFFICULTY);
   }
   const sats = optional(stringFlag(parsed, 'sats'), (text) => parseInteger(text, 'sats', 1, MAX_SATS_PER_CALL));
-  const backend = lightningFromEnv(io.env);
+  // The node's variables are read only when the door is asked for.
+  const backend = sats === undefined ? undefined : lightningFromEnv(io.env);
   if (sats !== undefined && backend === undefined) {
     throw new UsageError('--sats opens the Lightning door: set POWGATE_LND_URL and POWGATE_LND_MACAROON (or _FILE), or POWGATE_LNBITS_URL and POWGATE_LNBITS_KEY (or _FILE)');
   }

@@ -38,7 +38,9 @@ describe('powgate mcp over stdio', () => {
       expect(tool.description, tool.name).toBeTruthy();
     }
     const verify = tools.find((t) => t.name === 'verify')!;
-    expect(verify.inputSchema.required).toEqual(['challenge', 'solution']);
+    // Either pair may be sent ({ challenge, solution } or { method: 'l402', macaroon, preimage }): the tool says which is missing.
+    expect(verify.inputSchema.required).toBeUndefined();
+    expect(Object.keys(verify.inputSchema.properties!)).toEqual(['challenge', 'solution', 'method', 'macaroon', 'preimage']);
     expect(Object.keys(verify.outputSchema!.properties!)).toEqual(expect.arrayContaining(['ok', 'token', 'scope', 'expires_at', 'reason']));
   });
 

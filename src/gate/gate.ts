@@ -383,9 +383,9 @@ export class Gate {
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verifyL402(credential);
     if (!verdict.valid) return REFUSED[verdict.reason];
-    const used = await this.#pass(l402Token(verdict), scope, anyScope, spend);
-    if (used.ok && verdict.mode === 'lightning') this.lightning?.paid(verdict.paymentHash);
-    return used;
+    // Its preimage proves the invoice paid, whatever this door then says: never offer it again.
+    if (verdict.mode === 'lightning') this.lightning?.paid(verdict.paymentHash);
+    return this.#pass(l402Token(verdict), scope, anyScope, spend);
   }
 
   /** The door's checks of a valid credential (scope, price), then the spend. */
@@ -417,6 +417,8 @@ export class Gate {
     const verdict = this.#verifyL402(credential);
     if (!verdict.valid) return verdict.reason === 'token_exhausted' ? REFUSED.token_exhausted : { ok: false, reason: verdict.reason };
     if (verdict.mode !== 'lightning') return REFUSED.malformed;
+    // Redeemed without a call first: the door must still stop offering the paid invoice.
+    this.lightning?.paid(verdict.paymentHash);
     if (options.scope !== undefined && verdict.scope !== options.scope) return REFUSED.scope_mismatch;
     const key = KeyRing.from(this.#keys).find(verdict.kid)!;
     const issuedAt = Math.min(Date.now(), verdict.expiresAt);

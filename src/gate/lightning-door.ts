@@ -134,7 +134,8 @@ export class LightningDoor {
       const asked = this.backend.createInvoice({ amountSats, memo: `powgate: ${calls} call(s) at "${scope}"`, expirySeconds: this.invoiceExpirySeconds }, signal);
       const invoice = await Promise.race([asked, deadline(signal)]);
       if (invoice.amountSats !== amountSats) throw new Error('the node returned an invoice for another amount');
-      const expiresAt = now + this.credentialTtlMs;
+      // The macaroon's caveat holds whole seconds: the offer says the expiry it carries, not a later one.
+      const expiresAt = Math.floor((now + this.credentialTtlMs) / 1000) * 1000;
       const minted = mintL402(this.#keys, { mode: 'lightning', paymentHash: Buffer.from(invoice.paymentHash, 'hex'), scope, calls, expiresAt, satsPerCall });
       const offer: LightningOffer = {
         macaroon: minted.macaroon,

@@ -101,7 +101,7 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   };
 }
 
-/** `extra` without the powgate token of `_meta` or an `Authorization: Bearer pgt2...` header: a handler that logs its extra must not log a token. */
+/** `extra` without the powgate token of `_meta` or an `Authorization: Bearer pgt2...` (or `L402 ...`) header: a handler that logs its extra must not log a token. */
 function tokenFree<Extra extends ToolExtra>(extra: Extra): Extra {
   const meta = extra?._meta as Record<string, unknown> | undefined;
   const headers = extra?.requestInfo?.headers;
@@ -143,9 +143,13 @@ async function refusal(
     then: `${again} with the argument ${TOKEN_ARGUMENT} set to the token that ${o.verifyTool} returns; each call spends one of the calls it allows (the challenge's calls) until it expires`,
     present,
   };
+  const credential = 'L402 <macaroon>:<preimage hex>';
+  const presentPaid: Record<string, string> = { argument: TOKEN_ARGUMENT, meta: TOKEN_META_KEY };
+  if (extra?.requestInfo) presentPaid.header = `Authorization: ${credential}`;
   const l402Redeem = {
     pay: 'pay the invoice with any Lightning wallet: its preimage is the proof of payment',
-    then: `${again} with the argument ${TOKEN_ARGUMENT} set to "L402 <macaroon>:<preimage hex>"; each call spends one of its calls`,
+    then: `${again} with the argument ${TOKEN_ARGUMENT} set to "${credential}"; each call spends one of its calls`,
+    present: presentPaid,
     or_redeem: { tool: o.verifyTool, arguments: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' }, returns: 'a token with the same calls, counted together' },
   };
   const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, l402Redeem, pooled: isPooledKey(o.client) });
@@ -165,7 +169,7 @@ function isZod4(schema: unknown): boolean {
 function tokenArgumentLike(sample: unknown): AnySchema {
   // A raw shape must not mix zod 3 and zod 4 schemas.
   if (sample !== undefined && !isZod4(sample)) {
-    return z3.string().optional().describe('a powgate token (pgt2....); without one the call is refused with a challenge to solve');
+    return z3.string().optional().describe('a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>); without one the call is refused with a challenge to solve');
   }
   return tokenArgumentSchema();
 }
@@ -233,7 +237,8 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     clientKey: options.clientKey,
     structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
   });
-  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs proof of work: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
+  const price = gate.lightning ? 'proof of work or sats over Lightning (L402)' : 'proof of work';
+  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${price}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
   return server.registerTool(
     name,
     { ...config, description, inputSchema: withTokenArgument(config.inputSchema) as AnySchema },

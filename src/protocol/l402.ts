@@ -118,12 +118,17 @@ function checkTerms(t: L402Terms): void {
 export function mintL402(keys: KeyOptions, terms: L402Terms): MintedL402 {
   checkTerms(terms);
   const key = KeyRing.from(keys).signing;
-  const paymentHash = terms.mode === 'lightning' ? Buffer.from(terms.paymentHash!) : randomBytes(32);
-  const tokenId = randomBytes(32);
+  const paymentHash = terms.mode === 'lightning' ? terms.paymentHash! : randomBytes(32);
+  return signL402(key, terms, paymentHash, randomBytes(32));
+}
+
+/** Mints checked terms under a given payment hash and token id, 32 bytes each (the test vectors fix them; mintL402 draws them). */
+export function signL402(key: Key, terms: L402Terms, paymentHash: Uint8Array, tokenId: Uint8Array): MintedL402 {
+  if (paymentHash.length !== 32 || tokenId.length !== 32) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected 32 bytes for paymentHash and tokenId');
   const identifier = Buffer.alloc(IDENTIFIER_BYTES);
   identifier.writeUInt16BE(IDENTIFIER_VERSION, 0);
-  paymentHash.copy(identifier, 2);
-  tokenId.copy(identifier, 34);
+  identifier.set(paymentHash, 2);
+  identifier.set(tokenId, 34);
   const caveats = [
     `${CAVEATS.kid}=${key.kid}`,
     `${CAVEATS.scope}=${terms.scope}`,
@@ -132,7 +137,7 @@ export function mintL402(keys: KeyOptions, terms: L402Terms): MintedL402 {
     terms.mode === 'lightning' ? `${CAVEATS.satsPerCall}=${terms.satsPerCall}` : `${CAVEATS.powBits}=${terms.powBits}`,
   ];
   const macaroon = mintMacaroon(rootKey(key, terms.mode, identifier), identifier, { location: L402_LOCATION, caveats });
-  return { macaroon: macaroonToBase64(macaroon), paymentHash: paymentHash.toString('hex'), tokenId: tokenId.toString('hex') };
+  return { macaroon: macaroonToBase64(macaroon), paymentHash: identifier.toString('hex', 2, 34), tokenId: identifier.toString('hex', 34, 66) };
 }
 
 /**

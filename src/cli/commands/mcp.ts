@@ -11,8 +11,11 @@ export const mcpCommand: Command = {
 Serves the gate over the Model Context Protocol on stdin/stdout, for an MCP host
 (e.g. "command": "npx", "args": ["powgate", "mcp"], with POWGATE_SECRET in "env").
 Tools, each with input and output schemas and structured results:
-  challenge { scope?, difficulty? }  a signed challenge, priced for this client
+  challenge { scope?, difficulty?, calls? }
+                                     a signed challenge, priced for this client (and, with
+                                     --sats, an invoice for the same calls)
   verify    { challenge, solution }  a token for the challenge's scope (each challenge once),
+            or { method: 'l402', macaroon, preimage } (a paid invoice),
                                      or { ok: false, reason } with isError
   status    {}                       the backend and kernel, and what the gate charges
 stdout carries only the protocol; logs go to stderr. The server stops when stdin closes.
@@ -54,7 +57,8 @@ ${SECRET_USAGE}
     const d = gate.difficulty;
     log(
       `serving on stdio (difficulty ${d.min === d.max ? d.base : `${d.base}, ${d.min} to ${d.max}`}, ` +
-        `${gate.subPuzzles} sub-puzzle${gate.subPuzzles === 1 ? '' : 's'}, store ${options.store ? 'redis' : 'memory'})`,
+        `${gate.subPuzzles} sub-puzzle${gate.subPuzzles === 1 ? '' : 's'}, store ${options.store ? 'redis' : 'memory'}` +
+        `${gate.lightning ? `, Lightning on ${gate.lightning.backend.kind} at ${gate.lightning.satsPerCall} sats per call` : ''})`,
     );
     const why = await closed;
     await server.close();

@@ -159,7 +159,8 @@ describe('L402 credentials, mutated at random', () => {
         text = kind < 0.4 ? text.slice(0, at) + c + text.slice(at + 1) : kind < 0.7 ? text.slice(0, at) + c + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
       }
       const verdict = verifyL402(text, opts);
-      if (verdict.valid) expect(verdict, text).toEqual(expected);
+      // A variant may verify (an unsigned location, another encoding): then it grants exactly the same.
+      if (verdict.valid) expect({ ...verdict, canonical: true }, text).toEqual(expected);
     }
   });
 });

@@ -209,7 +209,7 @@ describe.each(['stdio', 'http'] as const)('the Lightning door of a gated tool ov
       });
       const issued = await call('powgate_challenge', { scope: 'paid', calls: 1 });
       expect(issued.isError).toBeFalsy();
-      expect(issued.structuredContent).toMatchObject({ ok: true, challenge: { scope: 'paid' }, l402_unavailable: expect.stringContaining('proof of work') });
+      expect(issued.structuredContent).toMatchObject({ ok: true, challenge: { scope: 'paid' }, l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') } });
       expect(issued.structuredContent).not.toHaveProperty('l402');
       expect((await call('powgate_status', {})).structuredContent).toMatchObject({ gate: { lightning: { down: true } } });
       // Never a dead end: the work door still lets the call through.
@@ -336,7 +336,7 @@ describe('powgate mcp --sats', () => {
       const started = performance.now();
       const down = await call('challenge', { scope: 'tool:search', calls: 2 });
       expect(performance.now() - started).toBeLessThan(1_000);
-      expect(down.structuredContent).toMatchObject({ ok: true, challenge: { calls: 2 }, l402_unavailable: expect.stringContaining('proof of work') });
+      expect(down.structuredContent).toMatchObject({ ok: true, challenge: { calls: 2 }, l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') } });
       expect((await call('status', {})).structuredContent).toMatchObject({ gate: { lightning: { down: true } } });
       // The node's credential never reaches the logs.
       expect(mcp.stderr()).not.toContain(node.lndMacaroonHex);

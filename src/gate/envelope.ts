@@ -75,7 +75,7 @@ export interface GateUnavailable {
 }
 
 const DETAILS: Record<GateReason | ChallengeRefusal | LightningOutage, string> = {
-  lightning_unavailable: 'the Lightning node did not answer in time: pay with proof of work, or retry later for an invoice',
+  lightning_unavailable: 'the Lightning node cannot issue an invoice right now (down, slow or failing): pay with proof of work, or retry later for an invoice',
   lightning_busy: 'too many invoices are being made right now: pay with proof of work, or retry later for an invoice',
   token_required: 'no token was presented: solve the challenge, redeem it for a token, and retry with the token',
   malformed: 'the token is not a powgate token',

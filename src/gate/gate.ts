@@ -383,26 +383,32 @@ export class Gate {
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verifyL402(credential);
     if (!verdict.valid) return REFUSED[verdict.reason];
+    // Aperture's dialect is a door only where it is offered.
+    if (verdict.mode === 'pow' && !this.aperturePow) return REFUSED.malformed;
     // Its preimage proves the invoice paid, whatever this door then says: never offer it again.
     if (verdict.mode === 'lightning') this.lightning?.paid(verdict.paymentHash);
-    return this.#pass(l402Token(verdict), scope, anyScope, spend);
+    return this.#pass(l402Token(verdict), scope, anyScope, spend, verdict.countUntil);
   }
 
-  /** The door's checks of a valid credential (scope, price), then the spend. */
-  async #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean): Promise<UseResult> {
+  /**
+   * The door's checks of a valid credential (scope, price), then the spend, counted until
+   * `countUntil` at least (an L402 credential's signed expiry, which a holder may shorten).
+   */
+  async #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, countUntil = verdict.expiresAt): Promise<UseResult> {
     if (!anyScope && verdict.scope !== scope) return REFUSED.scope_mismatch;
     const base = this.#baseOf(verdict.scope);
     if (base === undefined) return REFUSED.scope_mismatch;
     if (verdict.method === 'l402') {
+      // A door without a sats price sells nothing for sats: fail closed.
       const sats = this.#satsOf(verdict.scope);
-      if (sats !== undefined && verdict.price < sats) return REFUSED.price_too_low;
+      if (sats === undefined || verdict.price < sats) return REFUSED.price_too_low;
     } else if (Math.round(verdict.price * DIFFICULTY_STEPS) < this.#priceSteps(base)) {
       return REFUSED.price_too_low;
     }
     if (!spend) return { ok: true, grant: { ...verdict, used: undefined } };
     // Counted for as long as any instance may accept the token: until expiresAt + skew by its
     // clock, which may run up to skew behind this one's.
-    const spent = await this.store.spendCall(verdict.id, verdict.calls, verdict.expiresAt + 2 * this.skewMs + 1);
+    const spent = await this.store.spendCall(verdict.id, verdict.calls, Math.max(verdict.expiresAt, countUntil) + 2 * this.skewMs + 1);
     if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
     if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
     return REFUSED[spent.reason];
@@ -417,6 +423,9 @@ export class Gate {
     const verdict = this.#verifyL402(credential);
     if (!verdict.valid) return verdict.reason === 'token_exhausted' ? REFUSED.token_exhausted : { ok: false, reason: verdict.reason };
     if (verdict.mode !== 'lightning') return REFUSED.malformed;
+    // A token carries one expiry: a holder's shorter one would end its count early, and the
+    // signed one would lengthen what the holder was given. Redeem the macaroon as minted.
+    if (verdict.expiresAt !== verdict.countUntil) return REFUSED.malformed;
     // Redeemed without a call first: the door must still stop offering the paid invoice.
     this.lightning?.paid(verdict.paymentHash);
     if (options.scope !== undefined && verdict.scope !== options.scope) return REFUSED.scope_mismatch;
@@ -434,7 +443,8 @@ export class Gate {
       this.#validL402.delete(credential as string);
     }
     const verdict = verifyL402(credential, { ...this.#keys, skewMs: this.skewMs });
-    if (!verdict.valid) return verdict;
+    // Only the minted text is remembered: its variants (attenuated, re-encoded) are free to make.
+    if (!verdict.valid || !verdict.canonical) return verdict;
     if (this.#validL402.size >= TOKEN_CACHE_SIZE) this.#validL402.delete(this.#validL402.keys().next().value!);
     this.#validL402.set(credential as string, Object.freeze(verdict));
     return verdict;
@@ -481,7 +491,8 @@ export class Gate {
     const unavailable: Unavailable[] = [];
     if (paid?.ok) accepts.push({ method: 'l402', ...paid.offer, redeem: options.l402Redeem ?? {} });
     else if (paid) unavailable.push({ method: 'l402', reason: paid.reason, detail: reasonDetail(paid.reason) });
-    if (this.aperturePow) {
+    // Not to a pooled key: its calls count at redemption, which this dialect never goes through.
+    if (this.aperturePow && options.pooled !== true) {
       // Aperture's PoW is one puzzle of whole bits: at least the challenge's work for its calls.
       const bits = Math.min(MAX_POW_BITS, Math.ceil(challenge.price + Math.log2(challenge.calls)));
       const minted = mintL402(this.#keys, { mode: 'pow', scope, calls: challenge.calls, powBits: bits, expiresAt: Date.now() + this.challengeTtlMs + this.tokenTtlMs });

@@ -91,7 +91,10 @@ export const challengeOutput = z.object({
   challenge: challengeSchema.optional().describe('solve it (`npx powgate solve`, or solve() of the powgate package), then redeem it with the verify tool'),
   redeem: redeem.optional(),
   l402: l402OfferSchema.optional().describe('or pay this invoice (a Lightning door): present `L402 <macaroon>:<preimage hex>` as the token, or redeem them with the verify tool'),
-  l402_unavailable: z.string().optional().describe('why the Lightning door offered nothing this time'),
+  l402_unavailable: z
+    .object({ reason: z.enum(['lightning_unavailable', 'lightning_busy']), detail })
+    .optional()
+    .describe('why the Lightning door offered nothing this time'),
   reason: reason.optional(),
   detail: detail.optional(),
 });

@@ -122,7 +122,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       return structured({
         ok: true,
         challenge: issued.challenge,
-        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: reasonDetail(paid.reason) } : {}),
+        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: reasonDetail(paid.reason) } } : {}),
         redeem: {
           tool: names.verify,
           arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },

@@ -24,6 +24,8 @@ const IDENTIFIER_VERSION = 0;
 const IDENTIFIER_BYTES = 66;
 /** Longest credential read (`<base64 macaroon>:<preimage>`); longer ones are refused unread. */
 export const MAX_CREDENTIAL_CHARS = 6_000;
+/** Most caveats an L402 macaroon may carry here: powgate signs five and an Aperture client appends one; more is refused before any hashing. */
+export const MAX_L402_CAVEATS = 16;
 /** Most sats one call may cost. */
 export const MAX_SATS_PER_CALL = 1_000_000;
 /** Highest proof-of-work bits a pow macaroon may require (Aperture's caveat holds an integer). */
@@ -83,6 +85,13 @@ export interface ValidL402 {
   tokenId: string;
   /** 16 bytes, base64url: the key its calls are counted under, shared with a powgate token it is redeemed for. */
   countId: string;
+  /**
+   * When its calls must stay counted until: the expiry powgate signed, which a holder may
+   * have shortened (`expiresAt`) but which a copy without that caveat still carries.
+   */
+  countUntil: number;
+  /** Exactly as minted (plus Aperture's pow caveat): the one text of this credential worth remembering. */
+  canonical: boolean;
 }
 
 export type L402Verdict = ValidL402 | { valid: false; reason: Refusal };
@@ -184,6 +193,8 @@ interface Folded {
   scopes: string[];
   calls?: number;
   validUntil?: number;
+  /** The first one: powgate's own (a holder can only append after it). Counts live until then. */
+  signedValidUntil?: number;
   satsPerCall?: number;
   powBits?: number;
   pow: string[];
@@ -207,7 +218,10 @@ function fold(caveats: readonly Buffer[]): Folded | undefined {
       if (!DECIMAL.test(value)) return undefined;
       const n = Number(value);
       if (name === CAVEATS.calls) f.calls = least(f.calls, n);
-      else if (name === CAVEATS.validUntil) f.validUntil = least(f.validUntil, n);
+      else if (name === CAVEATS.validUntil) {
+        f.signedValidUntil ??= n;
+        f.validUntil = least(f.validUntil, n);
+      }
       else if (name === CAVEATS.satsPerCall) f.satsPerCall = least(f.satsPerCall, n);
       else f.powBits = Math.max(f.powBits ?? 0, n);
     }
@@ -253,13 +267,14 @@ export function verifyL402(credential: unknown, options: VerifyL402Options): L40
   const parsed = splitCredential(credential);
   if (!parsed) return refuse('malformed');
   const { macaroon, mode } = parsed;
+  if (macaroon.caveats.length > MAX_L402_CAVEATS) return refuse('malformed');
   const identifier = macaroon.identifier;
   if (identifier.length !== IDENTIFIER_BYTES || identifier.readUInt16BE(0) !== IDENTIFIER_VERSION) return refuse('malformed');
   const f = fold(macaroon.caveats);
   if (!f || f.kid === undefined) return refuse('malformed');
   const key = ring.find(f.kid);
   if (!key) return refuse('unknown_key');
-  // The payment first: one SHA-256 turns away an unpaid or forged credential before the HMAC chain.
+  // The payment first: one SHA-256 turns away an unpaid credential before the HMAC chain.
   const tokenId = identifier.subarray(34, 66);
   if (mode === 'lightning') {
     const paid = createHash('sha256').update(parsed.preimage!).digest();
@@ -270,9 +285,9 @@ export function verifyL402(credential: unknown, options: VerifyL402Options): L40
   if (!macaroonSignatureValid(macaroon, rootKey(key, mode, identifier))) return refuse('bad_signature');
   // Signed by powgate, so these are present unless minted by another version.
   const perCall = mode === 'lightning' ? f.satsPerCall : f.powBits;
-  if (f.scopes.length === 0 || f.calls === undefined || f.validUntil === undefined || perCall === undefined) return refuse('malformed');
+  if (f.scopes.length === 0 || f.calls === undefined || f.signedValidUntil === undefined || perCall === undefined) return refuse('malformed');
   if (f.calls < 1) return refuse('token_exhausted');
-  if (now > f.validUntil * 1000 + skewMs) return refuse('expired');
+  if (now > f.validUntil! * 1000 + skewMs) return refuse('expired');
   const scope = f.scopes[0]!;
   if (f.scopes.some((s) => s !== scope) || (options.scope !== undefined && scope !== options.scope)) return refuse('scope_mismatch');
   const calls = Math.min(f.calls, MAX_CALLS);
@@ -282,12 +297,27 @@ export function verifyL402(credential: unknown, options: VerifyL402Options): L40
     kid: key.kid,
     scope,
     calls,
-    expiresAt: f.validUntil * 1000,
+    expiresAt: f.validUntil! * 1000,
+    countUntil: f.signedValidUntil * 1000,
+    canonical: isCanonical(credential, parsed, mode),
     price: mode === 'lightning' ? perCall : perCall - Math.log2(calls),
     paymentHash: identifier.subarray(2, 34).toString('hex'),
     tokenId: tokenId.toString('hex'),
     countId: countId(mode, identifier),
   };
+}
+
+/** The minted text: powgate's location and caveats only (and one pow caveat), standard padded base64, lowercase hex. */
+function isCanonical(credential: string, parsed: Credential, mode: L402Mode): boolean {
+  const { macaroon } = parsed;
+  const colon = credential.lastIndexOf(':');
+  const payment = credential.slice(colon + 1);
+  return (
+    macaroon.location === L402_LOCATION &&
+    macaroon.caveats.length === (mode === 'lightning' ? 5 : 6) &&
+    credential.slice(0, colon) === macaroonToBase64(macaroon) &&
+    (mode === 'pow' || payment === parsed.preimage!.toString('hex'))
+  );
 }
 
 function refuse(reason: Refusal): L402Verdict {

@@ -14,11 +14,12 @@ import {
   checkSpendEntries,
 } from './types.js';
 
-// One round trip, atomic: count the call; keep the count for the longest life any verifier
-// asks (their clocks differ); refuse past the allowance.
-const SPEND_CALL = `local used = redis.call('INCR', KEYS[1])
+// One round trip, atomic: count the call unless the allowance is used up (a refused call
+// counts nothing, so a holder's narrower copy cannot use up the wider one's calls); keep the
+// count for the longest life any verifier asks (their clocks differ).
+const SPEND_CALL = `local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used < tonumber(ARGV[1]) then used = redis.call('INCR', KEYS[1]) else used = -1 end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if used > tonumber(ARGV[1]) then return -1 end
 return used`;
 
 /** Options of {@link RedisReplayStore}: exactly one of `url` and `client`. */

@@ -2,9 +2,9 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // The solver threads' entry is its own file: dist/solve-worker.cjs; the `powgate` command is dist/cli.js;
-  // powgate/http and powgate/mcp are entries of their own: importing powgate loads neither
-  // prom-client and pino nor the MCP SDK.
-  entry: { index: 'src/index.ts', http: 'src/http/index.ts', mcp: 'src/mcp/index.ts', 'solve-worker': 'src/solver/worker.ts', cli: 'src/cli/main.ts' },
+  // powgate/http, powgate/mcp and powgate/client are entries of their own: importing powgate loads
+  // neither prom-client and pino nor the MCP SDK.
+  entry: { index: 'src/index.ts', http: 'src/http/index.ts', mcp: 'src/mcp/index.ts', client: 'src/client/index.ts', 'solve-worker': 'src/solver/worker.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   // __dirname/import.meta.url shims: the loader finds build/ relative to the package.

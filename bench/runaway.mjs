@@ -12,11 +12,16 @@
  *   3. HTTP leg: the README's Express example (Gate, PowgateService, powgateMiddleware with
  *      scope 'search', GET /search) in a child process at that fixed difficulty (not the
  *      README's adaptive default, which raises the price while the loop runs and would skew
- *      the comparison), and an agent loop here for BENCH_SECONDS (60): GET /search with its
- *      token; on 402 solve `accepts[0].challenge` on all threads, redeem it, keep the token
- *      and use it for as long as the server lets it;
+ *      the comparison), and an agent loop here for BENCH_SECONDS (60) calling GET /search.
+ *      The agent is powgate's own client (powgate/client, this checkout's dist/client.js):
+ *      `wrapFetchWithPowgate(fetch, { maxSecondsPerWindow: Infinity, threads })`, which on a
+ *      402 solves on all threads, redeems, retries, and presents the token for as many calls
+ *      as it bought (BENCH_AGENT=loop: the hand-written loop of issue 12 instead, which keeps
+ *      presenting a token until the server refuses it: the one to point at an older build);
  *   4. MCP leg: the same against a gated tool (`registerGatedTool(server, gate, 'search')`)
- *      over Streamable HTTP (docs/MCP.md's stateless server), with the SDK's own Client;
+ *      over Streamable HTTP (docs/MCP.md's stateless server), with the SDK's own Client,
+ *      wrapped by the client's `wrapMcpClientWithPowgate` (the hand-written loop with
+ *      BENCH_AGENT=loop);
  *   5. the legs interleaved: each leg's BENCH_SECONDS run in BENCH_CHUNKS chunks, in the order
  *      http mcp | mcp http | ..., the hash rate re-measured (median of 3 x 1 s) before every
  *      chunk and after the last; per leg the prediction is the sum over its chunks of
@@ -35,8 +40,10 @@
  * Env: BENCH_SECONDS (loop length per leg, default 60), BENCH_CHUNKS (4), BENCH_TARGET_SECONDS (0.25),
  *      BENCH_DIFFICULTY (skip the choice: this per-call difficulty), BENCH_LEGS (http,mcp),
  *      BENCH_WAIT_IDLE (seconds to wait for an idle CPU, default 0),
- *      POWGATE_DIST (the built package to bench, default ./dist: point it at an older build to
- *      see what its gate lets through).
+ *      BENCH_AGENT (client: powgate's client, the default; loop: the hand-written loop),
+ *      POWGATE_DIST (the built package whose servers to bench, default ./dist: point it at an
+ *      older build, with BENCH_AGENT=loop, to see what its gate lets through; the client
+ *      always comes from this checkout's dist).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -145,10 +152,12 @@ async function main() {
   const legs = (env.BENCH_LEGS ?? 'http,mcp').split(',').map((s) => s.trim()).filter(Boolean);
   const waitIdle = Number(env.BENCH_WAIT_IDLE ?? 0);
   const chunks = Number(env.BENCH_CHUNKS ?? 4);
+  const agentKind = env.BENCH_AGENT ?? 'client';
   if (!(seconds >= 1)) fail('BENCH_SECONDS must be a number >= 1');
   if (!(Number.isInteger(chunks) && chunks >= 1)) fail('BENCH_CHUNKS must be an integer >= 1');
   if (!(targetSeconds > 0)) fail('BENCH_TARGET_SECONDS must be a number > 0');
   if (legs.some((leg) => leg !== 'http' && leg !== 'mcp')) fail('BENCH_LEGS is a comma-separated list of http and mcp');
+  if (agentKind !== 'client' && agentKind !== 'loop') fail('BENCH_AGENT is client or loop');
   const RATIO = { min: 0.75, max: 1.25 };
 
   // 1. Machine facts.
@@ -198,7 +207,9 @@ async function main() {
     `start-up overhead per solve ${(overheadSeconds * 1000).toFixed(1)} ms (median of 7 trivial solves)`);
   console.log(`price     a FIXED ${difficulty} bits per call (${subPuzzles} sub-puzzle): mean ${(overheadSeconds + subPuzzles * 2 ** difficulty / rate0.hashesPerSecond).toFixed(3)} s per call on this solver ` +
     `(target ${targetSeconds} s). Fixed, not the README's adaptive default: adaptive pricing would raise the price as the loop runs and skew the comparison.`);
-  console.log(`loop      ${seconds} s per leg; legs: ${legs.join(', ')}`);
+  console.log(`loop      ${seconds} s per leg; legs: ${legs.join(', ')}; agent: ${agentKind === 'client'
+    ? "powgate's client (wrapFetchWithPowgate; wrapMcpClientWithPowgate over the SDK's Client), maxSecondsPerWindow Infinity"
+    : 'the hand-written loop (each token presented until refused)'}, ${threads} solver threads`);
 
   const children = [];
   const stopAll = () => children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
@@ -239,7 +250,8 @@ async function main() {
   };
 
   /**
-   * The agent: calls the paid endpoint for `seconds`, with its current token when it has one.
+   * The hand-written agent (BENCH_AGENT=loop): calls the paid endpoint for `seconds`, with its
+   * current token when it has one, presenting it until the server refuses it.
    * `call(token)` answers `{ ok: true }` or `{ ok: false, envelope }` (the 402 envelope);
    * `redeem(envelope, challenge, solution)` answers `{ token, calls }`.
    */
@@ -330,6 +342,124 @@ async function main() {
     },
   });
 
+  // ---- powgate's client as the agent (BENCH_AGENT=client)
+  /** A fresh chunk's counters, as agentLoop keeps them. */
+  const newStats = () => ({ served: 0, refusals: 0, reasons: {}, solves: 0, solveSeconds: [], difficulties: new Set(), thresholds: new Set(), tokenCalls: new Set(), abandoned: 0, protocolSeconds: 0, progressHashes: 0, progressMs: 0 });
+
+  /**
+   * The client's options, and how the bench watches it: payments (each one solve: its
+   * CPU-seconds over the threads are the solve's wall time) and progress go to the chunk's
+   * counters. The price is the bench's own measured rate (one thread's share), so the client
+   * does not measure again inside the first chunk; the window budget is off (a loop is the
+   * point), the per-call one left at its default.
+   */
+  const watched = (chunk) => {
+    let progress;
+    return {
+      maxSecondsPerWindow: Infinity,
+      threads,
+      hashRate: rate0.hashesPerSecond / threads,
+      onProgress: (p) => (progress = p),
+      onPayment: (p) => {
+        const stats = chunk.stats;
+        const solveSeconds = (p.cpuSeconds ?? 0) / threads;
+        stats.solves++;
+        stats.solveSeconds.push(solveSeconds);
+        stats.solvingSeconds = (stats.solvingSeconds ?? 0) + solveSeconds;
+        stats.tokenCalls.add(p.calls ?? 'unknown');
+        if (progress) {
+          stats.progressHashes += progress.hashes;
+          stats.progressMs += progress.elapsedMs;
+          progress = undefined;
+        }
+      },
+    };
+  };
+  /** Counts a refusal of the gated call that the client is about to pay (read only: the client reads its own copy). */
+  const sawRefusal = (chunk, envelope) => {
+    const stats = chunk.stats;
+    stats.refusals++;
+    const reason = envelope?.cause?.reason ?? 'unknown';
+    stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1;
+    const challenge = envelope?.accepts?.find?.((a) => a?.method === 'pow')?.challenge;
+    if (challenge) {
+      stats.difficulties.add(challenge.difficulty);
+      stats.thresholds.add(challenge.threshold);
+    }
+  };
+
+  /** The HTTP agent: `wrapFetchWithPowgate` over fetch (a fetch that also counts the 402s of /search). */
+  const httpClientAgent = (client, base) => {
+    const chunk = { stats: newStats() };
+    const counting = async (url, init) => {
+      const response = await fetch(url, init);
+      if (response.status === 402 && new URL(url).pathname === '/search') sawRefusal(chunk, await response.clone().json().catch(() => null));
+      return response;
+    };
+    const pay = client.wrapFetchWithPowgate(counting, watched(chunk));
+    return {
+      chunk,
+      async call(signal) {
+        const response = await pay(new URL('/search', base).href, { signal });
+        const body = await response.text();
+        if (response.status !== 200) throw new Error(`GET /search answered ${response.status} ${body.slice(0, 300)}`);
+      },
+    };
+  };
+
+  /** The MCP agent: `wrapMcpClientWithPowgate` over the SDK's Client (its callTool also counts the refusals of 'search'). */
+  const mcpClientAgent = (client, sdkClient) => {
+    const chunk = { stats: newStats() };
+    const counting = {
+      async callTool(params, resultSchema, options) {
+        const result = await sdkClient.callTool(params, resultSchema, options);
+        if (params?.name === 'search' && result?.isError) sawRefusal(chunk, result.structuredContent?.accepts ? result.structuredContent : result._meta?.['powgate/refusal']);
+        return result;
+      },
+      listTools: (params, options) => sdkClient.listTools(params, options),
+      getServerVersion: () => sdkClient.getServerVersion(),
+      get transport() {
+        return sdkClient.transport;
+      },
+    };
+    const paid = client.wrapMcpClientWithPowgate(counting, watched(chunk));
+    return {
+      chunk,
+      async call(signal) {
+        // A signal of its own per call: the SDK adds an abort listener to the signal of every
+        // request and never removes it, which on the chunk's one deadline piles up (Node warns at 11).
+        const result = await paid.callTool({ name: 'search', arguments: { query: 'runaway' } }, undefined, { signal: AbortSignal.any([signal]) });
+        if (result.isError) throw new Error(`search failed: ${JSON.stringify(result).slice(0, 300)}`);
+      },
+    };
+  };
+
+  /** The client's loop: calls for `seconds`, as many as it gets; the same counters as agentLoop's. */
+  async function clientLoop(agent, seconds) {
+    const stats = (agent.chunk.stats = newStats());
+    const deadline = AbortSignal.timeout(seconds * 1000);
+    const started = performance.now();
+    while (!deadline.aborted) {
+      const t0 = performance.now();
+      const solvingBefore = stats.solvingSeconds ?? 0;
+      try {
+        await agent.call(deadline);
+      } catch (error) {
+        if (deadline.aborted) {
+          stats.abandoned++; // a call (its solve, mostly) cut at the deadline
+          break;
+        }
+        throw error;
+      }
+      if (deadline.aborted) break; // an answer after the deadline does not count
+      stats.served++;
+      // Round trips: the call's time less its solve (the refusal, the redeem, the call again).
+      stats.protocolSeconds += (performance.now() - t0) / 1000 - ((stats.solvingSeconds ?? 0) - solvingBefore);
+    }
+    stats.elapsed = (performance.now() - started) / 1000;
+    return stats;
+  }
+
   // 3-5. The legs, interleaved: each leg's loop runs in BENCH_CHUNKS chunks, in the order
   // http mcp | mcp http | http mcp ..., with the hash rate measured before every chunk and after
   // the last, so that each chunk's prediction uses the rates measured on either side of it
@@ -342,13 +472,17 @@ async function main() {
   const agents = {};
   let mcpClient;
   try {
+    const client = agentKind === 'client' ? await (await import('./settings.mjs')).importPowgateClient() : undefined;
+    if (client && legs.includes('mcp') && typeof client.wrapMcpClientWithPowgate !== 'function') {
+      throw new Error('dist/client.js has no wrapMcpClientWithPowgate: rebuild (npm run build), or run BENCH_LEGS=http, or BENCH_AGENT=loop');
+    }
     for (const leg of legs) {
       servers[leg] = await start([legInfo[leg].flag, String(difficulty)]);
-      if (leg === 'http') agents.http = httpAgent(servers.http.url);
+      if (leg === 'http') agents.http = client ? httpClientAgent(client, servers.http.url) : httpAgent(servers.http.url);
       else {
         mcpClient = new Client({ name: 'runaway-bench', version: '1.0.0' });
         await mcpClient.connect(new StreamableHTTPClientTransport(new URL('/mcp', servers.mcp.url)));
-        agents.mcp = mcpAgent(mcpClient);
+        agents.mcp = client ? mcpClientAgent(client, mcpClient) : mcpAgent(mcpClient);
       }
     }
   } catch (error) {
@@ -369,7 +503,7 @@ async function main() {
     const serverBefore = processSeconds(servers[leg].child.pid);
     let stats;
     try {
-      stats = await agentLoop(agents[leg], chunkSeconds);
+      stats = await (agentKind === 'client' ? clientLoop(agents[leg], chunkSeconds) : agentLoop(agents[leg], chunkSeconds));
     } catch (error) {
       stopAll();
       fail(`${leg} leg: ${error.message}`);
@@ -528,7 +662,13 @@ async function main() {
     machineLine,
     dist: DIST,
     distRevision,
-    settings: { seconds, chunks, chunkSeconds: seconds / chunks, schedule, targetSeconds, difficulty, subPuzzles, threads, solver, overheadSeconds: round(overheadSeconds, 4), legs, gate: `new Gate({ secret, difficulty: ${difficulty} }) (fixed price)` },
+    settings: {
+      seconds, chunks, chunkSeconds: seconds / chunks, schedule, targetSeconds, difficulty, subPuzzles, threads, solver, overheadSeconds: round(overheadSeconds, 4), legs,
+      gate: `new Gate({ secret, difficulty: ${difficulty} }) (fixed price)`,
+      agent: agentKind === 'client'
+        ? `powgate/client: wrapFetchWithPowgate(fetch, opts) (HTTP), wrapMcpClientWithPowgate(client, opts) (MCP); opts = { maxSecondsPerWindow: Infinity, threads: ${threads}, hashRate: the bench's rate / threads }`
+        : 'the hand-written loop: each token presented until the server refuses it',
+    },
     results,
     target: RATIO,
     pass: results.every((r) => r.target.pass),

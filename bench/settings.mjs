@@ -41,6 +41,13 @@ export async function importPowgate() {
   return import(pathToFileURL(entry).href);
 }
 
+/** The built client (`dist/client.js`, powgate/client); a clear hint instead of a stack trace when it is missing. */
+export async function importPowgateClient() {
+  const entry = path.join(REPO_ROOT, 'dist', 'client.js');
+  if (!existsSync(entry)) fail(`${entry} is missing; run \`npm run build\` first.`);
+  return import(pathToFileURL(entry).href);
+}
+
 /**
  * What every bench does first: settings, the built package, machine facts
  * (printed) and a check that the machine is idle.

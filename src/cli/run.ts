@@ -4,13 +4,14 @@ import { UsageError, parseCommandLine } from './args.js';
 import { println, type Command, type Io } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
+import { fetchCommand } from './commands/fetch.js';
 import { issueCommand } from './commands/issue.js';
 import { mcpCommand } from './commands/mcp.js';
 import { serveCommand } from './commands/serve.js';
 import { solveCommand } from './commands/solve.js';
 import { verifyCommand } from './commands/verify.js';
 
-const COMMANDS: readonly Command[] = [benchCommand, calibrateCommand, solveCommand, issueCommand, verifyCommand, serveCommand, mcpCommand];
+const COMMANDS: readonly Command[] = [benchCommand, calibrateCommand, solveCommand, issueCommand, verifyCommand, serveCommand, mcpCommand, fetchCommand];
 
 /** Exit codes: 0 success, 1 a failure or a refusal, 2 a mistake on the command line, 130 cancelled. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;

@@ -1,18 +1,15 @@
 // The doors' HTTP side: POST the solution (or the paid macaroon) to the origin that refused.
 import { PowgateError } from '../errors.js';
 import { parseChallenge } from '../protocol/challenge.js';
-import { MAX_CALLS } from '../protocol/price.js';
 import { plainKeys } from '../protocol/shape.js';
 import { l402Offer } from './envelope.js';
 import { readJson, redeemRefused, type FetchResponse } from './http-read.js';
 import { l402RedeemTarget, powTargets } from './http-targets.js';
 import { badEnvelope } from './l402-fields.js';
-import type { DoorTransport, TokenGrant } from './transport.js';
+import { grantOf, type DoorTransport } from './transport.js';
 
 /** Largest answer of a redeem or a more-calls request read. */
 const MAX_ANSWER_BYTES = 65_536;
-/** Longest token read. */
-const MAX_TOKEN_CHARS = 4_096;
 
 type Fetch = (url: string, init: RequestInit) => Promise<FetchResponse>;
 
@@ -56,13 +53,3 @@ export function httpTransport(fetch: Fetch, url: URL): DoorTransport {
   };
 }
 
-/** A redeem's answer `{ token, expires_at, calls }`, checked. */
-function grantOf(json: unknown): TokenGrant {
-  const { token, expires_at: expiresAt, calls } = (plainKeys(json) ? json : {}) as Record<string, unknown>;
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
-    throw new PowgateError('ERR_PAYMENT_FAILED', 'the redeem answered without a token');
-  }
-  const n = typeof calls === 'number' && Number.isInteger(calls) && calls >= 1 && calls <= MAX_CALLS ? calls : 1;
-  const at = typeof expiresAt === 'number' && Number.isSafeInteger(expiresAt) && expiresAt > 0 ? expiresAt : Infinity;
-  return { token, calls: n, expiresAt: at };
-}

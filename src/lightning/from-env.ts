@@ -5,7 +5,7 @@ import { checkApiKey, LnbitsBackend } from './lnbits.js';
 import { checkMacaroon, LndRestBackend } from './lnd-rest.js';
 import { checkNodeUrl, checkPemCertificate } from './node-request.js';
 
-const LND_VARIABLES = ['POWGATE_LND_URL', 'POWGATE_LND_MACAROON', 'POWGATE_LND_MACAROON_FILE', 'POWGATE_LND_TLS_CERT_FILE'];
+const lndVariables = (prefix: string) => [`${prefix}_URL`, `${prefix}_MACAROON`, `${prefix}_MACAROON_FILE`, `${prefix}_TLS_CERT_FILE`];
 const LNBITS_VARIABLES = ['POWGATE_LNBITS_URL', 'POWGATE_LNBITS_KEY', 'POWGATE_LNBITS_KEY_FILE'];
 const MAX_FILE_BYTES = 64 * 1024;
 
@@ -33,17 +33,10 @@ type Env = Record<string, string | undefined>;
  */
 export function lightningFromEnv(env: Env = process.env, options: LightningFromEnvOptions = {}): LightningBackend | undefined {
   const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const lnd = LND_VARIABLES.some((name) => get(name) !== undefined);
+  const lnd = lndVariables('POWGATE_LND').some((name) => get(name) !== undefined);
   const lnbits = LNBITS_VARIABLES.some((name) => get(name) !== undefined);
   if (lnd && lnbits) throw envError('both POWGATE_LND_* and POWGATE_LNBITS_* variables are set: configure one Lightning node only');
-  if (lnd) {
-    const url = required(get, 'POWGATE_LND_URL', 'POWGATE_LND_*');
-    fromVariable(() => checkNodeUrl(url, 'POWGATE_LND_URL'));
-    const macaroon = oneOf(get, 'POWGATE_LND_MACAROON', (text) => checkMacaroon(text, 'POWGATE_LND_MACAROON'), macaroonFromFile);
-    const certFile = get('POWGATE_LND_TLS_CERT_FILE');
-    const tlsCert = certFile === undefined ? undefined : fromVariable(() => checkPemCertificate(readFile(certFile, 'POWGATE_LND_TLS_CERT_FILE'), 'POWGATE_LND_TLS_CERT_FILE'));
-    return new LndRestBackend({ url, macaroon, tlsCert, timeoutMs: options.timeoutMs });
-  }
+  if (lnd) return new LndRestBackend({ ...lndSettings(get, 'POWGATE_LND'), timeoutMs: options.timeoutMs });
   if (lnbits) {
     const url = required(get, 'POWGATE_LNBITS_URL', 'POWGATE_LNBITS_*');
     fromVariable(() => checkNodeUrl(url, 'POWGATE_LNBITS_URL'));
@@ -73,13 +66,32 @@ function oneOf(get: (name: string) => string | undefined, name: string, fromText
   return fromVariable(() => (text !== undefined ? fromText(text) : fromFile(path!)));
 }
 
+/**
+ * An LND node's settings from `<prefix>_URL`, `<prefix>_MACAROON` or `<prefix>_MACAROON_FILE`,
+ * and optionally `<prefix>_TLS_CERT_FILE`, or undefined when none is set: for the invoice
+ * node (`POWGATE_LND`) and for a paying wallet (`POWGATE_WALLET_LND`). Errors as lightningFromEnv's.
+ */
+export function lndSettingsFromEnv(env: Env, prefix: string): { url: string; macaroon: string; tlsCert: string | undefined } | undefined {
+  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
+  return lndVariables(prefix).some((name) => get(name) !== undefined) ? lndSettings(get, prefix) : undefined;
+}
+
+function lndSettings(get: (name: string) => string | undefined, prefix: string): { url: string; macaroon: string; tlsCert: string | undefined } {
+  const url = required(get, `${prefix}_URL`, `${prefix}_*`);
+  fromVariable(() => checkNodeUrl(url, `${prefix}_URL`));
+  const macaroon = oneOf(get, `${prefix}_MACAROON`, (text) => checkMacaroon(text, `${prefix}_MACAROON`), (path) => macaroonFromFile(path, `${prefix}_MACAROON_FILE`));
+  const certVariable = `${prefix}_TLS_CERT_FILE`;
+  const certFile = get(certVariable);
+  const tlsCert = certFile === undefined ? undefined : fromVariable(() => checkPemCertificate(readFile(certFile, certVariable), certVariable));
+  return { url, macaroon, tlsCert };
+}
+
 /** LND writes macaroons as binary files; a file holding the hex is accepted too. */
-function macaroonFromFile(path: string): string {
-  const bytes = readFile(path, 'POWGATE_LND_MACAROON_FILE');
+function macaroonFromFile(path: string, variable: string): string {
+  const bytes = readFile(path, variable);
   const text = bytes.toString('latin1').trim();
-  return /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0
-    ? checkMacaroon(text, 'the content of POWGATE_LND_MACAROON_FILE')
-    : checkMacaroon(bytes, 'the content of POWGATE_LND_MACAROON_FILE');
+  const what = `the content of ${variable}`;
+  return /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? checkMacaroon(text, what) : checkMacaroon(bytes, what);
 }
 
 /** Reads a small regular file; errors name the variable and the reason, never the content. */

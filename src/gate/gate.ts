@@ -211,8 +211,8 @@ export class Gate {
    * Declaring a door again is fine unless both give different prices.
    */
   door(scope: string, difficulty?: number, sats?: number): void {
-    if (sats !== undefined) checkInteger(sats, `the sats per call of scope "${scope}"`, 1, MAX_SATS_PER_CALL);
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
+    if (sats !== undefined) checkInteger(sats, `the sats per call of scope "${scope}"`, 1, MAX_SATS_PER_CALL);
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY))) {
       throw invalid(`a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY}`, `the difficulty of scope "${scope}"`, difficulty);
     }

@@ -70,7 +70,7 @@ const VERIFY_DETAIL: Readonly<Partial<Record<Refusal, string>>> = {
   bad_solution: 'the nonces do not solve this challenge',
   replayed: 'this challenge was already redeemed: ask for a new one',
   unsupported_version: 'the challenge is of an older protocol version: ask for a new one',
-  store_full: 'the replay store is full: try again later',
+  store_full: 'the replay store no longer remembers challenges this old (a flood filled it): ask for a new one',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
 

@@ -10,7 +10,7 @@ import { hardenServer } from '../src/http/harden-server.js';
 import { HttpMetrics } from '../src/http/metrics.js';
 import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/service.js';
 import { issueToken } from '../src/protocol/token.js';
-import { close, listen, post, request } from './helpers/http.js';
+import { close, listen, post, request, startServe } from './helpers/http.js';
 import { SECRET } from './helpers/protocol.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -79,6 +79,23 @@ describe('slow bodies (the idle-body attack of issue 16)', () => {
     const idle = Array.from({ length: 3 }, () => slowBody(port));
     for (const text of await Promise.all(idle.map((s) => s.answer))) expect(text).toMatch(/^HTTP\/1\.1 408 [\s\S]*"body_timeout"/);
     expect([service.clientRequests('127.0.0.1'), service.inFlight]).toEqual([0, 0]);
+  });
+});
+
+describe('powgate serve under the idle-body attack', () => {
+  it('keeps /healthz and /api/token/verify answering with many more idle bodies than --max-concurrency', async () => {
+    const served = await startServe(['--max-concurrency', '4', '--body-timeout', '60000']);
+    cleanups.push(() => served.stop());
+    const port = Number(new URL(served.url).port);
+    const idle = Array.from({ length: 24 }, () => slowBody(port));
+    // Each idle socket has sent its headers and byte once connected (a little later, the server has read them).
+    await Promise.all(idle.map(({ socket }) => new Promise((r) => (socket.connecting ? socket.once('connect', r) : r(0)))));
+    await new Promise((r) => setTimeout(r, 200));
+    const honest = { localAddress: '127.0.0.2' };
+    expect((await request(served.url, '/healthz', honest)).status).toBe(200);
+    const token = (await post(served.url, '/api/token/verify', { token: 'x' }, honest)).json;
+    expect(token).toEqual({ valid: false, reason: 'malformed' });
+    expect(await served.stop()).toBe(0);
   });
 });
 

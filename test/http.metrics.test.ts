@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import { HttpMetrics } from '../src/http/metrics.js';
 import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/service.js';
-import { close, listen, request } from './helpers/http.js';
+import { close, listen, request, startServe } from './helpers/http.js';
 import { SECRET } from './helpers/protocol.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -68,5 +68,26 @@ describe('GET /metrics', () => {
     expect(() => new PowgateService(gate, { metricsAccess: { bearer: 'short' } })).toThrow(/metricsAccess/);
     expect(() => new PowgateService(gate, { metricsAccess: 'open' as never })).toThrow(/metricsAccess/);
     expect(() => new HttpMetrics({ cacheMs: -1 })).toThrow(/cacheMs/);
+  });
+});
+
+describe('powgate serve and /metrics', () => {
+  it('--metrics-port: metrics on their own listener (its URL in the listening line), none on the service port', async () => {
+    const served = await startServe(['--metrics-port', '0']);
+    cleanups.push(() => served.stop());
+    const { metrics } = JSON.parse(served.lines[0]!);
+    expect(metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect((await request(served.url, '/metrics')).status).toBe(404);
+    const scraped = await request(metrics, '/metrics');
+    expect([scraped.status, scraped.text]).toEqual([200, expect.stringContaining('powgate_http_requests_total')]);
+    expect(await served.stop()).toBe(0);
+  });
+
+  it('POWGATE_METRICS_TOKEN: metrics on the service port behind that bearer', async () => {
+    const served = await startServe([], { POWGATE_METRICS_TOKEN: BEARER });
+    cleanups.push(() => served.stop());
+    expect((await request(served.url, '/metrics')).status).toBe(401);
+    expect((await request(served.url, '/metrics', { headers: { authorization: `Bearer ${BEARER}` } })).status).toBe(200);
+    expect(await served.stop()).toBe(0);
   });
 });

@@ -88,7 +88,7 @@ async function expressChild(difficulty) {
   const gate = new Gate({ secret: SECRET, difficulty });
   const app = express();
   app.get('/bench/served', (req, res) => res.json({ served })); // the bench's view of the paid backend; not gated
-  app.use(new PowgateService(gate).handle); // /api/challenge, /api/verify, /api/token/verify, /metrics
+  app.use(new PowgateService(gate).handle); // /api/challenge, /api/verify, /api/token/verify, /healthz
   app.use('/search', powgateMiddleware(gate, { scope: 'search' })); // 402 without a token
   app.get('/search', (req, res) => {
     served++;

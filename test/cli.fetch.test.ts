@@ -79,7 +79,7 @@ describe('against the README\'s Express example (a gated route with the token se
     const examples = path.join(root, 'build', 'readme-examples');
     mkdirSync(examples, { recursive: true });
     const file = path.join(examples, 'cli-fetch-express.mjs');
-    writeFileSync(file, code!.replace('app.listen(3000);', 'const server = app.listen(0, () => console.log(server.address().port));'));
+    writeFileSync(file, code!.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
     const child = spawn(process.execPath, [file], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
     stop = () => child.kill();
     const port = await new Promise<string>((resolve, reject) => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const dir = path.join(root, 'build', 'readme-examples');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'client-readme-express.mjs');
-  writeFileSync(file, code!.replace('app.listen(3000);', 'const server = app.listen(0, () => console.log(server.address().port));'));
+  writeFileSync(file, code!.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
   const child = spawn(process.execPath, [file], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   stop = () => child.kill();
   const port = await new Promise<string>((resolve, reject) => {

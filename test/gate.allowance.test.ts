@@ -53,15 +53,31 @@ function spendCallSuite(name: string, make: () => ReplayStore) {
 spendCallSuite('MemoryReplayStore', () => new MemoryReplayStore());
 
 describe('MemoryReplayStore: counted tokens are bounded and forgotten when they expire', () => {
-  it('answers store_full rather than forget a live count, and makes room once one expires', async () => {
+  it('when full, forgets the oldest count for a newer token and refuses what expires no later: never a call too many', async () => {
     let now = 1_000_000;
     const store = new MemoryReplayStore({ maxTokens: 2, now: () => now });
     expect((await store.spendCall('a', 5, now + 100)).ok).toBe(true);
     expect((await store.spendCall('b', 5, now + 200)).ok).toBe(true);
-    expect(await store.spendCall('c', 5, now + 300)).toEqual({ ok: false, reason: 'store_full' });
-    expect(await store.spendCall('a', 5, now + 100)).toEqual({ ok: true, used: 2 });
-    now += 150;
+    // A newer token is counted: 'a' (the oldest) is forgotten, and refused from then on.
     expect(await store.spendCall('c', 5, now + 300)).toEqual({ ok: true, used: 1 });
+    expect(await store.spendCall('a', 5, now + 100)).toEqual({ ok: false, reason: 'store_full' });
+    expect(await store.spendCall('x', 5, now + 90)).toEqual({ ok: false, reason: 'store_full' });
+    // Not newer than the oldest held ('b'): refused rather than forget it.
+    expect(await store.spendCall('y', 5, now + 150)).toEqual({ ok: false, reason: 'store_full' });
+    expect(await store.spendCall('b', 5, now + 200)).toEqual({ ok: true, used: 2 });
+    now += 250;
+    expect(await store.spendCall('d', 5, now + 300)).toEqual({ ok: true, used: 1 });
+  });
+
+  it('a flood of tokens does not lock out a client with a newer one (the lock-out of issue 16)', async () => {
+    let now = 1_000_000;
+    const store = new MemoryReplayStore({ maxTokens: 100, now: () => now });
+    for (let i = 0; i < 100; i++) expect((await store.spendCall(`flood${i}`, 1, now + 300_000)).ok).toBe(true);
+    now += 1000;
+    expect(await store.spendCall('honest', 3, now + 300_000)).toEqual({ ok: true, used: 1 });
+    expect(await store.spendCall('honest', 3, now + 300_000)).toEqual({ ok: true, used: 2 });
+    // No flood token gains a call: held ones are exhausted, the forgotten one is refused.
+    for (let i = 0; i < 100; i++) expect((await store.spendCall(`flood${i}`, 1, now - 1000 + 300_000)).ok).toBe(false);
   });
 });
 

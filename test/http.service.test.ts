@@ -77,7 +77,7 @@ async function startService(gateOptions: Partial<GateOptions> = {}, serviceOptio
   const gate = new Gate({ secret: SECRET, difficulty: LOW, scopes: { search: undefined }, ...gateOptions });
   // debug: every request's line, the hot route's too, so that the secret-free checks see them all.
   const { logs, logger } = logSink('debug');
-  const service = new PowgateService(gate, { logger, metrics: new HttpMetrics({ defaultMetrics: true }), ...serviceOptions });
+  const service = new PowgateService(gate, { logger, metrics: new HttpMetrics({ defaultMetrics: true }), metricsAccess: 'public', ...serviceOptions });
   const server = createPowgateServer(service, timeouts);
   const url = await listen(server);
   cleanups.push(async () => {
@@ -324,44 +324,43 @@ describe('limits and hostile input', () => {
   });
 
   it('bounds concurrency: over the limit answers 503 with Retry-After, then serves again', async () => {
-    const { url, service } = await startService({}, { maxConcurrency: 2 });
-    const port = Number(new URL(url).port);
-    // Two requests that hold their slot: their bodies never finish.
-    const holders = [0, 1].map(
-      () =>
-        new Promise<ReturnType<typeof connect>>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => {
-            socket.write('POST /api/token/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"tok');
-            resolve(socket);
-          });
-          socket.on('error', () => {});
-        }),
-    );
-    const sockets = await Promise.all(holders);
+    // Two health checks that hold their slot: the store's probe does not answer until let go.
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const slow: ReplayStore = { spend: async () => (await held, 'spent'), spendMany: async () => [], spendCall: async () => (await held, { ok: true, used: 1 }), close: async () => {} };
+    const { url, service } = await startService({ store: slow }, { maxConcurrency: 2 });
+    const holders = [request(url, '/healthz'), request(url, '/healthz', { localAddress: '127.0.0.2' })];
     for (let i = 0; i < 50 && service.inFlight < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(service.inFlight).toBe(2);
     const over = await post(url, '/api/token/verify', { token: 'x' });
     expect([over.status, over.json.error, over.headers['retry-after']]).toEqual([503, 'overloaded', '1']);
-    for (const socket of sockets) socket.destroy();
+    letGo();
+    expect((await Promise.all(holders)).map((r) => r.status)).toEqual([200, 200]);
     for (let i = 0; i < 50 && service.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(service.inFlight).toBe(0);
     expect((await post(url, '/api/token/verify', { token: 'x' })).status).toBe(200);
   });
 
-  it('frees the slots of clients that stall their body and never close: the request timeout cuts them', async () => {
-    const { url, service } = await startService({}, { maxConcurrency: 2 }, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
+  it('stalled bodies hold no slot, and their own deadline cuts them (408) though they never close', async () => {
+    const { url, service } = await startService({}, { maxConcurrency: 2, bodyTimeoutMs: 300 });
     const port = Number(new URL(url).port);
     // They never read and never close their side: only the server can end these connections.
-    const stalled = [0, 1].map(() => {
+    const answers: Promise<string>[] = [];
+    const stalled = [0, 1, 2].map(() => {
       const socket = connect(port, '127.0.0.1', () => socket.write('POST /api/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 60000\r\n\r\n{'));
       socket.on('error', () => {});
+      answers.push(new Promise((resolve) => {
+        let got = '';
+        socket.on('data', (d) => (got += d)).on('close', () => resolve(got));
+      }));
       return socket;
     });
-    for (let i = 0; i < 50 && service.inFlight < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(service.inFlight).toBe(2);
-    for (let i = 0; i < 200 && service.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(service.inFlight).toBe(0);
-    expect((await post(url, '/api/token/verify', { token: 'x' })).status).toBe(200);
+    for (let i = 0; i < 50 && service.clientRequests('127.0.0.1') < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect([service.clientRequests('127.0.0.1'), service.inFlight]).toEqual([3, 0]);
+    expect((await post(url, '/api/token/verify', { token: 'x' }, { localAddress: '127.0.0.2' })).status).toBe(200);
+    const got = await Promise.all(answers);
+    for (const text of got) expect(text).toMatch(/^HTTP\/1\.1 408 [\s\S]*"body_timeout"/);
+    expect([service.clientRequests('127.0.0.1'), service.inFlight]).toEqual([0, 0]);
     for (const socket of stalled) socket.destroy();
   });
 
@@ -501,9 +500,9 @@ describe('adaptive difficulty over HTTP', () => {
 });
 
 describe('a store too full to count a new token', () => {
-  it('answers 503 store_full with Retry-After, never a challenge that could not help', async () => {
+  it('answers 503 store_full to a token no newer than those counted, and the middleware offers a new one (a newer token passes)', async () => {
     const { url, gate } = await startService({ store: new MemoryReplayStore({ maxTokens: 1 }) });
-    const first = issueToken({ secret: SECRET, scope: 'search', calls: 5, price: LOW });
+    const first = issueToken({ secret: SECRET, scope: 'search', calls: 5, price: LOW, now: Date.now() + 1000 });
     const second = issueToken({ secret: SECRET, scope: 'search', calls: 5, price: LOW });
     expect((await post(url, '/api/token/verify', { token: first, scope: 'search' })).json).toMatchObject({ valid: true, used: 1 });
     const full = await post(url, '/api/token/verify', { token: second, scope: 'search' });
@@ -512,9 +511,8 @@ describe('a store too full to count a new token', () => {
     const gatedUrl = await listen(gated);
     cleanups.push(() => close(gated));
     const refused = await request(gatedUrl, '/', { headers: { authorization: `Bearer ${second}` } });
-    expect([refused.status, refused.json, refused.headers['retry-after']]).toEqual([
-      503, { error: 'store_unavailable', cause: { reason: 'store_full', detail: expect.any(String) }, accepts: [] }, '1',
-    ]);
+    expect(refused.status).toBe(402);
+    expect(refused.json).toMatchObject({ error: 'payment_required', cause: { reason: 'store_full' }, accepts: [{ method: 'pow' }] });
     expect((await request(gatedUrl, '/', { headers: { authorization: `Bearer ${first}` } })).text).toBe('ok');
   });
 });

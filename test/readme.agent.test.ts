@@ -38,7 +38,7 @@ function run(file: string): Promise<{ code: number | null; stdout: string; stder
 }
 
 it('the fetch agent gets through the Express example, paying per call', async () => {
-  const server = example('express', (code) => code.replace('app.listen(3000);', 'const server = app.listen(0, () => console.log(server.address().port));'));
+  const server = example('express', (code) => code.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
   const child = spawn(process.execPath, [server.file], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   stops.push(() => child.kill());
   const port = await new Promise<string>((resolve, reject) => {

@@ -30,7 +30,7 @@ function example(name: string, edit: (code: string) => string = (code) => code):
 
 it('the Express example: 402 with a challenge, then a token from /api/verify opens /search', async () => {
   // Only the port changes: 0 (any free one), printed for the test.
-  const file = example('express', (code) => code.replace('app.listen(3000);', 'const server = app.listen(0, () => console.log(server.address().port));'));
+  const file = example('express', (code) => code.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
   const child = spawn(process.execPath, [file], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   stops.push(() => child.kill());
   const port = await new Promise<string>((resolve, reject) => {

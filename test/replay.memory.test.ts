@@ -70,27 +70,29 @@ describe('MemoryReplayStore', () => {
     expect(await store.spendMany([])).toEqual([]);
   });
 
-  it('refuses new ids when full of live ones and never evicts them', async () => {
+  it('when full of live ids, forgets the oldest and refuses what expires no later: never a replay', async () => {
     const { store, clock } = storeAt(0, 3);
-    expect(await store.spendMany(['a', 'b', 'c'].map((id) => ({ id, expiresAt: 100 })))).toEqual(['spent', 'spent', 'spent']);
-    expect(await store.spend('d', 100)).toBe('store_full');
-    expect(await store.spendMany([{ id: 'e', expiresAt: 100 }, { id: 'a', expiresAt: 100 }])).toEqual(['store_full', 'replayed']);
-    clock.now = 99;
-    for (const id of ['a', 'b', 'c']) expect(await store.spend(id, 200)).toBe('replayed');
+    expect(await store.spendMany(['a', 'b', 'c'].map((id, i) => ({ id, expiresAt: 100 + i })))).toEqual(['spent', 'spent', 'spent']);
+    // A newer challenge (later expiry) still passes: 'a' (100) is forgotten, and the floor rises to 100.
+    expect(await store.spend('d', 110)).toBe('spent');
+    expect(await store.spend('a', 100)).toBe('store_full'); // forgotten: it may have been spent
+    expect(await store.spend('e', 100)).toBe('store_full'); // no newer than what was forgotten
+    expect(await store.spendMany([{ id: 'b', expiresAt: 101 }, { id: 'f', expiresAt: 120 }])).toEqual(['replayed', 'spent']);
+    // Not newer than the oldest held: refused rather than forget a later one.
+    expect(await store.spend('g', 102)).toBe('store_full');
     expect(store.size).toBe(3);
-    clock.now = 100;
-    expect(await store.spend('d', 200)).toBe('spent');
+    clock.now = 102;
+    expect(await store.spend('h', 200)).toBe('spent');
   });
 
-  it('drops expired ids anywhere in the store to make room', async () => {
+  it('drops expired ids anywhere in the store before it forgets a live one', async () => {
     const { store, clock } = storeAt(0, 3);
     // 'b' expires first but is not at the head, so only a sweep finds it.
     await store.spendMany([{ id: 'a', expiresAt: 100 }, { id: 'b', expiresAt: 10 }, { id: 'c', expiresAt: 100 }]);
     clock.now = 50;
     expect(await store.spend('d', 100)).toBe('spent');
-    expect(await store.spend('e', 100)).toBe('store_full');
-    expect(await store.spend('b', 100)).toBe('store_full');
     expect(await store.spend('a', 100)).toBe('replayed');
+    expect(await store.spend('e', 100)).toBe('store_full');
     clock.now = 100;
     expect(await store.spend('e', 200)).toBe('spent');
     expect(store.size).toBe(1);
@@ -106,36 +108,72 @@ describe('MemoryReplayStore', () => {
     expect(await store.spend('a', 100)).toBe('replayed');
   });
 
-  it('stays cheap when full of live ids: no full sweep per refused spend', async () => {
+  it('a flood of spends does not lock out a client with a newer challenge (the lock-out of issue 16)', async () => {
+    const { store, clock } = storeAt(0, 1000);
+    // The attacker fills the store with live spends of challenges issued before the honest one...
+    await store.spendMany(Array.from({ length: 1000 }, (_, i) => ({ id: `flood${i}`, expiresAt: 125_000 + (i % 7) })));
+    clock.now = 1000;
+    // ...and the honest client's challenge, issued later, expires later: it is spent, once.
+    expect(await store.spend('honest', 126_000)).toBe('spent');
+    expect(await store.spend('honest', 126_000)).toBe('replayed');
+    // Nothing the attacker spent can be spent again, forgotten or not.
+    const again = await store.spendMany(Array.from({ length: 1000 }, (_, i) => ({ id: `flood${i}`, expiresAt: 125_000 + (i % 7) })));
+    expect(again.filter((r) => r === 'spent')).toEqual([]);
+  });
+
+  it('stays cheap when full of live ids: no full sweep per spend', async () => {
     const { store, clock } = storeAt(0, 100_000);
     await store.spendMany(Array.from({ length: 100_000 }, (_, i) => ({ id: `live${i}`, expiresAt: 1000 + (i % 7) })));
     clock.now = 1;
     const started = performance.now();
     const results = new Set<string>();
     for (let i = 0; i < 5000; i++) results.add(await store.spend(`new${i}`, 2000));
-    // 5000 sweeps of 100,000 entries take about 10 s; refusals take milliseconds.
+    // 5000 sweeps of 100,000 entries take about 10 s; forgetting the head takes milliseconds.
     expect(performance.now() - started).toBeLessThan(1500);
-    expect([...results]).toEqual(['store_full']);
+    expect([...results]).toEqual(['spent']);
+    expect(store.size).toBe(100_000);
   });
 
-  it('behaves like an unbounded model, except store_full exactly when full of live ids (property)', async () => {
-    const op = fc.record({ id: fc.integer({ min: 0, max: 9 }), ttl: fc.integer({ min: -5, max: 50 }), advance: fc.integer({ min: 0, max: 20 }) });
+  it('behaves like an unbounded model with a floor: forgets the oldest when full, refuses what expires no later (property)', async () => {
+    // As in the protocol, an id always comes with the same expiry (a challenge's is signed into its id).
+    const op = fc.record({ id: fc.integer({ min: 0, max: 5 }), at: fc.integer({ min: 0, max: 80 }), advance: fc.integer({ min: 0, max: 3 }) });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 200 }), async (maxEntries, ops) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 80 }), async (maxEntries, ops) => {
         const { store, clock } = storeAt(0, maxEntries);
         const live = new Map<string, number>();
-        for (const { id, ttl, advance } of ops) {
+        const everSpent = new Map<string, number>(); // the model's truth: the latest expiry each id was spent until
+        let floor = -Infinity;
+        for (const { id, at, advance } of ops) {
           clock.now += advance;
           for (const [key, expiresAt] of live) if (expiresAt <= clock.now) live.delete(key);
-          const key = `id${id}`;
-          const expiresAt = clock.now + ttl;
-          const expected = live.has(key) ? 'replayed' : ttl <= 0 ? 'spent' : live.size >= maxEntries ? 'store_full' : 'spent';
-          expect(await store.spend(key, expiresAt)).toBe(expected);
-          if (expected === 'spent' && ttl > 0) live.set(key, expiresAt);
+          const key = `id${id}@${at}`;
+          const expiresAt = at;
+          const ttl = expiresAt - clock.now;
+          let expected: string;
+          if (live.has(key)) expected = 'replayed';
+          else if (ttl <= 0) expected = 'spent';
+          else if (expiresAt <= floor) expected = 'store_full';
+          else if (live.size >= maxEntries) {
+            const [oldest, until] = live.entries().next().value!;
+            if (until >= expiresAt) expected = 'store_full';
+            else {
+              live.delete(oldest);
+              floor = Math.max(floor, until);
+              expected = 'spent';
+            }
+          } else expected = 'spent';
+          const got = await store.spend(key, expiresAt);
+          expect(got).toBe(expected);
+          // Never a replay: an id still live in the model's truth is never spent again.
+          if (got === 'spent' && ttl > 0) expect((everSpent.get(key) ?? -Infinity) <= clock.now).toBe(true);
+          if (expected === 'spent' && ttl > 0) {
+            live.set(key, expiresAt);
+            everSpent.set(key, expiresAt);
+          }
           expect(store.size).toBeLessThanOrEqual(maxEntries);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

@@ -93,7 +93,7 @@ const DETAILS: Record<GateReason | ChallengeRefusal | LightningOutage, string> =
   bad_solution: 'the solution does not solve the challenge',
   replayed: 'this challenge was already redeemed',
   bad_preimage: 'the preimage does not pay this macaroon\'s invoice: pay the invoice and send its preimage',
-  store_full: 'the replay store is full: try again later',
+  store_full: 'the store no longer remembers this one (a flood filled it): buy a new token',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
 

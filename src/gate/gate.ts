@@ -475,8 +475,9 @@ export class Gate {
     client: string,
     options: { scope?: string; redeem: Record<string, unknown>; l402Redeem?: Record<string, unknown> } & ClientCounting,
   ): Promise<{ status: 402; body: PaymentRequired } | { status: 503; body: GateUnavailable }> {
-    // The store could not count the call: paying again would not help, so no challenge.
-    if (reason === 'store_full' || reason === 'store_unavailable') {
+    // The store could not count the call: paying again would not help, so no challenge. (A full
+    // memory store refuses only credentials older than what it forgot: a new one passes.)
+    if (reason === 'store_unavailable') {
       return { status: 503, body: { error: 'store_unavailable', cause: { reason, detail: reasonDetail(reason) }, accepts: [] } };
     }
     const scope = options.scope ?? '';

@@ -5,5 +5,7 @@ export {
   HttpGate, REMAINING_HEADER, powgateMiddleware, powgateFastifyHook, presentedToken,
   type GateRefusal, type PowgateGrant, type PowgateMiddlewareOptions, type PowgateRequest,
 } from './middleware.js';
+export { hardenServer, type HardenServerOptions, type HardenedServer } from './harden-server.js';
+export { ClientSlots } from './client-slots.js';
 export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';
 export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** A request body read as JSON, or the HTTP refusal of it. `value` is undefined for an empty body. */
 export type BodyResult =
   | { ok: true; value: unknown }
-  | { ok: false; status: 400 | 413 | 415; error: 'malformed' | 'payload_too_large' | 'unsupported_media_type'; detail: string }
+  | { ok: false; status: 400 | 408 | 413 | 415; error: 'malformed' | 'body_timeout' | 'payload_too_large' | 'unsupported_media_type'; detail: string }
   | { ok: false; status: 0; error: 'aborted'; detail: string };
 
 /** `application/json`, or any `application/*+json`, parameters (charset) allowed. */
@@ -28,13 +28,14 @@ const tooLarge = (maxBytes: number): BodyResult => ({
 });
 
 /**
- * Reads a JSON request body of at most `maxBytes`. A body announced larger is
+ * Reads a JSON request body of at most `maxBytes`, within `timeoutMs` (default: no
+ * deadline of its own; a late body is refused with 408 `body_timeout`). A body announced larger is
  * refused before a byte of it is read; a chunked one is refused as soon as it
  * passes the cap (nothing more is kept). An empty body, without a Content-Type
  * or with a JSON one, is `{ ok: true, value: undefined }`. A body that a
  * framework already parsed (Express's `express.json()`) is taken as it is.
  */
-export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+export function readJsonBody(req: IncomingMessage, maxBytes: number, timeoutMs?: number): Promise<BodyResult> {
   const parsed = (req as { body?: unknown }).body;
   if (parsed !== undefined && req.readableEnded) {
     if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return Promise.resolve(parseJson(parsed.toString()));
@@ -51,9 +52,12 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Bo
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    // A body that trickles in holds memory and a socket: it gets a deadline of its own.
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(lateBody(timeoutMs)), timeoutMs);
     const finish = (result: BodyResult) => {
       if (settled) return;
       settled = true;
+      if (timer !== undefined) clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       resolve(result);
     };
@@ -76,6 +80,13 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Bo
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
+
+const lateBody = (timeoutMs: number): BodyResult => ({
+  ok: false,
+  status: 408,
+  error: 'body_timeout',
+  detail: `the body must arrive within ${timeoutMs} ms of the headers`,
+});
 
 function parseJson(text: string): BodyResult {
   try {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { checkInteger } from '../validate.js';
 
 /** Options of {@link HttpMetrics}. */
 export interface HttpMetricsOptions {
@@ -6,6 +7,8 @@ export interface HttpMetricsOptions {
   prefix?: string;
   /** Also collect prom-client's default process metrics (CPU, memory, event loop lag, GC). Default true. */
   defaultMetrics?: boolean;
+  /** How long a scrape's text is served again before it is collected anew, in ms (0: never cached). Default 1,000. */
+  cacheMs?: number;
 }
 
 /**
@@ -26,8 +29,13 @@ export class HttpMetrics {
   /** Requests being served now. */
   readonly inFlight: Gauge;
 
+  readonly #cacheMs: number;
+  /** The last text, and when it was collected; a collection under way is shared. */
+  #cached: { text: Promise<string>; at: number } | undefined;
+
   constructor(options: HttpMetricsOptions = {}) {
     const prefix = options.prefix ?? 'powgate_';
+    this.#cacheMs = checkInteger(options.cacheMs ?? 1_000, 'cacheMs', 0, 3_600_000);
     const registers = [this.registry];
     this.requests = new Counter({
       name: `${prefix}http_requests_total`,
@@ -74,9 +82,18 @@ export class HttpMetrics {
     this.#inFlightSources.push(read);
   }
 
-  /** The Prometheus text exposition. */
+  /**
+   * The Prometheus text exposition. Collecting it costs about as much as many token checks,
+   * so one collection serves every scrape for `cacheMs`, and concurrent scrapes share one.
+   */
   text(): Promise<string> {
-    return this.registry.metrics();
+    const now = performance.now();
+    const cached = this.#cached;
+    if (cached && now - cached.at < this.#cacheMs) return cached.text;
+    const text = this.registry.metrics();
+    this.#cached = { text, at: now };
+    text.catch(() => (this.#cached = undefined)); // a failed collection is not served again
+    return text;
   }
 
   get contentType(): string {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { PowgateError } from '../errors.js';
@@ -12,6 +12,8 @@ import { isScope, plainKeys } from '../protocol/shape.js';
 import { checkInteger, invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { readJsonBody, sendJson } from './json-body.js';
+import { ClientSlots } from './client-slots.js';
+import { hardenServer, type HardenServerOptions } from './harden-server.js';
 import { HttpMetrics } from './metrics.js';
 import { l402Credential } from '../protocol/l402.js';
 
@@ -24,14 +26,31 @@ export interface PowgateServiceOptions {
   trustProxy?: TrustedProxies | string | readonly string[];
   /** Largest request body, in bytes. Default 65,536. */
   maxBodyBytes?: number;
-  /** Most requests served at once; beyond it, 503 with Retry-After. Default 512. */
+  /**
+   * Most requests served at once, counted once their body has arrived (a slow body holds
+   * no slot that others need); beyond it, 503 with Retry-After. Default 512.
+   */
   maxConcurrency?: number;
+  /**
+   * Most requests of one client (its address, through trusted proxies; an IPv6 client: its
+   * /64) at once, bodies being read included; beyond it, 503 with Retry-After. Default 64.
+   */
+  maxPerClient?: number;
+  /** Longest wait for a request's body once its headers are in; then 408 and the connection is closed. Default 5,000 ms. */
+  bodyTimeoutMs?: number;
   /** A pino logger: a line per request at info, token checks answered 200 at debug (never a secret, token, challenge or header). Default: no logs. */
   logger?: Logger | false;
   /** Where metrics are counted. Default: a new {@link HttpMetrics} (own Registry, default process metrics). */
   metrics?: HttpMetrics;
   /** What the store and counter are, for /api/status. Default: worked out from their classes. */
   storeKind?: string;
+  /**
+   * Who may read `GET /metrics` on this handler: `'off'` (not served here: serve
+   * {@link PowgateService.metricsHandler} on a listener of its own), `'public'`, or
+   * `{ bearer }`: only with `Authorization: Bearer <bearer>` (at least 16 characters).
+   * Default `'off'`: metrics tell an attacker how the gate is doing, and cost a collection.
+   */
+  metricsAccess?: 'off' | 'public' | { bearer: string };
 }
 
 /**
@@ -70,14 +89,16 @@ const VERIFY_DETAIL: Readonly<Partial<Record<Refusal, string>>> = {
   bad_solution: 'the nonces do not solve this challenge',
   replayed: 'this challenge was already redeemed: ask for a new one',
   unsupported_version: 'the challenge is of an older protocol version: ask for a new one',
-  store_full: 'the replay store is full: try again later',
+  store_full: 'the replay store no longer remembers challenges this old (a flood filled it): ask for a new one',
   store_unavailable: 'the gate cannot reach its store: try again later',
 };
 
 interface Route {
   methods: readonly string[];
   allow: string;
-  run: (this: PowgateService, ctx: Context) => Promise<void> | void;
+  /** Whether the route reads a JSON body (then `run` gets it, undefined for an empty one). */
+  body: boolean;
+  run: (this: PowgateService, ctx: Context, body: unknown) => Promise<void> | void;
 }
 
 /** One request in flight. */
@@ -86,6 +107,8 @@ interface Context {
   res: ServerResponse;
   route: string;
   started: number;
+  /** The client's key (see clientRateKey). */
+  client: string;
 }
 
 const RETRY_AFTER = { 'retry-after': '1' };
@@ -104,11 +127,16 @@ export class PowgateService {
   readonly trustProxy: TrustedProxies | undefined;
   readonly maxBodyBytes: number;
   readonly maxConcurrency: number;
+  readonly maxPerClient: number;
+  readonly bodyTimeoutMs: number;
   readonly startedAt = Date.now();
   readonly #logger: Logger | undefined;
   readonly #storeKind: string;
   readonly #routes: Map<string, Route>;
   #inFlight = 0;
+  readonly #perClient: ClientSlots;
+  /** SHA-256 of the metrics bearer, compared in constant time; undefined: no bearer asked. */
+  readonly #metricsBearer: Buffer | undefined;
 
   constructor(gate: Gate, options: PowgateServiceOptions = {}) {
     if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
@@ -117,22 +145,30 @@ export class PowgateService {
     this.trustProxy = options.trustProxy === undefined ? undefined : TrustedProxies.from(options.trustProxy);
     this.maxBodyBytes = checkInteger(options.maxBodyBytes ?? 65_536, 'maxBodyBytes', 1, 1 << 30);
     this.maxConcurrency = checkInteger(options.maxConcurrency ?? 512, 'maxConcurrency', 1, 1_000_000);
+    this.maxPerClient = checkInteger(options.maxPerClient ?? 64, 'maxPerClient', 1, 1_000_000);
+    this.bodyTimeoutMs = checkInteger(options.bodyTimeoutMs ?? 5_000, 'bodyTimeoutMs', 1, 3_600_000);
+    this.#perClient = new ClientSlots(this.maxPerClient);
     if (options.metrics !== undefined && !(options.metrics instanceof HttpMetrics)) throw invalid('an HttpMetrics', 'metrics', options.metrics);
     this.metrics = options.metrics ?? new HttpMetrics();
     this.metrics.watchInFlight(() => this.#inFlight);
     if (options.logger && typeof options.logger.info !== 'function') throw invalid('a pino logger', 'logger', options.logger);
     this.#logger = options.logger || undefined;
     this.#storeKind = options.storeKind ?? kindOf(gate.store, MemoryReplayStore, 'RedisReplayStore');
-    const post = (run: Route['run']): Route => ({ methods: ['POST'], allow: 'POST', run });
-    const get = (run: Route['run']): Route => ({ methods: ['GET', 'HEAD'], allow: 'GET, HEAD', run });
+    const access = options.metricsAccess ?? 'off';
+    if (access !== 'off' && access !== 'public' && !(typeof access?.bearer === 'string' && access.bearer.length >= 16)) {
+      throw invalid("'off', 'public' or { bearer } with a bearer of at least 16 characters", 'metricsAccess', access);
+    }
+    this.#metricsBearer = typeof access === 'object' ? sha256(access.bearer) : undefined;
+    const post = (run: Route['run']): Route => ({ methods: ['POST'], allow: 'POST', body: true, run });
+    const get = (run: Route['run']): Route => ({ methods: ['GET', 'HEAD'], allow: 'GET, HEAD', body: false, run });
     this.#routes = new Map([
       [TOKEN_VERIFY_ROUTE, post(this.#tokenVerify)],
       ['/api/challenge', post(this.#challenge)],
       ['/api/verify', post(this.#verify)],
       ['/api/status', get(this.#status)],
       ['/healthz', get(this.#health)],
-      ['/metrics', get(this.#metricsText)],
     ]);
+    if (access !== 'off') this.#routes.set('/metrics', get(this.#metricsText));
   }
 
   /** The request handler: `(req, res, next?)`. Never throws; untrusted input never crashes the process. */
@@ -144,24 +180,58 @@ export class PowgateService {
     const route = this.#routes.get(path);
     if (!route) {
       if (next) return next();
-      return this.#reply({ req, res, route: 'unmatched', started }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
+      return this.#reply({ req, res, route: 'unmatched', started, client: '' }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
     }
-    const ctx: Context = { req, res, route: path, started };
+    const ctx: Context = { req, res, route: path, started, client: this.#client(req) };
     if (!route.methods.includes(req.method!)) {
       return this.#reply(ctx, 405, { error: 'method_not_allowed', detail: `use ${route.allow} for ${path}` }, { allow: route.allow, connection: 'close' }, 'method_not_allowed');
     }
+    // One client's requests, bodies being read included, are capped: its stalled bodies cannot crowd out others.
+    if (!this.#perClient.take(ctx.client)) {
+      return this.#reply(ctx, 503, { error: 'overloaded', detail: 'too many requests from this client at once: retry shortly' }, { ...RETRY_AFTER, connection: 'close' }, 'overloaded');
+    }
+    res.once('close', () => this.#perClient.release(ctx.client));
+    if (!route.body) return this.#serve(ctx, route, undefined);
+    this.#body(ctx).then(
+      (body) => body && this.#serve(ctx, route, body.value),
+      (error: unknown) => this.#fail(ctx, error),
+    );
+  };
+
+  /** Runs a route once its body is in: only then does the request take a slot. */
+  #serve(ctx: Context, route: Route, body: unknown): void {
     if (this.#inFlight >= this.maxConcurrency) {
-      return this.#reply(ctx, 503, { error: 'overloaded', detail: 'too many requests in flight: retry shortly' }, { ...RETRY_AFTER, connection: 'close' }, 'overloaded');
+      return this.#reply(ctx, 503, { error: 'overloaded', detail: 'too many requests in flight: retry shortly' }, RETRY_AFTER, 'overloaded');
     }
     this.#inFlight++;
-    res.once('close', () => this.#inFlight--);
+    ctx.res.once('close', () => this.#inFlight--);
     let pending;
     try {
-      pending = route.run.call(this, ctx);
+      pending = route.run.call(this, ctx, body);
     } catch (error) {
       return this.#fail(ctx, error);
     }
     if (pending) pending.catch((error: unknown) => this.#fail(ctx, error));
+  }
+
+  /** Requests of `client` (a key: see clientRateKey) being read or served now. */
+  clientRequests(client: string): number {
+    return this.#perClient.held(client);
+  }
+
+  /**
+   * A handler that serves only `GET /metrics` (whatever `metricsAccess` says), for a listener
+   * of its own: e.g. `createServer(service.metricsHandler).listen(9464, '127.0.0.1')`.
+   */
+  readonly metricsHandler: Handler = (req, res, next) => {
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0];
+    if (path !== '/metrics') {
+      if (next) return next();
+      return sendJson(res, 404, { error: 'not_found', detail: 'only GET /metrics here' });
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', detail: 'use GET, HEAD for /metrics' }, { allow: 'GET, HEAD' });
+    this.#sendMetrics({ req, res, route: '/metrics', started: performance.now(), client: '' }).catch(() => res.destroy());
   };
 
   /** Requests being served now. */
@@ -187,15 +257,13 @@ export class PowgateService {
 
   // ---------------------------------------------------------------- routes
 
-  async #challenge(ctx: Context): Promise<void> {
-    const body = await this.#body(ctx);
-    if (body === undefined) return;
-    const fields = body.value === undefined ? {} : objectWith(body.value, [], ['scope', 'difficulty', 'calls']);
+  async #challenge(ctx: Context, body: unknown): Promise<void> {
+    const fields = body === undefined ? {} : objectWith(body, [], ['scope', 'difficulty', 'calls']);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
     const { scope, difficulty, calls } = fields as { scope?: unknown; difficulty?: unknown; calls?: unknown };
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
     if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) return this.#malformed(ctx, 'difficulty must be a number');
-    const client = this.#client(ctx.req);
+    const client = ctx.client;
     const issued = await this.gate.challenge(client, {
       scope: scope as string | undefined,
       difficulty: difficulty as number | undefined,
@@ -215,11 +283,9 @@ export class PowgateService {
     return this.#reply(ctx, 400, { error: issued.reason, detail: issued.detail, ...bounds }, undefined, issued.reason);
   }
 
-  async #verify(ctx: Context): Promise<void> {
-    const body = await this.#body(ctx);
-    if (body === undefined) return;
-    const l402 = typeof body.value === 'object' && body.value !== null && (body.value as { method?: unknown }).method === 'l402';
-    const fields = l402 ? objectWith(body.value, ['method', 'macaroon', 'preimage'], []) : objectWith(body.value, ['challenge', 'solution'], []);
+  async #verify(ctx: Context, body: unknown): Promise<void> {
+    const l402 = typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'l402';
+    const fields = l402 ? objectWith(body, ['method', 'macaroon', 'preimage'], []) : objectWith(body, ['challenge', 'solution'], []);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
     const { challenge, solution, macaroon, preimage } = fields as Record<string, unknown>;
     if (l402 && (typeof macaroon !== 'string' || typeof preimage !== 'string')) return this.#malformed(ctx, 'macaroon and preimage must be strings');
@@ -236,10 +302,8 @@ export class PowgateService {
     return this.#reply(ctx, 200, { token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
   }
 
-  async #tokenVerify(ctx: Context): Promise<void> {
-    const body = await this.#body(ctx);
-    if (body === undefined) return;
-    const fields = objectWith(body.value, ['token'], TOKEN_VERIFY_OPTIONAL);
+  async #tokenVerify(ctx: Context, body: unknown): Promise<void> {
+    const fields = objectWith(body, ['token'], TOKEN_VERIFY_OPTIONAL);
     if (typeof fields === 'string') return this.#malformed(ctx, fields);
     const { token, scope, any_scope: anyScope, check_only: checkOnly } = fields as Record<string, unknown>;
     if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
@@ -301,6 +365,14 @@ export class PowgateService {
   }
 
   async #metricsText(ctx: Context): Promise<void> {
+    const bearer = this.#metricsBearer;
+    if (bearer && !bearerMatches(ctx.req.headers.authorization, bearer)) {
+      return this.#reply(ctx, 401, { error: 'unauthorized', detail: 'metrics need Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="metrics"' }, 'unauthorized');
+    }
+    return this.#sendMetrics(ctx);
+  }
+
+  async #sendMetrics(ctx: Context): Promise<void> {
     const text = await this.metrics.text();
     ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
     ctx.res.end(text);
@@ -315,7 +387,7 @@ export class PowgateService {
 
   /** The JSON body, or undefined once a refusal has been sent. */
   async #body(ctx: Context): Promise<{ value: unknown } | undefined> {
-    const body = await readJsonBody(ctx.req, this.maxBodyBytes);
+    const body = await readJsonBody(ctx.req, this.maxBodyBytes, this.bodyTimeoutMs);
     if (body.ok) return body;
     if (body.status === 0) {
       // The client went away mid-body: nothing to answer.
@@ -325,6 +397,7 @@ export class PowgateService {
     }
     // An unread body must not be read on to find the next request: close after answering.
     const headers = body.status === 400 ? undefined : { connection: 'close' };
+    if (body.status === 408) ctx.res.once('finish', () => ctx.req.socket.destroySoon());
     this.#reply(ctx, body.status, { error: body.error, detail: body.detail }, headers, body.error);
     return undefined;
   }
@@ -376,21 +449,24 @@ function objectWith(value: unknown, required: readonly string[], optional: reado
   return value as Record<string, unknown>;
 }
 
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Whether `Authorization` carries the bearer whose SHA-256 is `expected` (constant time: hashes of equal length). */
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  if (typeof header !== 'string' || !/^bearer /i.test(header)) return false;
+  return timingSafeEqual(sha256(header.slice(7).trim()), expected);
+}
+
 function kindOf(value: object, memory: abstract new (...args: never[]) => unknown, redis: string): string {
   if (value instanceof memory) return 'memory';
   const name = value.constructor?.name;
   return name === redis ? 'redis' : name || 'custom';
 }
 
-/** Timeouts of {@link createPowgateServer}, in ms. */
-export interface ServerTimeouts {
-  /** Longest wait for a request's headers. Default 10,000. */
-  headersTimeoutMs?: number;
-  /** Longest wait for a whole request (headers and body). Default 30,000. */
-  requestTimeoutMs?: number;
-  /** How long an idle keep-alive connection is kept. Default 5,000. */
-  keepAliveTimeoutMs?: number;
-}
+/** Timeouts and per-peer cap of {@link createPowgateServer}: see {@link hardenServer}. */
+export type ServerTimeouts = HardenServerOptions;
 
 /** What POST /api/token/verify takes besides the token: the door, or any door; only check, not spend. */
 const TOKEN_VERIFY_OPTIONAL = ['scope', 'any_scope', 'check_only'];
@@ -401,16 +477,18 @@ const TOKEN_VERIFY_ROUTE = '/api/token/verify';
 /** How long a refused client (timeout, garbage) may take to read its answer before its socket is destroyed. */
 const CLIENT_ERROR_LINGER_MS = 1_000;
 
-/** A node:http server for `service`, with header, request and keep-alive timeouts set. Not yet listening. */
+/**
+ * A node:http server for `service`, hardened by {@link hardenServer} (header, request and
+ * keep-alive timeouts; connections per peer capped, the service's trusted proxies exempt).
+ * Not yet listening.
+ */
 export function createPowgateServer(service: PowgateService, timeouts: ServerTimeouts = {}): Server {
   if (!(service instanceof PowgateService)) throw invalid('a PowgateService', 'service', service);
+  if (typeof timeouts !== 'object' || timeouts === null) throw invalid('an options object', 'timeouts', timeouts);
   const headersTimeout = checkInteger(timeouts.headersTimeoutMs ?? 10_000, 'headersTimeoutMs', 1, 3_600_000);
-  const requestTimeout = checkInteger(timeouts.requestTimeoutMs ?? 30_000, 'requestTimeoutMs', 1, 3_600_000);
-  const keepAliveTimeout = checkInteger(timeouts.keepAliveTimeoutMs ?? 5_000, 'keepAliveTimeoutMs', 1, 3_600_000);
-  if (headersTimeout > requestTimeout) {
-    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected headersTimeoutMs (${headersTimeout}) to be at most requestTimeoutMs (${requestTimeout})`);
-  }
-  const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, service.handle);
+  // Timeouts are enforced at each check of the connections: check often enough for them to mean something.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, headersTimeout) }, service.handle);
+  hardenServer(server, { trustProxy: service.trustProxy, ...timeouts });
   // A client that sends garbage gets 400 and is disconnected; it never reaches the handler or crashes the process.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger, pino as Pino } from 'pino';
 import { Gate } from '../../gate/gate.js';
@@ -21,7 +22,8 @@ Runs the proof-of-work token service over HTTP (JSON in and out):
   POST /api/verify         {challenge, solution}         -> {token, scope, expires_at, calls, price} | {error: reason}
   POST /api/token/verify   {token, scope?, any_scope?, check_only?}
                            spends one of the token's calls -> {valid: true, used, remaining, ...} | {valid: false, reason}
-  GET  /api/status, /healthz, /metrics (Prometheus)
+  GET  /api/status, /healthz
+  GET  /metrics (Prometheus): on --metrics-port, or here with $POWGATE_METRICS_TOKEN as a bearer
 Logs one JSON line per request on stdout (pino), the first with the listening URL.
 SIGINT or SIGTERM stops it gracefully (exit 0).
 
@@ -32,7 +34,17 @@ Options:
                            linklocal) of reverse proxies whose X-Forwarded-For is believed;
                            default: none (the socket address is the client)
   --max-body BYTES         largest request body; default 65536
-  --max-concurrency N      most requests served at once (then 503); default 512
+  --max-concurrency N      most requests served at once, counted once their body is in
+                           (then 503); default 512
+  --max-per-client N       most requests of one client at once, bodies being read included
+                           (then 503); default 64
+  --body-timeout MS        longest wait for a request body after its headers (then 408); default 5000
+  --max-connections-per-peer N
+                           most connections from one address (IPv6: its /64; trusted proxies
+                           exempt), 0 for no cap; default 128
+  --metrics-port N         serve GET /metrics on a listener of its own (no credential: keep it
+                           private); default: none
+  --metrics-host ADDR      address of the metrics listener; default 127.0.0.1
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}: a line per request at info, except token
                            checks answered 200 (the hot route) at debug; warn hides them all;
                            the listening and stopped lines always show; default info
@@ -45,6 +57,11 @@ ${SECRET_USAGE}
     'trust-proxy': { type: 'string' },
     'max-body': { type: 'string' },
     'max-concurrency': { type: 'string' },
+    'max-per-client': { type: 'string' },
+    'body-timeout': { type: 'string' },
+    'max-connections-per-peer': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
     'log-level': { type: 'string' },
     ...GATE_OPTIONS,
   },
@@ -64,6 +81,13 @@ ${SECRET_USAGE}
     }
     const maxBodyBytes = optional(stringFlag(parsed, 'max-body'), (text) => parseInteger(text, 'max-body', 1, 1 << 30));
     const maxConcurrency = optional(stringFlag(parsed, 'max-concurrency'), (text) => parseInteger(text, 'max-concurrency', 1, 1_000_000));
+    const maxPerClient = optional(stringFlag(parsed, 'max-per-client'), (text) => parseInteger(text, 'max-per-client', 1, 1_000_000));
+    const bodyTimeoutMs = optional(stringFlag(parsed, 'body-timeout'), (text) => parseInteger(text, 'body-timeout', 1, 3_600_000));
+    const maxConnectionsPerPeer = optional(stringFlag(parsed, 'max-connections-per-peer'), (text) => parseInteger(text, 'max-connections-per-peer', 0, 1_000_000));
+    const metricsPort = optional(stringFlag(parsed, 'metrics-port'), (text) => parseInteger(text, 'metrics-port', 0, 65_535));
+    const metricsHost = stringFlag(parsed, 'metrics-host') ?? '127.0.0.1';
+    const bearer = io.env.POWGATE_METRICS_TOKEN;
+    if (bearer !== undefined && bearer.length < 16) throw new UsageError('POWGATE_METRICS_TOKEN must be at least 16 characters');
     const level = parseChoice(stringFlag(parsed, 'log-level') ?? 'info', 'log-level', LOG_LEVELS);
 
     // Loaded here, not at the top: every other command would pay for prom-client and pino.
@@ -73,26 +97,34 @@ ${SECRET_USAGE}
     const requestLogger = level === 'silent' ? false : logger.child({}, { level });
     redisError = throttledRedisLog(logger);
     const gate = new Gate(options);
-    const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory' });
-    const server = createPowgateServer(service);
+    const metricsAccess = bearer ? { bearer } : 'off';
+    const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, maxPerClient, bodyTimeoutMs, metricsAccess, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory' });
+    const server = createPowgateServer(service, { maxConnectionsPerPeer });
+    // Metrics on their own listener: scrapes never queue behind clients, nor clients behind scrapes.
+    const metricsServer = metricsPort === undefined ? undefined : createServer(service.metricsHandler);
+    const listening: Server[] = [];
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
+      await listenOn(server, port, host);
+      listening.push(server);
+      if (metricsServer) {
+        await listenOn(metricsServer, metricsPort!, metricsHost).catch((error: unknown) => {
+          throw new Error(`${(error as Error).message} (the metrics listener)`);
         });
-      });
+        listening.push(metricsServer);
+      }
     } catch (error) {
+      for (const open of listening) open.close();
       await gate.close();
       flush();
-      throw new Error(`cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new Error(`cannot listen on ${(error as Error).message}`);
     }
     const address = server.address() as AddressInfo;
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     const status = gate.status();
+    const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
+    const metricsUrl = metricsAddress && `http://${metricsAddress.family === 'IPv6' ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}/metrics`;
     logger.info(
-      { url, host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
+      { url, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
       'listening',
     );
     flush(); // Whoever started us waits for this line.
@@ -103,6 +135,10 @@ ${SECRET_USAGE}
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     logger.info({ inFlight: service.inFlight }, 'stopping');
+    if (metricsServer) {
+      metricsServer.close();
+      metricsServer.closeAllConnections();
+    }
     await new Promise<void>((resolve) => {
       const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       server.close(() => {
@@ -117,6 +153,18 @@ ${SECRET_USAGE}
     return 0;
   },
 };
+
+/** Listens; rejects with the address and the error's code when it cannot. */
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException) => reject(new Error(`${host}:${port}: ${error.code ?? error.message}`));
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
+}
 
 /**
  * pino on stdout. On the real stdout, an asynchronous buffered destination (one write

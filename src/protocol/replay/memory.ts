@@ -17,9 +17,14 @@ import {
 
 /** Options of {@link MemoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
-  /** Most ids held at once, from 1 to 10,000,000 (well under V8's Map limit of 2^24). Default 100,000. */
+  /**
+   * Most ids held at once, from 1 to 10,000,000 (well under V8's Map limit of 2^24). When full
+   * of live ids, the oldest is forgotten and everything expiring no later is refused from then
+   * on (see {@link MemoryReplayStore}): size it above the redemptions the server can take in a
+   * challenge lifetime. Default 100,000.
+   */
   maxEntries?: number;
-  /** Most tokens whose calls are counted at once, from 1 to 10,000,000. Default 100,000. */
+  /** Most tokens whose calls are counted at once, from 1 to 10,000,000; full, it forgets the oldest as ids do. Default 100,000. */
   maxTokens?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
@@ -36,8 +41,14 @@ export const spendBytes = Symbol('powgate.spendBytes');
 /**
  * An in-process replay store: the default, for a single server. Each call is
  * atomic because it runs to completion on the event loop. Bounded: when full it
- * first drops expired ids, and if none are expired it answers 'store_full' for
- * new ids rather than evict a live one (which would reopen replay).
+ * first drops expired ids; if none are, it forgets the oldest live one and raises a
+ * floor: from then on an id it does not hold that expires at or before the floor is
+ * answered 'store_full' (it may have been spent), never 'spent'. So a flood of spends
+ * cannot reopen replay, nor lock out a client with a newer challenge: to refuse one,
+ * an attacker must redeem `maxEntries` newer challenges between its issue and its
+ * redemption. Token call counts ({@link spendCall}) are bounded the same way. This holds
+ * when an id always comes with the same expiry (a challenge's is signed into its id) or an
+ * earlier one.
  */
 export class MemoryReplayStore implements ReplayStore {
   readonly #maxEntries: number;
@@ -51,6 +62,8 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #maxTokens: number;
   /** Calls used per token id, in insertion order, which is about expiry order since token lifetimes are similar. */
   readonly #calls = new Map<string, { used: number; until: number }>();
+  /** Ids and counts expiring at or before these were (or may have been) forgotten live: refused when not held. */
+  readonly #floor = new Floors();
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now } = checkOptions(options, 'options');
@@ -123,7 +136,9 @@ export class MemoryReplayStore implements ReplayStore {
     }
     if (held === undefined) {
       if (expiresAt <= now) return CALL_REFUSED.token_exhausted; // past its lifetime: no call left
-      if (counts.size >= this.#maxTokens && !this.#dropExpiredCalls(now)) return CALL_REFUSED.store_full;
+      // Its count may have been forgotten: its calls may all be used.
+      if (expiresAt <= this.#floor.calls) return CALL_REFUSED.store_full;
+      if (counts.size >= this.#maxTokens && !this.#dropExpiredCalls(now) && !this.#forgetOldestCall(expiresAt)) return CALL_REFUSED.store_full;
       held = { used: 0, until: expiresAt };
       counts.set(id, held);
     }
@@ -142,6 +157,15 @@ export class MemoryReplayStore implements ReplayStore {
     return this.#calls.size < this.#maxTokens;
   }
 
+  /** Forgets the oldest live count if it expires before `expiresAt` (else the newcomer is not newer); true if it did. */
+  #forgetOldestCall(expiresAt: number): boolean {
+    const [id, held] = this.#calls.entries().next().value!;
+    if (held.until >= expiresAt) return false;
+    this.#calls.delete(id);
+    this.#floor.calls = Math.max(this.#floor.calls, held.until);
+    return true;
+  }
+
   async close(): Promise<void> {}
 
   #clock(): number {
@@ -158,11 +182,24 @@ export class MemoryReplayStore implements ReplayStore {
     const spent = this.#spent;
     if (held !== NONE && spent.expiresAt(held) > now) return 'replayed';
     if (expiresAt <= now) return 'spent'; // Already expired: nothing to protect.
+    if (expiresAt <= this.#floor.ids) return 'store_full'; // It may have been spent and forgotten.
     if (held !== NONE) spent.delete(held); // Added again, at the end, to keep the order.
-    else if (spent.size >= this.#maxEntries && !this.#sweep(now)) return 'store_full';
+    else if (spent.size >= this.#maxEntries && !this.#sweep(now) && !this.#forgetOldest(expiresAt)) return 'store_full';
     if (spent.size === 0) this.#headExpiresAt = expiresAt;
     this.#noExpiryBefore = Math.min(this.#noExpiryBefore, expiresAt);
     return undefined;
+  }
+
+  /** Forgets the oldest live id if it expires before `expiresAt` (else the newcomer is not newer); true if it did. */
+  #forgetOldest(expiresAt: number): boolean {
+    const spent = this.#spent;
+    const oldest = spent.first();
+    const until = spent.expiresAt(oldest);
+    if (until >= expiresAt) return false;
+    spent.delete(oldest);
+    this.#floor.ids = Math.max(this.#floor.ids, until);
+    this.#headExpiresAt = -Infinity; // the head changed: look again next time
+    return true;
   }
 
   /** Amortised O(1): each id is dropped once, and the loop stops at the first live one. */
@@ -198,4 +235,10 @@ export class MemoryReplayStore implements ReplayStore {
     this.#headExpiresAt = -Infinity; // the head may have changed: look again next time
     return spent.size < this.#maxEntries;
   }
+}
+
+/** The floors of a {@link MemoryReplayStore}: the latest expiry it forgot while still live. */
+class Floors {
+  ids = -Infinity;
+  calls = -Infinity;
 }

@@ -9,6 +9,7 @@
  * - `ERR_MALFORMED_CHALLENGE`: `solve()` was given something that is not a protocol challenge.
  * - `ERR_ABORTED`: `solve()` (or a client call) was cancelled through its AbortSignal.
  * - `ERR_TIMEOUT`: `solve()` ran past its `timeoutMs`.
+ * - `ERR_DIFFICULTY_TOO_HIGH`: `solve()` was given a challenge that asks for more work than its `maxDifficulty`.
  * - `ERR_SOLVER_FAILED`: a solver thread failed (its error is the `cause`).
  *
  * The client (`powgate/client`) refuses to pay, or fails to, with these; each carries the
@@ -30,6 +31,7 @@ export type PowgateErrorCode =
   | 'ERR_MALFORMED_CHALLENGE'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
+  | 'ERR_DIFFICULTY_TOO_HIGH'
   | 'ERR_SOLVER_FAILED'
   | 'ERR_BUDGET_EXCEEDED'
   | 'ERR_PAYMENT_DECLINED'

@@ -120,11 +120,12 @@ function isDirect(store: ReplayStore): store is MemoryReplayStore {
 }
 
 /**
- * Kept until the challenge can no longer verify: it still verifies at expiresAt + skew
- * (expiry is `now > expiresAt + skew`), and stores keep an id while `until > now`.
+ * Kept until the challenge can verify nowhere: on a verifier whose clock lags this one's by
+ * up to skew it still verifies at expiresAt + skew by its clock, so expiresAt + 2·skew by
+ * this one's (stores keep an id while `until > now`), as token counts are.
  */
 function spendUntil(p: Accepted, s: Settings): number {
-  return p.expiresAt + s.skewMs + 1;
+  return p.expiresAt + 2 * s.skewMs + 1;
 }
 
 // Scratch for one pair's checks (filled and read with no await in between), and views of it by length.

@@ -3,6 +3,7 @@
  * (it gets a `{ ok: false, reason }` verdict instead).
  *
  * - `ERR_INVALID_ARGUMENT`: an argument or option has the wrong type or range.
+ * - `ERR_WEAK_SECRET`: a secret of the right length that looks guessable (a repeated word, a run, a short hex string).
  * - `ERR_INVALID_ENV`: an environment variable (`POWGATE_BACKEND`, `POWGATE_ISA`) has a value powgate does not know.
  * - `ERR_BACKEND_UNAVAILABLE`: the requested backend (or every backend) failed to load; the message lists each attempt.
  * - `ERR_ISA_UNSUPPORTED`: a native kernel was forced that this CPU or build cannot run.
@@ -25,6 +26,7 @@
  */
 export type PowgateErrorCode =
   | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_WEAK_SECRET'
   | 'ERR_INVALID_ENV'
   | 'ERR_BACKEND_UNAVAILABLE'
   | 'ERR_ISA_UNSUPPORTED'

@@ -55,6 +55,8 @@ export interface GateOptions extends KeyOptions {
   challengeTtlMs?: number;
   /** Token lifetime in ms. Default 300,000. */
   tokenTtlMs?: number;
+  /** Longest token lifetime accepted (see verifyToken's `maxTokenTtlMs`), in ms. Default: each token's own. */
+  maxTokenTtlMs?: number;
   /** Clock-skew allowance in ms. Default 5,000. */
   skewMs?: number;
   /**
@@ -155,6 +157,7 @@ export class Gate {
   readonly maxCalls: number;
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
+  readonly maxTokenTtlMs: number | undefined;
   readonly skewMs: number;
   readonly failOpen: boolean;
   /** The Lightning door, when configured. */
@@ -188,6 +191,7 @@ export class Gate {
     this.challengeTtlMs = checkInteger(options.challengeTtlMs ?? 120_000, 'challengeTtlMs', 1_000, 86_400_000);
     this.tokenTtlMs = checkInteger(options.tokenTtlMs ?? 300_000, 'tokenTtlMs', 1_000, 86_400_000);
     this.skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 600_000);
+    this.maxTokenTtlMs = options.maxTokenTtlMs === undefined ? undefined : checkInteger(options.maxTokenTtlMs, 'maxTokenTtlMs', 1_000, 366 * 86_400_000);
     this.failOpen = options.failOpen ?? false;
     if (this.difficulty.max + log2Steps(this.maxCalls) / DIFFICULTY_STEPS > PROTOCOL_MAX_DIFFICULTY) {
       throw invalid(`at most ${PROTOCOL_MAX_DIFFICULTY} bits with maxCalls' log2 added`, 'difficulty.max', this.difficulty.max);
@@ -457,7 +461,7 @@ export class Gate {
       if (Date.now() <= known.expiresAt + this.skewMs) return known;
       this.#validTokens.delete(token as string); // Expired: the full check below says so.
     }
-    const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs });
+    const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs, maxTokenTtlMs: this.maxTokenTtlMs });
     if (!verdict.valid) return verdict;
     if (this.#validTokens.size >= TOKEN_CACHE_SIZE) this.#validTokens.delete(this.#validTokens.keys().next().value!);
     this.#validTokens.set(token as string, Object.freeze(verdict));

@@ -135,7 +135,10 @@ describe('powgate mcp where the native addon cannot load', () => {
       const status = asResult(await mcp.client.callTool({ name: 'status', arguments: {} }));
       expect(status.isError).toBeFalsy();
       expect(status.structuredContent).toMatchObject({ backend: { ok: false } });
-      expect((status.structuredContent as { backend: { error: string } }).backend.error).toMatch(/native.*\/nonexistent\/powgate\.node/);
+      // Issue 16: the addon's path is the operator's (the log), not the client's.
+      expect((status.structuredContent as { backend: { error: string } }).backend.error).toMatch(/native.*<path>/);
+      expect(JSON.stringify(status.structuredContent)).not.toContain('nonexistent');
+      expect(mcp.stderr()).toMatch(/\/nonexistent\/powgate\.node/);
       const issued = asResult(await mcp.client.callTool({ name: 'challenge', arguments: {} }));
       const ch = (issued.structuredContent as { challenge: Challenge }).challenge;
       expect(ch.v).toBe(2);
@@ -143,6 +146,7 @@ describe('powgate mcp where the native addon cannot load', () => {
       const verify = asResult(await mcp.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
       expect(verify.isError).toBe(true);
       expect(verify.structuredContent).toMatchObject({ ok: false, reason: 'backend_unavailable' });
+      expect(JSON.stringify(verify.structuredContent)).not.toContain('nonexistent');
       expect(mcp.stderr()).toMatch(/backend unavailable/);
     } finally {
       await mcp.close();
@@ -157,7 +161,9 @@ describe('powgate mcp where the native addon cannot load', () => {
       expect(verify.structuredContent).toMatchObject({ ok: true });
       const status = asResult(await mcp.client.callTool({ name: 'status', arguments: {} }));
       expect(status.structuredContent).toMatchObject({ backend: { ok: true, name: 'wasm' } });
-      expect((status.structuredContent as { backend: { native_error: string } }).backend.native_error).toMatch(/nonexistent/);
+      expect((status.structuredContent as { backend: { native_error: string } }).backend.native_error).toMatch(/<path>/);
+      expect(JSON.stringify(status.structuredContent)).not.toContain('nonexistent');
+      expect(mcp.stderr()).toMatch(/native addon not loaded: .*\/nonexistent\/powgate\.node/);
     } finally {
       await mcp.close();
     }

@@ -9,13 +9,14 @@ import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import type { ReplayStore } from '../protocol/replay/types.js';
 import { isScope } from '../protocol/shape.js';
 import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict, type ValidL402 } from '../protocol/l402.js';
-import { issueToken, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
+import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
 import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
+import { RecordingStore, newIssue, solutionDigest, type Issue } from './redemption.js';
 
 /** Most valid-token verdicts a Gate remembers (their MAC checks; never their spends). */
 export const TOKEN_CACHE_SIZE = 10_000;
@@ -343,22 +344,36 @@ export class Gate {
   /**
    * Checks a solution (untrusted input: never throws), spends its challenge once, and
    * issues a token for its scope with the calls and per-call price the challenge signed.
+   * Idempotent for the solver: the same challenge and solution again get the same token
+   * (kept with the spend; see docs/PROTOCOL.md), another solution of it `replayed`.
    */
   async redeem(challenge: unknown, solution: unknown, options: { scope?: string; client?: string } & ClientCounting = {}): Promise<RedeemResult> {
     const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, ...this.#bounds() };
-    let verdict = await verifySolution(challenge, solution, { ...verify, store: this.store });
+    const recording = new RecordingStore(this.store, () => newIssue(solution, Date.now()));
+    let verdict = await verifySolution(challenge, solution, { ...verify, store: recording });
+    if (!verdict.ok && verdict.reason === 'replayed' && recording.held?.digest === solutionDigest(solution)) {
+      // The same solution again (its first answer was lost): the same token, read back from
+      // the spend. 'replayed' comes after every other check, so only the signed terms are read here.
+      const terms = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
+      if (terms.ok) return this.#tokenFor(terms, recording.held);
+    }
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.
       verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
     }
     if (!verdict.ok) return verdict;
-    const { scope, calls, price } = verdict;
     // A pooled key's calls count once paid for (its asks were free).
-    if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, calls);
-    // One clock reading, so that expiresAt is exactly the token's own.
-    const now = Date.now();
-    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now, calls, price });
-    return { ok: true, token, scope, expiresAt: now + this.tokenTtlMs, calls, price };
+    if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, verdict.calls);
+    return this.#tokenFor(verdict, recording.made ?? newIssue(solution, Date.now()));
+  }
+
+  /** The token a redemption issues: its terms from the challenge, its time and id from the issue kept with the spend. */
+  #tokenFor(terms: { scope: string; calls: number; price: number }, issue: Issue): RedeemResult {
+    const { scope, calls, price } = terms;
+    const key = KeyRing.from(this.#keys).signing;
+    const expiresAt = issue.issuedAt + this.tokenTtlMs;
+    const fields = { kid: key.kid, method: 'pow' as const, scope, issuedAt: issue.issuedAt, expiresAt, id: issue.id, calls, priceUnits: checkPrice('pow', price) };
+    return { ok: true, token: signToken(key, fields), scope, expiresAt, calls, price };
   }
 
   /**

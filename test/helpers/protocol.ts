@@ -14,3 +14,16 @@ export function challengeAt(options: Partial<CreateChallengeOptions> = {}): Chal
 export function storeAt(now = NOW): MemoryReplayStore {
   return new MemoryReplayStore({ now: () => now });
 }
+
+/**
+ * Another valid solution of a one-sub-puzzle challenge than `solution`: what a second solver
+ * would bring (a retry of the same solution gets the same token; this one is 'replayed').
+ */
+export async function anotherSolution<S extends { id: string; nonces: readonly string[] }>(challenge: Challenge, solution: S, secret = SECRET): Promise<S> {
+  const { verifySolution } = await import('../../src/protocol/verify.js');
+  for (let n = 0; ; n++) {
+    const nonce = n.toString(16).padStart(16, '0');
+    const other = { ...solution, nonces: [nonce] };
+    if (nonce !== solution.nonces[0] && (await verifySolution(challenge, other, { secret, store: new MemoryReplayStore() })).ok) return other;
+  }
+}

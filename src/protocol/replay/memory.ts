@@ -1,10 +1,12 @@
 import { PowgateError } from '../../errors.js';
 import { checkInteger, describe, invalid } from '../../validate.js';
 import { NONE, SpentIds } from './spent-ids.js';
+import { SpendRecords } from './records.js';
 import {
   CALL_REFUSED,
   MAX_ID_LENGTH,
   type CallSpendResult,
+  type RecordedSpend,
   type ReplayStore,
   type SpendEntry,
   type SpendResult,
@@ -51,6 +53,8 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #maxTokens: number;
   /** Calls used per token id, in insertion order, which is about expiry order since token lifetimes are similar. */
   readonly #calls = new Map<string, { used: number; until: number }>();
+  /** Records kept by spendRecorded, as many as ids at most. */
+  readonly #records: SpendRecords;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now } = checkOptions(options, 'options');
@@ -58,6 +62,7 @@ export class MemoryReplayStore implements ReplayStore {
     this.#maxTokens = checkInteger(maxTokens, 'maxTokens', 1, 10_000_000);
     if (typeof now !== 'function') throw invalid('a function', 'now', now);
     this.#now = now as () => number;
+    this.#records = new SpendRecords(this.#maxEntries);
   }
 
   /** How many ids are held, including expired ones not yet dropped. */
@@ -75,6 +80,16 @@ export class MemoryReplayStore implements ReplayStore {
     const now = this.#clock();
     this.#dropExpiredHead(now);
     return this[spendText](id, expiresAt, now);
+  }
+
+  async spendRecorded(id: string, expiresAt: number, record: string): Promise<RecordedSpend> {
+    if (typeof record !== 'string' || record.length > MAX_ID_LENGTH) throw invalid(`a string of at most ${MAX_ID_LENGTH} characters`, 'record', record);
+    const result = this.spendNow(id, expiresAt);
+    const now = this.#clock();
+    if (result === 'spent') this.#records.keep(id, record, expiresAt, now);
+    if (result !== 'replayed') return { result };
+    const held = this.#records.find(id, now);
+    return held === undefined ? { result } : { result, record: held };
   }
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {

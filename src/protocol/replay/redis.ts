@@ -5,6 +5,7 @@ import { RedisConnection } from './redis-connection.js';
 import {
   CALL_REFUSED,
   type CallSpendResult,
+  type RecordedSpend,
   type ReplayStore,
   type SpendEntry,
   type SpendResult,
@@ -85,6 +86,34 @@ export class RedisReplayStore implements ReplayStore {
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     return this.#spend(checkSpendEntries(entries));
+  }
+
+  /**
+   * `SET prefix+id record PX ttl NX`, then `GET` in the same round trip: the record never
+   * changes once set, so on 'replayed' the `GET` reads the first spend's (keys set by
+   * {@link spend} hold `1`, which no redemption record equals).
+   */
+  async spendRecorded(id: string, expiresAt: number, record: string): Promise<RecordedSpend> {
+    checkSpend(id, expiresAt);
+    if (typeof record !== 'string' || record.length === 0 || record.length > 256) throw invalid('a non-empty string of at most 256 characters', 'record', record);
+    const key = this.#prefix + id;
+    const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.#redis.run((client) => client.pipeline([['set', key, record, 'PX', ttl, 'NX'], ['get', key]]).exec());
+    } catch (error) {
+      if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
+      this.#redis.report(error);
+      return { result: 'store_unavailable' };
+    }
+    const [set, get] = replies ?? [];
+    if (!set || set[0] || (set[1] !== 'OK' && set[1] !== null)) {
+      this.#redis.report(set?.[0] ?? new Error('Redis returned no replies'));
+      return { result: 'store_unavailable' };
+    }
+    if (set[1] === 'OK') return { result: 'spent' };
+    const held = get && !get[0] && typeof get[1] === 'string' ? get[1] : undefined;
+    return held === undefined ? { result: 'replayed' } : { result: 'replayed', record: held };
   }
 
   /** Counts under `<keyPrefix>calls:<id>`, with `INCR` in a script (one round trip); the count lives until `expiresAt` by this process's clock. */

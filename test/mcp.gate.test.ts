@@ -127,8 +127,9 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
   });
 
   it('accepts a token redeemed through Gate.redeem (tokens are stateless: any process with the secret)', async () => {
+    const other = newGate(); // made before the challenge: a store made after it refuses it (see the store's epoch)
     const { challenge } = envelope(await call('search', { query: 'q' })).accepts[0]!;
-    const redeemed = await newGate().redeem(challenge, await solve(challenge));
+    const redeemed = await other.redeem(challenge, await solve(challenge));
     expect(redeemed.ok).toBe(true);
     const result = await call('search', { query: 'r', powgate_token: (redeemed as { token: string }).token });
     expect(result.structuredContent).toEqual({ results: ['result for r'] });

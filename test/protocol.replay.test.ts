@@ -24,8 +24,8 @@ function expectExactlyOnce(verdicts: { ok: boolean; reason?: string }[]): void {
 
 function replaySuite(makeStore: () => ReplayStore) {
   it('1000 concurrent verifications of one solution: exactly one accepted', async () => {
+    const store = makeStore(); // before the challenge: a store made after it may have forgotten its spend
     const { challenge, solution } = await solved();
-    const store = makeStore();
     const verdicts = await Promise.all(
       Array.from({ length: 1000 }, () => verifySolution(challenge, solution, { secret: SECRET, store })),
     );
@@ -33,8 +33,8 @@ function replaySuite(makeStore: () => ReplayStore) {
   });
 
   it('1000 copies in one batch, and batches racing each other: exactly one accepted', async () => {
-    const { challenge, solution } = await solved();
     const store = makeStore();
+    const { challenge, solution } = await solved();
     const pairs = Array.from({ length: 1000 }, () => ({ challenge, solution }));
     expectExactlyOnce(await verifySolutions(pairs, { secret: SECRET, store }));
 

@@ -170,6 +170,8 @@ export class Gate {
   readonly #headroom: number;
   /** Verdicts of valid tokens seen, by token, oldest first: they skip the MAC, never the spend. */
   readonly #validTokens = new Map<string, ValidToken>();
+  /** The store's epoch, written (Redis: SET NX) before the first challenge, so that no challenge predates it. */
+  #epochWritten: Promise<unknown> | undefined;
   /** The same for L402 credentials. */
   readonly #validL402 = new Map<string, ValidL402>();
 
@@ -293,6 +295,7 @@ export class Gate {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!this.#doors.has(scope)) return refusal('unknown_scope');
+    await this.#writeEpoch();
     const calls = options.calls === undefined ? this.calls : options.calls;
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
       return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
@@ -354,17 +357,31 @@ export class Gate {
     if (!verdict.ok && verdict.reason === 'replayed' && recording.held?.digest === solutionDigest(solution)) {
       // The same solution again (its first answer was lost): the same token, read back from
       // the spend. 'replayed' comes after every other check, so only the signed terms are read here.
-      const terms = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
+      const terms = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1, since: 0 }) });
       if (terms.ok) return this.#tokenFor(terms, recording.held);
     }
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.
-      verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
+      verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1, since: 0 }) });
     }
     if (!verdict.ok) return verdict;
     // A pooled key's calls count once paid for (its asks were free).
     if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, verdict.calls);
     return this.#tokenFor(verdict, recording.made ?? newIssue(solution, Date.now()));
+  }
+
+  /**
+   * Makes the store mark when its memory begins before the first challenge is issued (a fresh
+   * Redis would otherwise mark it at the first redemption, after challenges it then refuses).
+   * Tried again while the store cannot answer.
+   */
+  #writeEpoch(): Promise<unknown> | undefined {
+    if (this.#epochWritten === undefined && typeof this.store.epoch === 'function') {
+      this.#epochWritten = this.store.epoch().then((since) => {
+        if (since === undefined) this.#epochWritten = undefined;
+      });
+    }
+    return this.#epochWritten;
   }
 
   /** The token a redemption issues: its terms from the challenge, its time and id from the issue kept with the spend. */
@@ -535,6 +552,11 @@ export class Gate {
     failOpen: boolean;
     lightning: { backend: string; satsPerCall: number; down: boolean } | undefined;
     aperturePow: boolean;
+    /**
+     * 'per-instance' with a memory store: each instance spends on its own, so several instances
+     * behind one address each accept the same solution once (degraded). 'shared' otherwise.
+     */
+    replayProtection: 'per-instance' | 'shared';
   } {
     const info = backendInfo();
     return {
@@ -550,6 +572,7 @@ export class Gate {
       failOpen: this.failOpen,
       lightning: this.lightning && { backend: this.lightning.backend.kind, satsPerCall: this.lightning.satsPerCall, down: this.lightning.down },
       aperturePow: this.aperturePow,
+      replayProtection: this.store instanceof MemoryReplayStore ? 'per-instance' : 'shared',
     };
   }
 

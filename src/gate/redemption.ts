@@ -64,6 +64,10 @@ export class RecordingStore implements ReplayStore {
     return spent.result;
   }
 
+  async epoch(): Promise<number | undefined> {
+    return typeof this.store.epoch === 'function' ? this.store.epoch() : -Infinity;
+  }
+
   spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     return this.store.spendMany(entries);
   }

@@ -230,6 +230,8 @@ export function statusOf(gate: Gate, log: (line: string) => void = () => {}): Re
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
       store: storeKind(gate.store),
+      // Degraded when several instances serve one address: each accepts a solution once.
+      replay_protection: storeKind(gate.store) === 'memory' ? 'per-instance' : 'shared',
       ...(gate.lightning ? { lightning: { backend: gate.lightning.backend.kind, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down } } : {}),
       aperture_pow: gate.aperturePow,
     },

@@ -25,6 +25,12 @@ export interface MemoryReplayStoreOptions {
   maxTokens?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * When the store's memory began, in ms since the epoch: challenges issued before it are
+   * refused (a store made by a restarted process has forgotten their spends). Default: the
+   * clock's time at construction. An earlier time is for a store given the spends it must know.
+   */
+  since?: number;
 }
 
 // MemoryReplayStore's synchronous spends for verifySolutions (symbols: internal, not exported from the package).
@@ -53,16 +59,26 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #maxTokens: number;
   /** Calls used per token id, in insertion order, which is about expiry order since token lifetimes are similar. */
   readonly #calls = new Map<string, { used: number; until: number }>();
+  /** When this store began (its clock): it knows no spend from before, e.g. of the process it replaced. */
+  readonly since: number;
   /** Records kept by spendRecorded, as many as ids at most. */
   readonly #records: SpendRecords;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now } = checkOptions(options, 'options');
+    const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now, since } = checkOptions(options, 'options');
     this.#maxEntries = checkInteger(maxEntries, 'maxEntries', 1, 10_000_000);
     this.#maxTokens = checkInteger(maxTokens, 'maxTokens', 1, 10_000_000);
     if (typeof now !== 'function') throw invalid('a function', 'now', now);
     this.#now = now as () => number;
     this.#records = new SpendRecords(this.#maxEntries);
+    if (since !== undefined && !isTime(since)) throw invalid('a number of ms since the epoch', 'since', since);
+    // Read raw: a broken clock is reported by the first spend, as before.
+    this.since = since ?? (this.#now() as number);
+  }
+
+  /** The time the store was made: challenges issued before it are refused (a restarted process forgot their spends). */
+  async epoch(): Promise<number> {
+    return this.since;
   }
 
   /** How many ids are held, including expired ones not yet dropped. */

@@ -45,6 +45,13 @@ export interface ReplayStore {
    * it issued there, so that the client who did the work gets its token again on a retry.
    */
   spendRecorded?(id: string, expiresAt: number, record: string): Promise<RecordedSpend>;
+  /**
+   * Optional: when this store's memory began, in ms since the epoch. A store restarted empty
+   * has forgotten the spends made before then, so verifiers refuse challenges issued before it
+   * (as `expired`: ask for a new one) rather than accept their replays. Resolves undefined when
+   * the store cannot tell (an outage): verifiers then fail closed (`store_unavailable`).
+   */
+  epoch?(): Promise<number | undefined>;
   /** Releases connections (Redis); a no-op for memory. */
   close(): Promise<void>;
 }

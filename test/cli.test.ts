@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySolution, verifyToken, type Challenge } from '../src/index.js';
+import { RedisReplayStore } from '../src/protocol/replay/redis.js';
 import { loadNativeAddon } from '../src/backend/native.js';
 import { CLI, CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
@@ -117,6 +118,29 @@ describe('powgate issue', () => {
     expectUsageError(short, /at least 32 bytes/);
     expect(short.stderr).not.toContain('short-secret-xyz');
     expectUsageError(await runCli(['issue', '--difficulty', '8', '--secret-file', join(dir, 'missing')]), /cannot read --secret-file .*ENOENT/);
+  });
+
+  // Issue 16: one key per CLI meant a rotation invalidated every outstanding challenge and token.
+  it('takes several keys from --keys-file: signs with the first, verifies with every one', async () => {
+    const oldKey = randomBytes(32).toString('base64url');
+    const newKey = randomBytes(32).toString('base64url');
+    const before = file('keys-before', `# rotation\nk2025 ${oldKey}\n`);
+    const after = file('keys-after', `k2026 ${newKey}\n\nk2025 ${oldKey}\n`);
+    const old = JSON.parse((await runCli(['issue', '--difficulty', '1', '--keys-file', before], { env: { POWGATE_SECRET: undefined } })).stdout) as Challenge;
+    expect(old.kid).toBe('k2025');
+    const fresh = JSON.parse((await runCli(['issue', '--difficulty', '1', '--keys-file', after])).stdout) as Challenge;
+    expect(fresh.kid).toBe('k2026');
+    for (const challenge of [old, fresh]) {
+      const solution = JSON.parse((await runCli(['solve', '--threads', '1'], { input: JSON.stringify(challenge) })).stdout);
+      const verified = await runCli(['verify', '--keys-file', after], { input: JSON.stringify({ challenge, solution }) });
+      expect([verified.code, JSON.parse(verified.stdout).ok]).toEqual([0, true]);
+    }
+    const bad = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-bad', 'only-a-kid\n')]);
+    expectUsageError(bad, /line 1: expected "<kid> <secret>"/);
+    expectUsageError(await runCli(['issue', '--difficulty', '1', '--keys-file', after, '--kid', 'x']), /does not go with/);
+    const weak = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-weak', 'k1 changeme-changeme-changeme-changeme\n')]);
+    expectUsageError(weak, /keys\[0\]\.secret.*guessable/);
+    expect(weak.stderr).not.toContain('changeme-changeme');
   });
 
   // Issue 16: a changeme-... secret was recovered from one challenge's kid with a 16-word dictionary.
@@ -277,6 +301,10 @@ describe('powgate verify', () => {
     let redis: RedisServer;
     beforeAll(async () => {
       redis = await startRedis();
+      // A fresh Redis marks its epoch at first use: before the challenge, as a running gate does.
+      const store = new RedisReplayStore({ url: redis.url });
+      await store.epoch();
+      await store.close();
     });
     afterAll(() => redis?.stop());
 

@@ -1,4 +1,5 @@
 // checkProofs / checkMacs: one synchronous call checks a whole packed batch.
+#include "arg_sizes.h"
 #include "bindings.h"
 #include "check.h"
 
@@ -17,7 +18,7 @@ Napi::Value CheckProofsJs(const Napi::CallbackInfo& info) {
       !ReadArray(info, 3, napi_uint8_array, &thresholds, &threshold_bytes) || !ReadArray(info, 4, napi_uint8_array, &verdicts, &count)) {
     return Fail(info, "expected (isa, Uint8Array x 4)");
   }
-  if (prefix_bytes != kProofPrefixBytes * count || nonce_bytes != 8 * count || threshold_bytes != 8 * count) {
+  if (!ProofSizesOk(kProofPrefixBytes, count, prefix_bytes, nonce_bytes, threshold_bytes)) {
     return Fail(info, "expected 40 prefix bytes, 8 nonce bytes and 8 threshold bytes per verdict");
   }
   CheckProofs(isa, {prefixes, nonces, thresholds, count, verdicts});
@@ -38,7 +39,7 @@ Napi::Value CheckMacsJs(const Napi::CallbackInfo& info) {
     return Fail(info, "expected (isa, Uint32Array, Uint8Array, Uint8Array, number, Uint8Array, Uint8Array)");
   }
   const int64_t length = info[4].As<Napi::Number>().Int64Value();
-  if (length < 0 || length > 0xffffffffLL || indexes != count || mac_bytes != 32 * count || data_bytes != count * size_t(length)) {
+  if (!MacSizesOk(length, count, indexes, data_bytes, mac_bytes)) {
     return Fail(info, "expected one key index, length data bytes and 32 mac bytes per verdict");
   }
   const size_t keys = pad_words / 16;

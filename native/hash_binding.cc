@@ -1,5 +1,6 @@
 // hashOffsets / hashUniform: one synchronous call hashes a whole packed batch.
 // TypeScript validates and explains; these checks only keep memory safe.
+#include "arg_sizes.h"
 #include "bindings.h"
 #include "sha256_batch.h"
 
@@ -40,9 +41,8 @@ Napi::Value HashUniformJs(const Napi::CallbackInfo& info) {
   Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
   const int64_t length = info[2].As<Napi::Number>().Int64Value();
   Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
-  if (length < 0 || out.ByteLength() % 32 != 0) return Fail(info, "bad length or out size");
+  if (!UniformSizesOk(length, data.ByteLength(), out.ByteLength())) return Fail(info, "data must hold count * length bytes");
   const size_t count = out.ByteLength() / 32;
-  if (data.ByteLength() != count * size_t(length)) return Fail(info, "data must hold count * length bytes");
   HashUniform(isa, data.Data(), size_t(length), count, out.Data());
   return info.Env().Undefined();
 }

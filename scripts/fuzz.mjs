@@ -30,7 +30,7 @@ const library = {
   'cpu_features.cc': [],
   'text_decode.cc': [],
 };
-const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz', 'check_fuzz', 'text_decode_fuzz'];
+const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz', 'check_fuzz', 'text_decode_fuzz', 'arg_sizes_fuzz'];
 const common = ['-std=c++17', '-O1', '-g', '-fno-sanitize-recover=all'];
 
 function run(command, args) {

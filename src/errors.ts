@@ -3,12 +3,14 @@
  * (it gets a `{ ok: false, reason }` verdict instead).
  *
  * - `ERR_INVALID_ARGUMENT`: an argument or option has the wrong type or range.
+ * - `ERR_WEAK_SECRET`: a secret of the right length that looks guessable (a repeated word, a run, a short hex string).
  * - `ERR_INVALID_ENV`: an environment variable (`POWGATE_BACKEND`, `POWGATE_ISA`) has a value powgate does not know.
  * - `ERR_BACKEND_UNAVAILABLE`: the requested backend (or every backend) failed to load; the message lists each attempt.
  * - `ERR_ISA_UNSUPPORTED`: a native kernel was forced that this CPU or build cannot run.
  * - `ERR_MALFORMED_CHALLENGE`: `solve()` was given something that is not a protocol challenge.
  * - `ERR_ABORTED`: `solve()` (or a client call) was cancelled through its AbortSignal.
  * - `ERR_TIMEOUT`: `solve()` ran past its `timeoutMs`.
+ * - `ERR_DIFFICULTY_TOO_HIGH`: `solve()` was given a challenge that asks for more work than its `maxDifficulty`.
  * - `ERR_SOLVER_FAILED`: a solver thread failed (its error is the `cause`).
  *
  * The client (`powgate/client`) refuses to pay, or fails to, with these; each carries the
@@ -24,12 +26,14 @@
  */
 export type PowgateErrorCode =
   | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_WEAK_SECRET'
   | 'ERR_INVALID_ENV'
   | 'ERR_BACKEND_UNAVAILABLE'
   | 'ERR_ISA_UNSUPPORTED'
   | 'ERR_MALFORMED_CHALLENGE'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
+  | 'ERR_DIFFICULTY_TOO_HIGH'
   | 'ERR_SOLVER_FAILED'
   | 'ERR_BUDGET_EXCEEDED'
   | 'ERR_PAYMENT_DECLINED'

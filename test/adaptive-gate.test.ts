@@ -101,7 +101,9 @@ describe('Gate', () => {
     expect(await gate.useToken(token, { scope: 'tool:other' })).toEqual({ ok: false, reason: 'scope_mismatch' });
     expect(await gate.useToken('pgt2.garbage', {})).toEqual({ ok: false, reason: 'malformed' });
     expect(await gate.useToken('pgt1.garbage', {})).toEqual({ ok: false, reason: 'unsupported_version' });
-    expect(await gate.redeem(challenge, solution)).toEqual({ ok: false, reason: 'replayed' });
+    // The same solution again: the same token (idempotent redemption), so no second call.
+    expect(await gate.redeem(challenge, solution)).toEqual(redeemed);
+    expect(await gate.useToken(token, { scope: 'tool:search' })).toEqual({ ok: false, reason: 'token_exhausted' });
     expect(await gate.redeem({ ...challenge, scope: 'x' }, solution)).toEqual({ ok: false, reason: 'bad_signature' });
     expect(await gate.redeem('nonsense', null)).toEqual({ ok: false, reason: 'malformed' });
   });

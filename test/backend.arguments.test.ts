@@ -63,4 +63,16 @@ describe('the addon boundary, called directly with bad arguments', () => {
     expect(() => a.hashUniform(0, {} as never, 4, out)).toThrow(TypeError);
     expect(() => (a.hashUniform as (...args: unknown[]) => void)()).toThrow(TypeError);
   });
+
+  // Issue 16: count * length wrapped to the data's size (here 0) and the kernel read far past it.
+  it.skipIf(!addon)('refuses sizes whose products wrap around', () => {
+    const a = addon!;
+    const call = a as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const length of [2 ** 62, 2 ** 63, 2 ** 61 + 1]) {
+      expect(() => a.hashUniform(3, new Uint8Array(0), length, new Uint8Array(128))).toThrow(TypeError);
+      expect(() => a.hashUniform(0, new Uint8Array(0), length, new Uint8Array(128))).toThrow(TypeError);
+    }
+    const pads = new Uint32Array(16);
+    expect(() => call.checkMacs!(0, pads, new Uint8Array(4), new Uint8Array(0), 2 ** 62, new Uint8Array(128), new Uint8Array(4))).toThrow(TypeError);
+  });
 });

@@ -1,10 +1,12 @@
 // The `powgate` command as a user runs it: a subprocess, its output, its exit codes.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySolution, verifyToken, type Challenge } from '../src/index.js';
+import { RedisReplayStore } from '../src/protocol/replay/redis.js';
 import { loadNativeAddon } from '../src/backend/native.js';
 import { CLI, CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
@@ -96,8 +98,8 @@ describe('powgate issue', () => {
       (JSON.parse((await runCli(['issue', '--difficulty', '1', '--secret-file', file('binary', bytes)])).stdout) as Challenge).kid;
     // As UTF-8 text 11 bytes of 0xff would be 11 replacement characters: 33 bytes.
     expectUsageError(await runCli(['issue', '--difficulty', '1', '--secret-file', file('ff', Buffer.alloc(11, 0xff))]), /at least 32 bytes/);
-    const a = Buffer.alloc(32, 0xff);
-    const b = Buffer.alloc(32, 0xfe);
+    const a = randomBytes(32);
+    const b = randomBytes(32);
     expect(await kidOf(a)).not.toBe(await kidOf(b));
     expect(await kidOf(Buffer.concat([a, Buffer.from('\r\n')]))).toBe(await kidOf(a));
   });
@@ -116,6 +118,45 @@ describe('powgate issue', () => {
     expectUsageError(short, /at least 32 bytes/);
     expect(short.stderr).not.toContain('short-secret-xyz');
     expectUsageError(await runCli(['issue', '--difficulty', '8', '--secret-file', join(dir, 'missing')]), /cannot read --secret-file .*ENOENT/);
+  });
+
+  // Issue 16: one key per CLI meant a rotation invalidated every outstanding challenge and token.
+  it('takes several keys from --keys-file: signs with the first, verifies with every one', async () => {
+    const oldKey = randomBytes(32).toString('base64url');
+    const newKey = randomBytes(32).toString('base64url');
+    const before = file('keys-before', `# rotation\nk2025 ${oldKey}\n`);
+    const after = file('keys-after', `k2026 ${newKey}\n\nk2025 ${oldKey}\n`);
+    const old = JSON.parse((await runCli(['issue', '--difficulty', '1', '--keys-file', before], { env: { POWGATE_SECRET: undefined } })).stdout) as Challenge;
+    expect(old.kid).toBe('k2025');
+    const fresh = JSON.parse((await runCli(['issue', '--difficulty', '1', '--keys-file', after])).stdout) as Challenge;
+    expect(fresh.kid).toBe('k2026');
+    for (const challenge of [old, fresh]) {
+      const solution = JSON.parse((await runCli(['solve', '--threads', '1'], { input: JSON.stringify(challenge) })).stdout);
+      const verified = await runCli(['verify', '--keys-file', after], { input: JSON.stringify({ challenge, solution }) });
+      expect([verified.code, JSON.parse(verified.stdout).ok]).toEqual([0, true]);
+    }
+    const bad = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-bad', 'only-a-kid\n')]);
+    expectUsageError(bad, /line 1: expected "<kid> <secret>"/);
+    expectUsageError(await runCli(['issue', '--difficulty', '1', '--keys-file', after, '--kid', 'x']), /does not go with/);
+    const weak = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-weak', 'k1 changeme-changeme-changeme-changeme\n')]);
+    expectUsageError(weak, /keys\[0\]\.secret.*guessable/);
+    expect(weak.stderr).not.toContain('changeme-changeme');
+  });
+
+  // Issue 16: a changeme-... secret was recovered from one challenge's kid with a 16-word dictionary.
+  it('refuses a guessable secret and says how to make one; powgate secret prints one', async () => {
+    const weak = 'changeme-changeme-changeme-changeme';
+    const refused = await runCli(['issue', '--difficulty', '8'], { env: { POWGATE_SECRET: weak } });
+    expectUsageError(refused, /looks guessable.*powgate secret/);
+    expect(refused.stderr).not.toContain(weak);
+    const made = await runCli(['secret']);
+    expect(made).toMatchObject({ code: 0, stderr: '' });
+    expect(made.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect((await runCli(['secret'])).stdout).not.toBe(made.stdout);
+    expect((await runCli(['secret', '--bytes', '64'])).stdout.trim()).toHaveLength(86);
+    expectUsageError(await runCli(['secret', '--bytes', '16']), /--bytes/);
+    const issued = await runCli(['issue', '--difficulty', '1'], { env: { POWGATE_SECRET: made.stdout.trim() } });
+    expect(issued.code).toBe(0);
   });
 });
 
@@ -150,17 +191,25 @@ describe('powgate solve', () => {
 
   it('draws progress with --progress, and on a terminal', async () => {
     const hard = (await runCli(['issue', '--difficulty', '44'])).stdout; // cannot be solved by chance before the timeout
-    const result = await runCli(['solve', '--progress', '--threads', '1', '--timeout', '700ms'], { input: hard });
+    const result = await runCli(['solve', '--progress', '--threads', '1', '--timeout', '700ms', '--max-difficulty', '64'], { input: hard });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/solving \[[#.]+\] \d+% of expected work {2}[\d.]+ [kMG]?H\/s {2}[\d.]+ ms/);
     expect(result.stderr).toMatch(/powgate solve: .*timeoutMs of 700\n$/);
     expect(result.stdout).toBe('');
   });
 
+  it('refuses a challenge over --max-difficulty (default 40 bits in all) before any work', async () => {
+    const hostile = (await runCli(['issue', '--difficulty', '44'])).stdout;
+    const refused = await runCli(['solve', '--threads', '1'], { input: hostile });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/44\.00 bits of work.*over maxDifficulty 40/);
+    expectUsageError(await runCli(['solve', '--max-difficulty', '0'], { input: hostile }), /--max-difficulty/);
+  });
+
   it.skipIf(!existsSync('/usr/bin/script'))('draws progress by default when stderr is a terminal', async () => {
     const hard = file('hard.json', (await runCli(['issue', '--difficulty', '44'])).stdout);
     // script(1) runs the command on a pseudo-terminal and copies what it writes.
-    const command = `${process.execPath} ${CLI} solve ${hard} --threads 1 --timeout 600ms`;
+    const command = `${process.execPath} ${CLI} solve ${hard} --threads 1 --timeout 600ms --max-difficulty 64`;
     const result = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, encoding: 'utf8' });
     expect(result.stdout).toMatch(/\rsolving \[[#.]+\] \d+% of expected work/);
     expect(result.stdout).toMatch(/timeoutMs of 600/);
@@ -252,6 +301,10 @@ describe('powgate verify', () => {
     let redis: RedisServer;
     beforeAll(async () => {
       redis = await startRedis();
+      // A fresh Redis marks its epoch at first use: before the challenge, as a running gate does.
+      const store = new RedisReplayStore({ url: redis.url });
+      await store.epoch();
+      await store.close();
     });
     afterAll(() => redis?.stop());
 

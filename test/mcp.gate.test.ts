@@ -11,6 +11,7 @@ import * as z from 'zod';
 import * as z3 from 'zod/v3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
+import { anotherSolution } from './helpers/protocol.js';
 import { addressClientKey, gateTool, markClientAddress, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
 import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
 import { asResult, bundleFixture, textOf, connectHttp, connectStdio, serveHttp, textJson, type Connected, type HttpApp } from './helpers/mcp.js';
@@ -126,8 +127,9 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
   });
 
   it('accepts a token redeemed through Gate.redeem (tokens are stateless: any process with the secret)', async () => {
+    const other = newGate(); // made before the challenge: a store made after it refuses it (see the store's epoch)
     const { challenge } = envelope(await call('search', { query: 'q' })).accepts[0]!;
-    const redeemed = await newGate().redeem(challenge, await solve(challenge));
+    const redeemed = await other.redeem(challenge, await solve(challenge));
     expect(redeemed.ok).toBe(true);
     const result = await call('search', { query: 'r', powgate_token: (redeemed as { token: string }).token });
     expect(result.structuredContent).toEqual({ results: ['result for r'] });
@@ -166,8 +168,12 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
   it('answers verify refusals in structure', async () => {
     const { challenge } = envelope(await call('search', { query: 'q' })).accepts[0]!;
     const solution = await solve(challenge);
-    expect((await call('powgate_verify', { challenge, solution })).structuredContent).toMatchObject({ ok: true });
-    const replay = await call('powgate_verify', { challenge, solution });
+    const first = await call('powgate_verify', { challenge, solution });
+    expect(first.structuredContent).toMatchObject({ ok: true });
+    // The same solution again gets the same token; another solution of the challenge is a replay.
+    expect((await call('powgate_verify', { challenge, solution })).structuredContent).toEqual(first.structuredContent);
+    const other = await anotherSolution(challenge, solution, FIXTURE_SECRET);
+    const replay = await call('powgate_verify', { challenge, solution: other });
     expect(replay.isError).toBe(true);
     expect(replay.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
   });

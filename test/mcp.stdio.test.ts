@@ -4,6 +4,7 @@ import { MemoryReplayStore, solve, verifySolution, verifyToken, type Challenge }
 import { Readable, Writable } from 'node:stream';
 import { run } from '../src/cli/run.js';
 import { CLI_SECRET, expectUsageError, runCli, type CliResult } from './helpers/cli.js';
+import { anotherSolution } from './helpers/protocol.js';
 import { asResult, connectCli, textJson, type Connected } from './helpers/mcp.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 
@@ -78,8 +79,11 @@ describe('powgate mcp over stdio', () => {
     expect(wrong.isError).toBe(true);
     expect(wrong.structuredContent).toMatchObject({ ok: false, reason: 'bad_solution' });
     expect((wrong.structuredContent as { detail: string }).detail).toBeTruthy();
-    expect((await call('verify', { challenge: ch, solution })).structuredContent).toMatchObject({ ok: true });
-    const replay = await call('verify', { challenge: ch, solution });
+    const first = (await call('verify', { challenge: ch, solution })).structuredContent;
+    expect(first).toMatchObject({ ok: true });
+    // The same solution again: the same token (idempotent); another solution of it: a replay.
+    expect((await call('verify', { challenge: ch, solution })).structuredContent).toEqual(first);
+    const replay = await call('verify', { challenge: ch, solution: await anotherSolution(ch, solution, CLI_SECRET) });
     expect(replay.isError).toBe(true);
     expect(replay.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
     const other = await challenge({ scope: 'tool:search' });
@@ -135,7 +139,10 @@ describe('powgate mcp where the native addon cannot load', () => {
       const status = asResult(await mcp.client.callTool({ name: 'status', arguments: {} }));
       expect(status.isError).toBeFalsy();
       expect(status.structuredContent).toMatchObject({ backend: { ok: false } });
-      expect((status.structuredContent as { backend: { error: string } }).backend.error).toMatch(/native.*\/nonexistent\/powgate\.node/);
+      // Issue 16: the addon's path is the operator's (the log), not the client's.
+      expect((status.structuredContent as { backend: { error: string } }).backend.error).toMatch(/native.*<path>/);
+      expect(JSON.stringify(status.structuredContent)).not.toContain('nonexistent');
+      expect(mcp.stderr()).toMatch(/\/nonexistent\/powgate\.node/);
       const issued = asResult(await mcp.client.callTool({ name: 'challenge', arguments: {} }));
       const ch = (issued.structuredContent as { challenge: Challenge }).challenge;
       expect(ch.v).toBe(2);
@@ -143,6 +150,7 @@ describe('powgate mcp where the native addon cannot load', () => {
       const verify = asResult(await mcp.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
       expect(verify.isError).toBe(true);
       expect(verify.structuredContent).toMatchObject({ ok: false, reason: 'backend_unavailable' });
+      expect(JSON.stringify(verify.structuredContent)).not.toContain('nonexistent');
       expect(mcp.stderr()).toMatch(/backend unavailable/);
     } finally {
       await mcp.close();
@@ -157,7 +165,9 @@ describe('powgate mcp where the native addon cannot load', () => {
       expect(verify.structuredContent).toMatchObject({ ok: true });
       const status = asResult(await mcp.client.callTool({ name: 'status', arguments: {} }));
       expect(status.structuredContent).toMatchObject({ backend: { ok: true, name: 'wasm' } });
-      expect((status.structuredContent as { backend: { native_error: string } }).backend.native_error).toMatch(/nonexistent/);
+      expect((status.structuredContent as { backend: { native_error: string } }).backend.native_error).toMatch(/<path>/);
+      expect(JSON.stringify(status.structuredContent)).not.toContain('nonexistent');
+      expect(mcp.stderr()).toMatch(/native addon not loaded: .*\/nonexistent\/powgate\.node/);
     } finally {
       await mcp.close();
     }
@@ -235,7 +245,9 @@ describe.skipIf(!redisServerPath())('powgate mcp --redis', () => {
       const solution = await solve(ch);
       const first = asResult(await a.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
       expect(first.structuredContent).toMatchObject({ ok: true });
-      const second = asResult(await b.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
+      const again = asResult(await b.client.callTool({ name: 'verify', arguments: { challenge: ch, solution } }));
+      expect(again.structuredContent).toEqual(first.structuredContent);
+      const second = asResult(await b.client.callTool({ name: 'verify', arguments: { challenge: ch, solution: await anotherSolution(ch, solution, CLI_SECRET) } }));
       expect(second.structuredContent).toMatchObject({ ok: false, reason: 'replayed' });
       const other = await issue();
       await redis.stop();

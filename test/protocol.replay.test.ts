@@ -24,8 +24,8 @@ function expectExactlyOnce(verdicts: { ok: boolean; reason?: string }[]): void {
 
 function replaySuite(makeStore: () => ReplayStore) {
   it('1000 concurrent verifications of one solution: exactly one accepted', async () => {
+    const store = makeStore(); // before the challenge: a store made after it may have forgotten its spend
     const { challenge, solution } = await solved();
-    const store = makeStore();
     const verdicts = await Promise.all(
       Array.from({ length: 1000 }, () => verifySolution(challenge, solution, { secret: SECRET, store })),
     );
@@ -33,8 +33,8 @@ function replaySuite(makeStore: () => ReplayStore) {
   });
 
   it('1000 copies in one batch, and batches racing each other: exactly one accepted', async () => {
-    const { challenge, solution } = await solved();
     const store = makeStore();
+    const { challenge, solution } = await solved();
     const pairs = Array.from({ length: 1000 }, () => ({ challenge, solution }));
     expectExactlyOnce(await verifySolutions(pairs, { secret: SECRET, store }));
 
@@ -73,5 +73,26 @@ describe.skipIf(!bin)(bin ? 'redis store' : 'redis store (skipped: redis-server 
       spendCall: (id, calls, exp) => (n++ % 2 ? a : b).spendCall(id, calls, exp),
       close: async () => {},
     };
+  });
+});
+
+// Issue 16: instance A (correct clock) spent a challenge until expiresAt + skew + 1 by its clock;
+// instance B, sharing A's store but lagging by less than the skew, still accepted the challenge
+// after that record was gone.
+describe('two verifiers whose clocks differ by less than the skew, one store', () => {
+  it('the spend outlives the acceptance window of the one that lags', async () => {
+    const skewMs = 5_000;
+    const lag = skewMs - 1;
+    let real = 1_800_000_000_000;
+    const store = new MemoryReplayStore({ now: () => real });
+    const challenge = challengeAt({ difficulty: 4, now: real, ttlMs: 60_000 });
+    const solution = await solve(challenge, { threads: 1 });
+    const options = { secret: SECRET, store, skewMs };
+    expect((await verifySolution(challenge, solution, { ...options, now: real })).ok).toBe(true);
+    // At each real time until B's window closes, B (clock real - lag) must see the spend.
+    for (real = challenge.expiresAt; real <= challenge.expiresAt + skewMs + lag + 1; real += 500) {
+      const verdict = await verifySolution(challenge, solution, { ...options, now: real - lag });
+      expect(verdict.ok ? 'accepted' : verdict.reason, `at expiresAt + ${real - challenge.expiresAt} ms`).not.toBe('accepted');
+    }
   });
 });

@@ -113,7 +113,7 @@ describe('protocol v2 vectors', () => {
   it('the vector solution verifies, once', async () => {
     const now = vectors.challenge.issuedAt + 1000;
     // The store must keep the verifier's time, or it sees the spend as long expired.
-    const store = new MemoryReplayStore({ now: () => now });
+    const store = new MemoryReplayStore({ now: () => now, since: vectors.challenge.issuedAt });
     expect(await verifySolution(vectors.challenge, vectors.solution, { secret: SECRET, store, now })).toMatchObject({ ok: true });
     expect(await verifySolution(vectors.challenge, vectors.solution, { secret: SECRET, store, now })).toEqual({ ok: false, reason: 'replayed' });
   });

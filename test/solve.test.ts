@@ -1,8 +1,8 @@
 // solve(): prompt cancellation, timeouts, throttled progress, a free event loop,
 // and clear errors for bad input.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PowgateError } from '../src/errors.js';
-import { solve, type SolveOptions, type SolveProgress } from '../src/solver/solve.js';
+import { DEFAULT_SOLVE_TIMEOUT_MS, solve, type SolveOptions, type SolveProgress } from '../src/solver/solve.js';
 import { backendLegs, legTitle } from './helpers/backends.js';
 import { challengeAt } from './helpers/protocol.js';
 
@@ -37,23 +37,24 @@ function bestNativeIsa(): string | undefined {
 for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, () => {
   const on = async (options: SolveOptions = {}): Promise<SolveOptions> => ({ ...options, backend: await leg.load() });
 
-  it('stops promptly on abort: rejects ERR_ABORTED within 10 ms (median of 5) and the threads go quiet', async () => {
-    const latencies: number[] = [];
-    for (let trial = 0; trial < 5; trial++) {
+  // No timing bounds here (issue 16: a busy machine must not fail a unit test): the promise
+  // settles on the abort event itself, before any timer could run; bench:solve measures latency.
+  it('stops on abort: rejects ERR_ABORTED before the next turn of the event loop', async () => {
+    for (let trial = 0; trial < 3; trial++) {
       const controller = new AbortController();
-      // One solver thread leaves the main thread a core of this 2-core machine: the rejection
-      // latency measured is JS's, not the scheduler's (bench:solve measures it on every core).
       const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
-      await new Promise((r) => setTimeout(r, 50));
-      const t0 = performance.now();
+      let settled = false;
+      solving.catch(() => {}).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(settled).toBe(false);
       controller.abort(new Error('user cancelled'));
+      await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(true);
       const error = await rejection(solving);
-      latencies.push(performance.now() - t0);
       expect(error.code).toBe('ERR_ABORTED');
       expect((error.cause as Error).message).toBe('user cancelled');
     }
-    // The promise settles on the abort event itself; the threads stop within a chunk (about 1 ms).
-    expect(latencies.sort((a, b) => a - b)[2]).toBeLessThan(10);
+    // Threads still spinning would use about a core each; a busy machine only lowers this.
     expect(await cpuMsOver(300)).toBeLessThan(100);
   });
 
@@ -69,12 +70,13 @@ for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, (
     expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
   });
 
-  it('reports progress at most about ten times a second, with growing counts and a rate', async () => {
+  it('reports progress throttled to one report per 90 ms or more, with growing counts and a rate', async () => {
     const seen: SolveProgress[] = [];
-    await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 1000, onProgress: (p) => seen.push(p) })));
-    expect(seen.length).toBeGreaterThanOrEqual(5);
-    expect(seen.length).toBeLessThanOrEqual(11);
-    // Counts never fall; they may stand still for a report when other test files hog both cores.
+    const controller = new AbortController();
+    // Stops after three reports however busy the machine is: no count depends on its speed.
+    const onProgress = (p: SolveProgress) => seen.push(p) >= 3 && controller.abort();
+    await rejection(solve(challengeAt(HARD), await on({ signal: controller.signal, onProgress })));
+    expect(seen.length).toBe(3);
     for (let i = 1; i < seen.length; i++) {
       expect(seen[i]!.hashes).toBeGreaterThanOrEqual(seen[i - 1]!.hashes);
       expect(seen[i]!.elapsedMs - seen[i - 1]!.elapsedMs).toBeGreaterThanOrEqual(90);
@@ -83,19 +85,19 @@ for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, (
     expect(seen.at(-1)!.hashesPerSecond).toBeGreaterThan(0);
   });
 
-  it('keeps the event loop responsive while it works', async () => {
-    let worst = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last - 10);
-      last = now;
-    }, 10);
-    await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 1000 })));
-    clearInterval(timer);
-    // A solver that blocked the loop would show a lag of the whole second; other test files
-    // running beside this one can delay a timer by tens of ms, which is not what is tested.
-    expect(worst).toBeLessThan(200);
+  // Issue 16: this flaked with a lag bound. A solver that blocked the loop would let no timer
+  // run before it settles; here timers run while it works, and one of them aborts it.
+  it('keeps the event loop free while it works', async () => {
+    const controller = new AbortController();
+    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal }));
+    let settled = false;
+    solving.catch(() => {}).finally(() => (settled = true));
+    for (let turn = 0; turn < 5; turn++) {
+      await new Promise((r) => setTimeout(r, 10));
+      expect(settled).toBe(false);
+    }
+    controller.abort();
+    expect((await rejection(solving)).code).toBe('ERR_ABORTED');
   });
 
   it('solves several challenges at once, each with its own nonces', async () => {
@@ -120,5 +122,29 @@ describe('solve arguments', () => {
     expect((await rejection(solve(challengeAt(), { timeoutMs: -1 }))).code).toBe('ERR_INVALID_ARGUMENT');
     expect((await rejection(solve(challengeAt(), { onProgress: 5 as never }))).code).toBe('ERR_INVALID_ARGUMENT');
     expect((await rejection(solve(challengeAt(), { backend: { name: 'gpu' } as never }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(solve(challengeAt(), { maxDifficulty: 0 }))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(solve(challengeAt(), { maxDifficulty: NaN }))).code).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  // Issue 16: a hostile server's difficulty 64 with 64 sub-puzzles pinned every core until aborted.
+  it('refuses, before any work, a challenge over the default cap of 40 bits in all', async () => {
+    const hostile = rejection(solve(challengeAt({ difficulty: 64, subPuzzles: 64, maxDifficulty: 64 })));
+    expect((await hostile).code).toBe('ERR_DIFFICULTY_TOO_HIGH');
+    expect((await rejection(solve(challengeAt({ difficulty: 36, subPuzzles: 32 })))).code).toBe('ERR_DIFFICULTY_TOO_HIGH');
+    expect((await rejection(solve(challengeAt({ difficulty: 20 }), { maxDifficulty: 19.5 }))).code).toBe('ERR_DIFFICULTY_TOO_HIGH');
+    // The cap is an option: a caller who means it may go higher (stopped at once here).
+    const error = await rejection(solve(challengeAt({ difficulty: 50, maxDifficulty: 64 }), { maxDifficulty: 64, signal: AbortSignal.abort() }));
+    expect(error.code).toBe('ERR_ABORTED');
+  });
+
+  it('gives up after its default time limit', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const solving = rejection(solve(challengeAt(HARD), { threads: 1 }));
+      await vi.advanceTimersByTimeAsync(DEFAULT_SOLVE_TIMEOUT_MS);
+      expect((await solving).code).toBe('ERR_TIMEOUT');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

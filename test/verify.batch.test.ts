@@ -752,7 +752,7 @@ function verifyOptions(o: MixOptions, backend: Sha256Backend, store: MemoryRepla
 }
 
 async function storeWith(spent: readonly { id: string; expiresAt: number }[], skewMs: number): Promise<MemoryReplayStore> {
-  const store = new MemoryReplayStore({ now: () => NOW });
+  const store = new MemoryReplayStore({ now: () => NOW, since: 0 });
   for (const { id, expiresAt } of spent) expect(await store.spend(id, expiresAt + skewMs)).toBe('spent');
   return store;
 }
@@ -945,11 +945,11 @@ describe('the replay store and the lifetime agree', () => {
       const f = new Mix(rng(SEED), CONFIGS[0]!, skewMs, true).fresh('A', 'edge-expiry');
       const options = { keys: [KEY_A], now: NOW, skewMs };
       expect((f.challenge.expiresAt as number) + skewMs).toBe(NOW);
-      const store = new MemoryReplayStore({ now: () => NOW });
+      const store = new MemoryReplayStore({ now: () => NOW, since: 0 });
       const first = await verifySolution(f.challenge, f.solution, { ...options, store });
       const second = await verifySolution(f.challenge, f.solution, { ...options, store });
       expect([first.ok, second], `skew ${skewMs}, one by one`).toEqual([true, { ok: false, reason: 'replayed' }]);
-      const batch = await verifySolutions([f, f], { ...options, store: new MemoryReplayStore({ now: () => NOW }) });
+      const batch = await verifySolutions([f, f], { ...options, store: new MemoryReplayStore({ now: () => NOW, since: 0 }) });
       expect([batch[0]!.ok, batch[1]], `skew ${skewMs}, in one batch`).toEqual([true, { ok: false, reason: 'replayed' }]);
     }
   });

@@ -9,13 +9,14 @@ import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import type { ReplayStore } from '../protocol/replay/types.js';
 import { isScope } from '../protocol/shape.js';
 import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict, type ValidL402 } from '../protocol/l402.js';
-import { issueToken, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
+import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
 import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
+import { RecordingStore, newIssue, solutionDigest, type Issue } from './redemption.js';
 
 /** Most valid-token verdicts a Gate remembers (their MAC checks; never their spends). */
 export const TOKEN_CACHE_SIZE = 10_000;
@@ -55,6 +56,8 @@ export interface GateOptions extends KeyOptions {
   challengeTtlMs?: number;
   /** Token lifetime in ms. Default 300,000. */
   tokenTtlMs?: number;
+  /** Longest token lifetime accepted (see verifyToken's `maxTokenTtlMs`), in ms. Default: each token's own. */
+  maxTokenTtlMs?: number;
   /** Clock-skew allowance in ms. Default 5,000. */
   skewMs?: number;
   /**
@@ -155,6 +158,7 @@ export class Gate {
   readonly maxCalls: number;
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
+  readonly maxTokenTtlMs: number | undefined;
   readonly skewMs: number;
   readonly failOpen: boolean;
   /** The Lightning door, when configured. */
@@ -166,6 +170,8 @@ export class Gate {
   readonly #headroom: number;
   /** Verdicts of valid tokens seen, by token, oldest first: they skip the MAC, never the spend. */
   readonly #validTokens = new Map<string, ValidToken>();
+  /** The store's epoch, written (Redis: SET NX) before the first challenge, so that no challenge predates it. */
+  #epochWritten: Promise<unknown> | undefined;
   /** The same for L402 credentials. */
   readonly #validL402 = new Map<string, ValidL402>();
 
@@ -188,6 +194,7 @@ export class Gate {
     this.challengeTtlMs = checkInteger(options.challengeTtlMs ?? 120_000, 'challengeTtlMs', 1_000, 86_400_000);
     this.tokenTtlMs = checkInteger(options.tokenTtlMs ?? 300_000, 'tokenTtlMs', 1_000, 86_400_000);
     this.skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 600_000);
+    this.maxTokenTtlMs = options.maxTokenTtlMs === undefined ? undefined : checkInteger(options.maxTokenTtlMs, 'maxTokenTtlMs', 1_000, 366 * 86_400_000);
     this.failOpen = options.failOpen ?? false;
     if (this.difficulty.max + log2Steps(this.maxCalls) / DIFFICULTY_STEPS > PROTOCOL_MAX_DIFFICULTY) {
       throw invalid(`at most ${PROTOCOL_MAX_DIFFICULTY} bits with maxCalls' log2 added`, 'difficulty.max', this.difficulty.max);
@@ -288,6 +295,7 @@ export class Gate {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!this.#doors.has(scope)) return refusal('unknown_scope');
+    await this.#writeEpoch();
     const calls = options.calls === undefined ? this.calls : options.calls;
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
       return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
@@ -339,22 +347,50 @@ export class Gate {
   /**
    * Checks a solution (untrusted input: never throws), spends its challenge once, and
    * issues a token for its scope with the calls and per-call price the challenge signed.
+   * Idempotent for the solver: the same challenge and solution again get the same token
+   * (kept with the spend; see docs/PROTOCOL.md), another solution of it `replayed`.
    */
   async redeem(challenge: unknown, solution: unknown, options: { scope?: string; client?: string } & ClientCounting = {}): Promise<RedeemResult> {
     const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, ...this.#bounds() };
-    let verdict = await verifySolution(challenge, solution, { ...verify, store: this.store });
+    const recording = new RecordingStore(this.store, () => newIssue(solution, Date.now()));
+    let verdict = await verifySolution(challenge, solution, { ...verify, store: recording });
+    if (!verdict.ok && verdict.reason === 'replayed' && recording.held?.digest === solutionDigest(solution)) {
+      // The same solution again (its first answer was lost): the same token, read back from
+      // the spend. 'replayed' comes after every other check, so only the signed terms are read here.
+      const terms = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1, since: 0 }) });
+      if (terms.ok) return this.#tokenFor(terms, recording.held);
+    }
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.
-      verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1 }) });
+      verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1, since: 0 }) });
     }
     if (!verdict.ok) return verdict;
-    const { scope, calls, price } = verdict;
     // A pooled key's calls count once paid for (its asks were free).
-    if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, calls);
-    // One clock reading, so that expiresAt is exactly the token's own.
-    const now = Date.now();
-    const token = issueToken({ ...this.#keys, scope, method: 'pow', ttlMs: this.tokenTtlMs, now, calls, price });
-    return { ok: true, token, scope, expiresAt: now + this.tokenTtlMs, calls, price };
+    if (options.pooled === true && options.client !== undefined) await this.counter.hit(options.client, this.difficulty.windowMs, verdict.calls);
+    return this.#tokenFor(verdict, recording.made ?? newIssue(solution, Date.now()));
+  }
+
+  /**
+   * Makes the store mark when its memory begins before the first challenge is issued (a fresh
+   * Redis would otherwise mark it at the first redemption, after challenges it then refuses).
+   * Tried again while the store cannot answer.
+   */
+  #writeEpoch(): Promise<unknown> | undefined {
+    if (this.#epochWritten === undefined && typeof this.store.epoch === 'function') {
+      this.#epochWritten = this.store.epoch().then((since) => {
+        if (since === undefined) this.#epochWritten = undefined;
+      });
+    }
+    return this.#epochWritten;
+  }
+
+  /** The token a redemption issues: its terms from the challenge, its time and id from the issue kept with the spend. */
+  #tokenFor(terms: { scope: string; calls: number; price: number }, issue: Issue): RedeemResult {
+    const { scope, calls, price } = terms;
+    const key = KeyRing.from(this.#keys).signing;
+    const expiresAt = issue.issuedAt + this.tokenTtlMs;
+    const fields = { kid: key.kid, method: 'pow' as const, scope, issuedAt: issue.issuedAt, expiresAt, id: issue.id, calls, priceUnits: checkPrice('pow', price) };
+    return { ok: true, token: signToken(key, fields), scope, expiresAt, calls, price };
   }
 
   /**
@@ -457,7 +493,7 @@ export class Gate {
       if (Date.now() <= known.expiresAt + this.skewMs) return known;
       this.#validTokens.delete(token as string); // Expired: the full check below says so.
     }
-    const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs });
+    const verdict = verifyToken(token, { ...this.#keys, skewMs: this.skewMs, maxTokenTtlMs: this.maxTokenTtlMs });
     if (!verdict.valid) return verdict;
     if (this.#validTokens.size >= TOKEN_CACHE_SIZE) this.#validTokens.delete(this.#validTokens.keys().next().value!);
     this.#validTokens.set(token as string, Object.freeze(verdict));
@@ -517,6 +553,11 @@ export class Gate {
     failOpen: boolean;
     lightning: { backend: string; satsPerCall: number; down: boolean } | undefined;
     aperturePow: boolean;
+    /**
+     * 'per-instance' with a memory store: each instance spends on its own, so several instances
+     * behind one address each accept the same solution once (degraded). 'shared' otherwise.
+     */
+    replayProtection: 'per-instance' | 'shared';
   } {
     const info = backendInfo();
     return {
@@ -532,6 +573,7 @@ export class Gate {
       failOpen: this.failOpen,
       lightning: this.lightning && { backend: this.lightning.backend.kind, satsPerCall: this.lightning.satsPerCall, down: this.lightning.down },
       aperturePow: this.aperturePow,
+      replayProtection: this.store instanceof MemoryReplayStore ? 'per-instance' : 'shared',
     };
   }
 

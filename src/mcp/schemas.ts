@@ -149,6 +149,7 @@ export const statusOutput = z.object({
     token_ttl_ms: z.number(),
     fail_open: z.boolean(),
     store: z.string().describe('memory, redis or custom'),
+    replay_protection: z.string().describe("'per-instance' with a memory store (several instances each accept a solution once: degraded), 'shared' with Redis or a custom store"),
     lightning: z.object({ backend: z.string(), sats_per_call: z.number(), down: z.boolean() }).optional().describe('the Lightning (L402) door, when there is one'),
     aperture_pow: z.boolean().describe("whether refusals also offer proof of work in Aperture's L402 dialect"),
   }),

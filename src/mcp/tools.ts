@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { backendInfo } from '../backend/loader.js';
 import { PowgateError } from '../errors.js';
+import { withoutPaths } from './public-error.js';
 import { reasonDetail } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { packageInfo } from '../package-info.js';
@@ -163,7 +164,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
         // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
         if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {
           log(`backend unavailable: ${oneLine(error)}`);
-          return refused('backend_unavailable', `the server cannot check proofs: ${oneLine(error)}`);
+          return refused('backend_unavailable', `the server cannot check proofs: ${withoutPaths(oneLine(error))} (details in the server's log)`);
         }
         throw error;
       }
@@ -181,22 +182,39 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       outputSchema: statusOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async () => structured(statusOf(gate)),
+    async () => structured(statusOf(gate, logOnce(log))),
   );
 
   registered.set(server, names);
   return names;
 }
 
-/** Secret-free status: the gate's settings, and the backend (or why it cannot load, without throwing). */
-export function statusOf(gate: Gate): Record<string, unknown> {
+/** `log`, but each distinct line once: a client polling status must not flood the log. */
+function logOnce(log: (line: string) => void): (line: string) => void {
+  const seen = new Set<string>();
+  return (line) => {
+    if (seen.has(line) || seen.size >= 16) return;
+    seen.add(line);
+    log(line);
+  };
+}
+
+/**
+ * Secret-free status: the gate's settings, and the backend (or why it cannot load, without
+ * throwing). Load errors go to `log` whole and to the answer without file paths.
+ */
+export function statusOf(gate: Gate, log: (line: string) => void = () => {}): Record<string, unknown> {
   let backend: Record<string, unknown>;
   try {
     const info = backendInfo();
     backend = { ok: true, name: info.backend, kernel: info.isa, threads: info.threads };
-    if (info.nativeError) backend.native_error = info.nativeError;
+    if (info.nativeError) {
+      log(`native addon not loaded: ${info.nativeError}`);
+      backend.native_error = withoutPaths(info.nativeError);
+    }
   } catch (error) {
-    backend = { ok: false, error: oneLine(error) };
+    log(`backend unavailable: ${oneLine(error)}`);
+    backend = { ok: false, error: withoutPaths(oneLine(error)) };
   }
   const d = gate.difficulty;
   return {
@@ -212,6 +230,8 @@ export function statusOf(gate: Gate): Record<string, unknown> {
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
       store: storeKind(gate.store),
+      // Degraded when several instances serve one address: each accepts a solution once.
+      replay_protection: storeKind(gate.store) === 'memory' ? 'per-instance' : 'shared',
       ...(gate.lightning ? { lightning: { backend: gate.lightning.backend.kind, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down } } : {}),
       aperture_pow: gate.aperturePow,
     },

@@ -3,8 +3,13 @@ import { PowgateError } from '../errors.js';
 import { MAX_MAC_KEYS } from '../backend/batch.js';
 import { prepareMacKey, type MacKey } from '../backend/mac-key.js';
 import { describe } from '../validate.js';
+import { MIN_SECRET_BITS, estimateSecretBits } from './secret-strength.js';
 
-/** A MAC secret: at least 32 bytes (a string counts its UTF-8 bytes). */
+/**
+ * A MAC secret: at least 32 bytes (a string counts its UTF-8 bytes) that do not look
+ * guessable (a repeated word, a run, a short hex string: see secret-strength.ts). Generate
+ * one with `powgate secret` or `openssl rand -base64 32`.
+ */
 export type Secret = string | Uint8Array;
 
 /** A key with an id, for rotation: sign with the first, verify with any. */
@@ -44,6 +49,14 @@ function secretBytes(secret: unknown, what: string): Buffer {
     throw new PowgateError(
       'ERR_INVALID_ARGUMENT',
       `expected a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes for ${what} but received ${describe(secret)}`,
+    );
+  }
+  const bits = estimateSecretBits(bytes);
+  if (bits < MIN_SECRET_BITS) {
+    throw new PowgateError(
+      'ERR_WEAK_SECRET',
+      `expected a random secret for ${what} but it looks guessable (about ${Math.floor(bits)} bits estimated, ${MIN_SECRET_BITS} needed): ` +
+        'use 32 random bytes, e.g. the output of `npx powgate secret` or `openssl rand -base64 32`',
     );
   }
   return bytes;

@@ -50,6 +50,12 @@ export interface VerifyTokenOptions extends KeyOptions {
   skewMs?: number;
   /** When set, the token's scope must equal it. */
   scope?: string;
+  /**
+   * Longest lifetime accepted, in ms from 1 to 366 days: a token whose signed lifetime is longer
+   * is accepted only until `issuedAt + maxTokenTtlMs` (with the skew), as if it said so, and
+   * the verdict's `expiresAt` says so too. Default: the token's own lifetime.
+   */
+  maxTokenTtlMs?: number;
 }
 
 /** The verdict on a token. */
@@ -181,6 +187,7 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
   const now = checkNow(options.now ?? Date.now());
   const skewMs = checkInteger(options.skewMs ?? 5_000, 'skewMs', 0, 86_400_000);
   const scope = options.scope === undefined ? undefined : checkScope(options.scope);
+  const maxTtl = options.maxTokenTtlMs === undefined ? Infinity : checkInteger(options.maxTokenTtlMs, 'maxTokenTtlMs', 1, 366 * 86_400_000);
 
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return refuse('malformed');
   if (!token.startsWith(TOKEN_PREFIX)) return refuse(token.startsWith(OLD_PREFIX) ? 'unsupported_version' : 'malformed');
@@ -193,14 +200,16 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
   const key = ring.find(t.kid);
   if (!key) return refuse('unknown_key');
   if (!timingSafeEqual(tokenMac(key, payload!), mac)) return refuse('bad_signature');
-  const late = lifetimeRefusal(t.issuedAt, t.expiresAt, now, skewMs);
+  // A lifetime longer than this verifier allows ends where it would (a leaked or forged long-lived token ages out).
+  const expiresAt = Math.min(t.expiresAt, t.issuedAt + maxTtl);
+  const late = lifetimeRefusal(t.issuedAt, expiresAt, now, skewMs);
   if (late) return refuse(late);
   if (scope !== undefined && t.scope !== scope) return refuse('scope_mismatch');
   return {
     valid: true,
     method: t.method,
     issuedAt: t.issuedAt,
-    expiresAt: t.expiresAt,
+    expiresAt,
     scope: t.scope,
     kid: t.kid,
     id: t.id.toString('base64url'),

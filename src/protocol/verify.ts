@@ -14,7 +14,7 @@ import { isScope, isTimestamp } from './shape.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */
 export interface VerifyOptions extends KeyOptions {
-  /** Where spent challenges are recorded. Default: one MemoryReplayStore shared by the process. */
+  /** Where spent challenges are recorded. Default: one MemoryReplayStore shared by the process, whose memory began with it. */
   store?: ReplayStore;
   /** The time in ms since the epoch. Default Date.now(). */
   now?: number;
@@ -57,7 +57,8 @@ function settings(options: VerifyOptions): Settings {
   if (options.scope !== undefined && !isScope(options.scope)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected printable ASCII of at most 256 characters for scope but received ${describe(options.scope)}`);
   }
-  const store = options.store ?? (defaultStore ??= new MemoryReplayStore());
+  // Made on first use, but its memory began with the process: no spend of this process predates it.
+  const store = options.store ?? (defaultStore ??= new MemoryReplayStore({ since: Math.floor(performance.timeOrigin) }));
   if (typeof store?.spend !== 'function' || typeof store.spendMany !== 'function') {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a ReplayStore for store but received ${describe(store)}`);
   }
@@ -120,11 +121,12 @@ function isDirect(store: ReplayStore): store is MemoryReplayStore {
 }
 
 /**
- * Kept until the challenge can no longer verify: it still verifies at expiresAt + skew
- * (expiry is `now > expiresAt + skew`), and stores keep an id while `until > now`.
+ * Kept until the challenge can verify nowhere: on a verifier whose clock lags this one's by
+ * up to skew it still verifies at expiresAt + skew by its clock, so expiresAt + 2·skew by
+ * this one's (stores keep an id while `until > now`), as token counts are.
  */
 function spendUntil(p: Accepted, s: Settings): number {
-  return p.expiresAt + s.skewMs + 1;
+  return p.expiresAt + 2 * s.skewMs + 1;
 }
 
 // Scratch for one pair's checks (filled and read with no await in between), and views of it by length.
@@ -167,6 +169,9 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   const checked = checkOne(oneReader, challenge, solution, s, backend);
   if (typeof checked === 'string') return REFUSED[checked];
   const { store } = s;
+  const since = isDirect(store) ? store.since : await epochOf(store);
+  if (since === undefined) return REFUSED.store_unavailable;
+  if (checked.issuedAt < since) return REFUSED.expired;
   const until = spendUntil(checked, s);
   if (!isDirect(store)) return afterSpend(await store.spend(checked.id, until), checked);
   // The reader has the id's bytes: spent by them, it is not decoded a second time.
@@ -220,6 +225,13 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   }
 
   const { store } = s;
+  if (verdicts.some((v) => v.ok)) {
+    const since = isDirect(store) ? store.since : await epochOf(store);
+    for (let i = 0; i < n; i++) {
+      const v = verdicts[i]!;
+      if (v.ok && (since === undefined || v.issuedAt < since)) verdicts[i] = since === undefined ? REFUSED.store_unavailable : REFUSED.expired;
+    }
+  }
   if (isDirect(store)) spendDirect(store, verdicts, idBytes, s);
   else await spendThrough(store, verdicts, s);
   return verdicts;
@@ -264,6 +276,17 @@ async function spendThrough(store: ReplayStore, verdicts: Verdict[], s: Settings
     const result = spent[k]!;
     if (result !== 'spent') verdicts[spendable[k]!] = REFUSED[result];
   }
+}
+
+/**
+ * When the store's memory began (see ReplayStore.epoch); -Infinity for a store that does not
+ * say, undefined when it cannot tell. A challenge issued before then may have been spent and
+ * forgotten (a store restarted empty): it is refused `expired`, never accepted again.
+ */
+async function epochOf(store: ReplayStore): Promise<number | undefined> {
+  if (typeof store.epoch !== 'function') return -Infinity;
+  const since = await store.epoch();
+  return since === -Infinity || isTime(since) ? since : undefined;
 }
 
 /** Where the fast path's decoded ids are: pair i's 16 bytes start at bytes[at[i]], or at[i] is -1. */

@@ -6,7 +6,7 @@ import { PowgateError } from '../errors.js';
 import { parseChallenge, type Challenge } from '../protocol/challenge.js';
 import type { Solution } from '../protocol/solution.js';
 import { nonceHex, workPrefix } from '../protocol/work.js';
-import { checkInteger, describe } from '../validate.js';
+import { checkInteger, describe, invalid } from '../validate.js';
 import type { SearchEngine } from './engine.js';
 import { nativeEngine } from './native-engine.js';
 import { workerEngine } from './worker-engine.js';
@@ -26,8 +26,14 @@ export interface SolveOptions {
   threads?: number;
   /** Cancels the solve: it rejects with `ERR_ABORTED`. */
   signal?: AbortSignal;
-  /** Rejects with `ERR_TIMEOUT` after this many ms. Default: no limit. */
+  /** Rejects with `ERR_TIMEOUT` after this many ms, from 0 to 2^31 - 1. Default 300,000 (5 minutes). */
   timeoutMs?: number;
+  /**
+   * Most work accepted, in bits: the challenge's difficulty plus log2 of its sub-puzzles
+   * (log2 of the hashes expected in all). A harder challenge is refused with
+   * `ERR_DIFFICULTY_TOO_HIGH` before any work. From 1 to 70. Default 40, the verifiers' default highest difficulty.
+   */
+  maxDifficulty?: number;
   /** Called with progress, at most about ten times a second. */
   onProgress?: (progress: SolveProgress) => void;
   /** Solve with this backend (from `loadBackend`). Default: the serving backend. */
@@ -35,19 +41,31 @@ export interface SolveOptions {
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+// Defaults that keep a hostile challenge from pinning every core for long.
+export const DEFAULT_SOLVE_TIMEOUT_MS = 300_000;
+export const DEFAULT_SOLVE_MAX_DIFFICULTY = 40;
 const MAX_THREADS = 256;
 
 /**
  * Finds one nonce per sub-puzzle, on the native solver threads or, for the
  * wasm and js backends, on worker threads; the event loop stays free.
  * Throws `ERR_MALFORMED_CHALLENGE` for a challenge that is not the protocol's,
- * `ERR_ABORTED` or `ERR_TIMEOUT` when stopped.
+ * `ERR_DIFFICULTY_TOO_HIGH` for one over `maxDifficulty`, `ERR_ABORTED` or `ERR_TIMEOUT` when stopped.
  */
 export async function solve(challenge: Challenge, options: SolveOptions = {}): Promise<Solution> {
   const parsed = parseChallenge(challenge);
   if (!parsed) throw new PowgateError('ERR_MALFORMED_CHALLENGE', 'expected a powgate challenge (docs/PROTOCOL.md) but received something else');
   const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, MAX_THREADS);
-  if (options.timeoutMs !== undefined) checkInteger(options.timeoutMs, 'timeoutMs', 0, 2 ** 31 - 1);
+  const timeoutMs = checkInteger(options.timeoutMs ?? DEFAULT_SOLVE_TIMEOUT_MS, 'timeoutMs', 0, 2 ** 31 - 1);
+  const maxDifficulty = options.maxDifficulty ?? DEFAULT_SOLVE_MAX_DIFFICULTY;
+  if (typeof maxDifficulty !== 'number' || !(maxDifficulty >= 1 && maxDifficulty <= 70)) throw invalid('a number from 1 to 70', 'maxDifficulty', maxDifficulty);
+  const work = parsed.json.difficulty + Math.log2(parsed.json.subPuzzles);
+  if (work > maxDifficulty) {
+    throw new PowgateError(
+      'ERR_DIFFICULTY_TOO_HIGH',
+      `the challenge asks for ${work.toFixed(2)} bits of work (difficulty ${parsed.json.difficulty}, ${parsed.json.subPuzzles} sub-puzzles), over maxDifficulty ${maxDifficulty}`,
+    );
+  }
   const { signal, onProgress } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a function for onProgress but received ${describe(onProgress)}`);
@@ -72,10 +90,7 @@ export async function solve(challenge: Challenge, options: SolveOptions = {}): P
     };
     const onAbort = () => settle(aborted(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => settle(new PowgateError('ERR_TIMEOUT', `solve() ran past its timeoutMs of ${options.timeoutMs}`)), options.timeoutMs);
+    const timer = setTimeout(() => settle(new PowgateError('ERR_TIMEOUT', `solve() ran past its timeoutMs of ${timeoutMs}`)), timeoutMs);
 
     engine(
       { prefixes, threshold: parsed.threshold, threads },

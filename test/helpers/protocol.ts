@@ -10,7 +10,21 @@ export function challengeAt(options: Partial<CreateChallengeOptions> = {}): Chal
   return createChallenge({ secret: SECRET, difficulty: 8, now: NOW, ...options } as CreateChallengeOptions);
 }
 
-/** A memory store on the test clock. */
+/** A memory store on the test clock, knowing every spend since the epoch (tests judge challenges from before it). */
 export function storeAt(now = NOW): MemoryReplayStore {
-  return new MemoryReplayStore({ now: () => now });
+  return new MemoryReplayStore({ now: () => now, since: 0 });
+}
+
+/**
+ * Another valid solution of a one-sub-puzzle challenge than `solution`: what a second solver
+ * would bring (a retry of the same solution gets the same token; this one is 'replayed').
+ */
+export async function anotherSolution<S extends { id: string; nonces: readonly string[] }>(challenge: Challenge, solution: S, secret = SECRET): Promise<S> {
+  const { verifySolution } = await import('../../src/protocol/verify.js');
+  for (let n = 0; n < 1 << 20; n++) {
+    const nonce = n.toString(16).padStart(16, '0');
+    const other = { ...solution, nonces: [nonce] };
+    if (nonce !== solution.nonces[0] && (await verifySolution(challenge, other, { secret, store: new MemoryReplayStore({ since: 0 }) })).ok) return other;
+  }
+  throw new Error('no other solution found');
 }

@@ -60,6 +60,7 @@ ${SECRET_USAGE}
         `${gate.subPuzzles} sub-puzzle${gate.subPuzzles === 1 ? '' : 's'}, store ${options.store ? 'redis' : 'memory'}` +
         `${gate.lightning ? `, Lightning on ${gate.lightning.backend.kind} at ${gate.lightning.satsPerCall} sats per call` : ''})`,
     );
+    if (!options.store) log('replay protection is per instance (memory store): instances sharing clients each accept a solution once; share a store with --redis');
     const why = await closed;
     await server.close();
     await gate.close();

@@ -124,9 +124,15 @@ ${SECRET_USAGE}
     const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
     const metricsUrl = metricsAddress && `http://${metricsAddress.family === 'IPv6' ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}/metrics`;
     logger.info(
-      { url, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
+      { url, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', replayProtection: status.replayProtection, backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
       'listening',
     );
+    if (!options.store) {
+      logger.warn(
+        { replayProtection: status.replayProtection },
+        'replay protection is per instance (memory store): several instances behind one address each accept a solution once; share a store with --redis',
+      );
+    }
     flush(); // Whoever started us waits for this line.
     server.on('error', (error) => logger.error({ code: (error as NodeJS.ErrnoException).code }, 'server error'));
 

@@ -4,7 +4,7 @@ import type { BackendName, NativeIsa } from '../../backend/types.js';
 import { parseChallenge } from '../../protocol/challenge.js';
 import { expectedHashes } from '../../protocol/difficulty.js';
 import { solve } from '../../solver/solve.js';
-import { UsageError, optional, parseChoice, parseDuration, parseInteger, stringFlag, type Parsed } from '../args.js';
+import { UsageError, optional, parseChoice, parseDuration, parseInteger, parseNumber, stringFlag, type Parsed } from '../args.js';
 import { println, type Command } from '../command.js';
 import { readJson } from '../input.js';
 import { ProgressBar } from '../progress.js';
@@ -35,7 +35,8 @@ line of JSON. On a terminal, stderr shows progress. Ctrl-C cancels (exit code 13
 
 Options:
   --threads N          solver threads; default: all (${availableParallelism()} here)
-  --timeout DURATION   give up after this long (exit code 1), e.g. 30s; default: never
+  --timeout DURATION   give up after this long (exit code 1), e.g. 30s; default: 5m
+  --max-difficulty B   refuse a challenge of more than B bits of work in all; default: 40
 ${BACKEND_USAGE}
   --progress           draw progress even when stderr is not a terminal
   --no-progress        never draw progress
@@ -43,6 +44,7 @@ ${BACKEND_USAGE}
   options: {
     threads: { type: 'string' },
     timeout: { type: 'string' },
+    'max-difficulty': { type: 'string' },
     progress: { type: 'boolean' },
     'no-progress': { type: 'boolean' },
     ...BACKEND_OPTIONS,
@@ -51,6 +53,7 @@ ${BACKEND_USAGE}
   async run(parsed, io) {
     const threads = optional(stringFlag(parsed, 'threads'), (text) => parseInteger(text, 'threads', 1, 256));
     const timeout = optional(stringFlag(parsed, 'timeout'), (text) => Math.min(2 ** 31 - 1, Math.round(parseDuration(text, 'timeout') * 1000)));
+    const maxDifficulty = optional(stringFlag(parsed, 'max-difficulty'), (text) => parseNumber(text, 'max-difficulty', 1, 70));
     const backend = await chosenBackend(parsed);
     const challenge = await readJson(parsed.positionals[0], io, 'a challenge');
     const known = parseChallenge(challenge);
@@ -61,6 +64,7 @@ ${BACKEND_USAGE}
       const solution = await solve(known.json, {
         threads,
         timeoutMs: timeout,
+        maxDifficulty,
         signal: io.signal,
         onProgress: bar && ((progress) => bar.update(progress)),
         backend,

@@ -1,4 +1,5 @@
 import { PROTOCOL_MAX_DIFFICULTY } from '../../protocol/difficulty.js';
+import { MemoryReplayStore } from '../../protocol/replay/memory.js';
 import { RedisReplayStore } from '../../protocol/replay/redis.js';
 import type { ReplayStore } from '../../protocol/replay/types.js';
 import { issueToken } from '../../protocol/token.js';
@@ -49,7 +50,8 @@ ${SECRET_USAGE}
     const tokenTtlMs = optional(stringFlag(parsed, 'token-ttl'), (text) => Math.round(parseDuration(text, 'token-ttl') * 1000));
     const [challenge, solution] = await readPair(parsed.positionals[0], stringFlag(parsed, 'challenge'), io);
     const redis = stringFlag(parsed, 'redis');
-    const store: ReplayStore | undefined = redis === undefined ? undefined : new RedisReplayStore({ url: redis });
+    // Without --redis, one run remembers nothing of earlier runs anyway: no epoch to judge by.
+    const store: ReplayStore = redis === undefined ? new MemoryReplayStore({ since: 0 }) : new RedisReplayStore({ url: redis });
     try {
       const verdict = await verifySolution(challenge as never, solution as never, {
         ...keys,

@@ -1,10 +1,12 @@
 import { PowgateError } from '../../errors.js';
 import { checkInteger, describe, invalid } from '../../validate.js';
 import { NONE, SpentIds } from './spent-ids.js';
+import { SpendRecords } from './records.js';
 import {
   CALL_REFUSED,
   MAX_ID_LENGTH,
   type CallSpendResult,
+  type RecordedSpend,
   type ReplayStore,
   type SpendEntry,
   type SpendResult,
@@ -28,6 +30,12 @@ export interface MemoryReplayStoreOptions {
   maxTokens?: number;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * When the store's memory began, in ms since the epoch: challenges issued before it are
+   * refused (a store made by a restarted process has forgotten their spends). Default: the
+   * clock's time at construction. An earlier time is for a store given the spends it must know.
+   */
+  since?: number;
 }
 
 // MemoryReplayStore's synchronous spends for verifySolutions (symbols: internal, not exported from the package).
@@ -64,13 +72,26 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #calls = new Map<string, { used: number; until: number }>();
   /** Ids and counts expiring at or before these were (or may have been) forgotten live: refused when not held. */
   readonly #floor = new Floors();
+  /** When this store began (its clock): it knows no spend from before, e.g. of the process it replaced. */
+  readonly since: number;
+  /** Records kept by spendRecorded, as many as ids at most. */
+  readonly #records: SpendRecords;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now } = checkOptions(options, 'options');
+    const { maxEntries = 100_000, maxTokens = 100_000, now = Date.now, since } = checkOptions(options, 'options');
     this.#maxEntries = checkInteger(maxEntries, 'maxEntries', 1, 10_000_000);
     this.#maxTokens = checkInteger(maxTokens, 'maxTokens', 1, 10_000_000);
     if (typeof now !== 'function') throw invalid('a function', 'now', now);
     this.#now = now as () => number;
+    this.#records = new SpendRecords(this.#maxEntries);
+    if (since !== undefined && !isTime(since)) throw invalid('a number of ms since the epoch', 'since', since);
+    // Read raw: a broken clock is reported by the first spend, as before.
+    this.since = since ?? (this.#now() as number);
+  }
+
+  /** The time the store was made: challenges issued before it are refused (a restarted process forgot their spends). */
+  async epoch(): Promise<number> {
+    return this.since;
   }
 
   /** How many ids are held, including expired ones not yet dropped. */
@@ -88,6 +109,16 @@ export class MemoryReplayStore implements ReplayStore {
     const now = this.#clock();
     this.#dropExpiredHead(now);
     return this[spendText](id, expiresAt, now);
+  }
+
+  async spendRecorded(id: string, expiresAt: number, record: string): Promise<RecordedSpend> {
+    if (typeof record !== 'string' || record.length > MAX_ID_LENGTH) throw invalid(`a string of at most ${MAX_ID_LENGTH} characters`, 'record', record);
+    const result = this.spendNow(id, expiresAt);
+    const now = this.#clock();
+    if (result === 'spent') this.#records.keep(id, record, expiresAt, now);
+    if (result !== 'replayed') return { result };
+    const held = this.#records.find(id, now);
+    return held === undefined ? { result } : { result, record: held };
   }
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {

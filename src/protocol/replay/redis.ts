@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis';
 import { PowgateError } from '../../errors.js';
-import { invalid } from '../../validate.js';
+import { checkInteger, invalid } from '../../validate.js';
 import { RedisConnection } from './redis-connection.js';
 import {
   CALL_REFUSED,
   type CallSpendResult,
+  type RecordedSpend,
   type ReplayStore,
   type SpendEntry,
   type SpendResult,
@@ -39,6 +40,13 @@ export interface RedisReplayStoreOptions {
   client?: Redis;
   /** Prefix of every key. Default `'powgate:spent:'`. */
   keyPrefix?: string;
+  /**
+   * Added to the epoch (`<keyPrefix>epoch`, the time the first verifier after a restart found the
+   * database without it) before challenges are judged against it, in ms from 0 to 600,000: the
+   * clock-skew allowance when the instances' clocks may differ, so that a challenge issued just
+   * before a restart by a clock running ahead is refused too. Default 0 (clocks kept in step by NTP).
+   */
+  epochMarginMs?: number;
   /** Longest a call may wait for Redis before it resolves 'store_unavailable', in ms from 1 to 60,000. Default 1000. */
   timeoutMs?: number;
   /**
@@ -69,10 +77,12 @@ export interface RedisReplayStoreOptions {
 export class RedisReplayStore implements ReplayStore {
   readonly #redis: RedisConnection;
   readonly #prefix: string;
+  readonly #margin: number;
 
   constructor(options: RedisReplayStoreOptions) {
     const checked = checkOptions(options, 'options');
-    const { keyPrefix = 'powgate:spent:' } = checked;
+    const { keyPrefix = 'powgate:spent:', epochMarginMs = 0 } = checked;
+    this.#margin = checkInteger(epochMarginMs, 'epochMarginMs', 0, 600_000);
     this.#redis = new RedisConnection(checked, 'RedisReplayStore');
     if (typeof keyPrefix !== 'string') throw invalid('a string', 'keyPrefix', keyPrefix);
     this.#prefix = keyPrefix;
@@ -85,6 +95,34 @@ export class RedisReplayStore implements ReplayStore {
 
   async spendMany(entries: readonly SpendEntry[]): Promise<SpendResult[]> {
     return this.#spend(checkSpendEntries(entries));
+  }
+
+  /**
+   * `SET prefix+id record PX ttl NX`, then `GET` in the same round trip: the record never
+   * changes once set, so on 'replayed' the `GET` reads the first spend's (keys set by
+   * {@link spend} hold `1`, which no redemption record equals).
+   */
+  async spendRecorded(id: string, expiresAt: number, record: string): Promise<RecordedSpend> {
+    checkSpend(id, expiresAt);
+    if (typeof record !== 'string' || record.length === 0 || record.length > 256) throw invalid('a non-empty string of at most 256 characters', 'record', record);
+    const key = this.#prefix + id;
+    const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.#redis.run((client) => client.pipeline([['set', key, record, 'PX', ttl, 'NX'], ['get', key]]).exec());
+    } catch (error) {
+      if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
+      this.#redis.report(error);
+      return { result: 'store_unavailable' };
+    }
+    const [set, get] = replies ?? [];
+    if (!set || set[0] || (set[1] !== 'OK' && set[1] !== null)) {
+      this.#redis.report(set?.[0] ?? new Error('Redis returned no replies'));
+      return { result: 'store_unavailable' };
+    }
+    if (set[1] === 'OK') return { result: 'spent' };
+    const held = get && !get[0] && typeof get[1] === 'string' ? get[1] : undefined;
+    return held === undefined ? { result: 'replayed' } : { result: 'replayed', record: held };
   }
 
   /** Counts under `<keyPrefix>calls:<id>`, with `INCR` in a script (one round trip); the count lives until `expiresAt` by this process's clock. */
@@ -106,6 +144,27 @@ export class RedisReplayStore implements ReplayStore {
       return CALL_REFUSED.store_unavailable;
     }
     return { ok: true, used: reply };
+  }
+
+  /**
+   * `SET <keyPrefix>epoch <now> NX`, then `GET` it, in one round trip: the first verifier after a
+   * restart (or ever) writes its time; every verifier then reads the same one. A restart in the
+   * round trip between this and the spend is the one window left.
+   */
+  async epoch(): Promise<number | undefined> {
+    const key = `${this.#prefix}epoch`;
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.#redis.run((client) => client.pipeline([['set', key, String(Date.now()), 'NX'], ['get', key]]).exec());
+    } catch (error) {
+      if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
+      this.#redis.report(error);
+      return undefined;
+    }
+    const got = replies?.[1];
+    const since = got && !got[0] && typeof got[1] === 'string' && /^\d{1,16}$/.test(got[1]) ? Number(got[1]) : undefined;
+    if (since === undefined) this.#redis.report(got?.[0] ?? new Error('Redis returned no epoch'));
+    return since === undefined ? undefined : since + this.#margin;
   }
 
   /** Disconnects a client the store made; a caller's client stays open. Later calls resolve 'store_unavailable'. */

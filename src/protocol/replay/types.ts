@@ -39,8 +39,28 @@ export interface ReplayStore {
    * Never throws for an outage: resolves `store_unavailable`.
    */
   spendCall(id: string, calls: number, expiresAt: number): Promise<CallSpendResult>;
+  /**
+   * Optional: {@link spend}, keeping `record` (at most 256 characters) with the id; on
+   * 'replayed', also resolves the record the first spend kept, if any. Redemption keeps what
+   * it issued there, so that the client who did the work gets its token again on a retry.
+   */
+  spendRecorded?(id: string, expiresAt: number, record: string): Promise<RecordedSpend>;
+  /**
+   * Optional: when this store's memory began, in ms since the epoch. A store restarted empty
+   * has forgotten the spends made before then, so verifiers refuse challenges issued before it
+   * (as `expired`: ask for a new one) rather than accept their replays. Resolves undefined when
+   * the store cannot tell (an outage): verifiers then fail closed (`store_unavailable`).
+   */
+  epoch?(): Promise<number | undefined>;
   /** Releases connections (Redis); a no-op for memory. */
   close(): Promise<void>;
+}
+
+/** What {@link ReplayStore.spendRecorded} came to: the spend's result, and on 'replayed' the first spend's record. */
+export interface RecordedSpend {
+  result: SpendResult;
+  /** The record kept by the spend that came first (only with 'replayed'; absent when none was kept). */
+  record?: string;
 }
 
 // Argument checks shared by the stores (internal; not exported from the package).

@@ -167,9 +167,9 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
     expect(Object.keys(seen).sort()).toEqual(['200', '503 store_unavailable']);
 
     // Redis came back empty: the solution refused during the outage was issued before its new
-    // epoch, so it is refused as expired (the store cannot know it was never spent).
+    // epoch, so it is refused as predates_store (the store cannot know it was never spent).
     const redeemed = await post(b, '/api/verify', pending);
-    expect(redeemed.json.error, redeemed.text).toBe('expired');
+    expect(redeemed.json.error, redeemed.text).toBe('predates_store');
     // New challenges made after recovery redeem across servers.
     const fresh = await solvedPair(b);
     expect((await post(a, '/api/verify', fresh)).status).toBe(200);

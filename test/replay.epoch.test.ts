@@ -15,7 +15,7 @@ import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-s
 const NOW = 1_800_000_000_000;
 
 describe('a memory store made after a challenge was issued (a restarted process)', () => {
-  it('refuses it as expired, one by one and in a batch; a store made before accepts it once', async () => {
+  it('refuses it as predates_store, one by one and in a batch; a store made before accepts it once', async () => {
     let clock = NOW;
     const before = new MemoryReplayStore({ now: () => clock });
     const challenge = challengeAt({ now: NOW, difficulty: 4 });
@@ -26,8 +26,8 @@ describe('a memory store made after a challenge was issued (a restarted process)
     // The process restarts: its new store has forgotten the spend.
     const restarted = new MemoryReplayStore({ now: () => clock });
     expect(restarted.since).toBe(clock);
-    expect(await verifySolution(challenge, solution, { ...options, store: restarted })).toEqual({ ok: false, reason: 'expired' });
-    expect(await verifySolutions([{ challenge, solution }], { ...options, store: restarted })).toEqual([{ ok: false, reason: 'expired' }]);
+    expect(await verifySolution(challenge, solution, { ...options, store: restarted })).toEqual({ ok: false, reason: 'predates_store' });
+    expect(await verifySolutions([{ challenge, solution }], { ...options, store: restarted })).toEqual([{ ok: false, reason: 'predates_store' }]);
     // A challenge issued after the restart is accepted.
     const fresh = challengeAt({ now: clock, difficulty: 4 });
     expect(await verifySolution(fresh, await solve(fresh, { threads: 1 }), { ...options, store: restarted })).toMatchObject({ ok: true });
@@ -64,7 +64,7 @@ describe.skipIf(!bin)(bin ? 'Redis restarted empty' : 'Redis restarted empty (sk
       await admin.flushall(); // what a restart without persistence leaves
       await new Promise((r) => setTimeout(r, 5));
       const replayed = await verifySolution(issued.challenge, solution, { secret: SECRET, store });
-      expect(replayed).toEqual({ ok: false, reason: 'expired' });
+      expect(replayed).toEqual({ ok: false, reason: 'predates_store' });
       // Challenges issued after it are served as usual.
       const fresh = await gate.challenge('client');
       if (!fresh.ok) throw new Error(fresh.reason);

@@ -92,6 +92,7 @@ const DETAILS: Record<GateReason | ChallengeRefusal | LightningOutage, string> =
   difficulty_out_of_range: 'the difficulty is outside what this server accepts',
   bad_solution: 'the solution does not solve the challenge',
   replayed: 'this challenge was already redeemed',
+  predates_store: 'the challenge was issued before the replay store restarted: ask for a new one',
   bad_preimage: 'the preimage does not pay this macaroon\'s invoice: pay the invoice and send its preimage',
   store_full: 'the store no longer remembers this one (a flood filled it): buy a new token',
   store_unavailable: 'the gate cannot reach its store: try again later',

@@ -256,6 +256,7 @@ const REASON_TEXT: Record<string, string> = {
   difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
   bad_solution: 'the solution does not solve this challenge',
   replayed: 'this challenge was already redeemed: get a new one',
+  predates_store: 'the challenge was issued before the replay store restarted: get a new one',
   unsupported_version: 'the challenge is of an older protocol version: get a new one',
   store_full: 'the replay store no longer remembers challenges this old (a flood filled it): get a new one',
   store_unavailable: 'the gate cannot reach its store: try again later',

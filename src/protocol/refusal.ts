@@ -10,6 +10,7 @@
  * - `bad_solution`: a nonce does not meet the threshold, or the solution is for another challenge.
  * - `replayed`: this challenge was already spent.
  * - `bad_preimage`: an L402 credential's preimage does not hash to its macaroon's payment hash (unpaid, or another invoice's).
+ * - `predates_store`: the challenge was issued before the replay store's memory began (a restart): it cannot vouch that it was not spent.
  * - `token_exhausted`: the token's calls are all used.
  * - `price_too_low`: the token paid less per call than the door it is presented at charges.
  * - `store_full` / `store_unavailable`: the store cannot record a spend; refused (fail closed).
@@ -25,6 +26,7 @@ export const REFUSALS = [
   'difficulty_out_of_range',
   'bad_solution',
   'replayed',
+  'predates_store',
   'bad_preimage',
   'token_exhausted',
   'price_too_low',

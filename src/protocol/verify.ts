@@ -171,7 +171,7 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   const { store } = s;
   const since = isDirect(store) ? store.since : await epochOf(store);
   if (since === undefined) return REFUSED.store_unavailable;
-  if (checked.issuedAt < since) return REFUSED.expired;
+  if (checked.issuedAt < since) return REFUSED.predates_store;
   const until = spendUntil(checked, s);
   if (!isDirect(store)) return afterSpend(await store.spend(checked.id, until), checked);
   // The reader has the id's bytes: spent by them, it is not decoded a second time.
@@ -229,7 +229,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
     const since = isDirect(store) ? store.since : await epochOf(store);
     for (let i = 0; i < n; i++) {
       const v = verdicts[i]!;
-      if (v.ok && (since === undefined || v.issuedAt < since)) verdicts[i] = since === undefined ? REFUSED.store_unavailable : REFUSED.expired;
+      if (v.ok && (since === undefined || v.issuedAt < since)) verdicts[i] = since === undefined ? REFUSED.store_unavailable : REFUSED.predates_store;
     }
   }
   if (isDirect(store)) spendDirect(store, verdicts, idBytes, s);

@@ -1,12 +1,10 @@
 // `powgate fetch` as a user runs it (the built dist/cli.js, a subprocess) against the README's
 // own Express example and against small gates served here: the body on stdout, what it paid on
 // stderr, refusals before any work, unsupported 402s, --json, the LND wallet from the environment.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
 import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/middleware.js';
@@ -15,8 +13,8 @@ import { LndRestBackend } from '../src/lightning/index.js';
 import { CLI_SECRET, expectUsageError, runCli, type CliResult } from './helpers/cli.js';
 import { close, listen } from './helpers/http.js';
 import { startStandInNode, type StandInNode } from './helpers/lightning-node.js';
+import { startReadmeExpress } from './helpers/readme-express.js';
 
-const root = path.join(__dirname, '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'powgate-fetch-'));
 const servers: Server[] = [];
 afterEach(async () => {
@@ -72,21 +70,7 @@ describe('against the README\'s Express example (a gated route with the token se
   let base = '';
   let stop: () => void = () => undefined;
   beforeAll(async () => {
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-    const code = /<!-- example:express -->\n```js\n([\s\S]*?)```\n<!-- \/example:express -->/.exec(readme)?.[1];
-    expect(code, 'the README has an example:express block').toBeDefined();
-    // Inside the package, so that 'powgate' is the package itself; a file of its own (other tests write theirs).
-    const examples = path.join(root, 'build', 'readme-examples');
-    mkdirSync(examples, { recursive: true });
-    const file = path.join(examples, 'cli-fetch-express.mjs');
-    writeFileSync(file, code!.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
-    const child = spawn(process.execPath, [file], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
-    stop = () => child.kill();
-    const port = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`the example exited with code ${code}`)));
-    });
-    base = `http://127.0.0.1:${port}`;
+    ({ base, stop } = await startReadmeExpress('cli-fetch-express'));
   });
   afterAll(() => stop());
 

@@ -1,34 +1,15 @@
 // The client against the README's own Express example, run as written (only the port changes,
 // as in readme.deploy.test.ts): an agent of a few lines gets through it, call after call.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { wrapFetchWithPowgate, type PaymentInfo } from '../src/client/index.js';
 import { PowgateError } from '../src/errors.js';
-import { CLI_SECRET } from './helpers/cli.js';
+import { startReadmeExpress } from './helpers/readme-express.js';
 
-const root = path.join(__dirname, '..');
 let base = '';
 let stop: () => void = () => undefined;
 
 beforeAll(async () => {
-  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const code = /<!-- example:express -->\n```js\n([\s\S]*?)```\n<!-- \/example:express -->/.exec(readme)?.[1];
-  expect(code, 'the README has an example:express block').toBeDefined();
-  // Inside the package, so that 'powgate' is the package itself; a file of its own (other tests write theirs).
-  const dir = path.join(root, 'build', 'readme-examples');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'client-readme-express.mjs');
-  writeFileSync(file, code!.replace('app.listen(3000)', 'app.listen(0, function () { console.log(this.address().port); })'));
-  const child = spawn(process.execPath, [file], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
-  stop = () => child.kill();
-  const port = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the example exited with code ${code}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
+  ({ base, stop } = await startReadmeExpress('client-readme-express'));
 });
 afterAll(() => stop());
 

@@ -141,11 +141,22 @@ describe('powgate issue', () => {
       expect([verified.code, JSON.parse(verified.stdout).ok]).toEqual([0, true]);
     }
     const bad = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-bad', 'only-a-kid\n')]);
-    expectUsageError(bad, /line 1: expected "<kid> <secret>"/);
+    expectUsageError(bad, /line 1: expected "<kid> <secret> \[derivation=1\]"/);
     expectUsageError(await runCli(['issue', '--difficulty', '1', '--keys-file', after, '--kid', 'x']), /does not go with/);
     const weak = await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-weak', 'k1 changeme-changeme-changeme-changeme\n')]);
     expectUsageError(weak, /keys\[0\]\.secret.*guessable/);
     expect(weak.stderr).not.toContain('changeme-changeme');
+  });
+
+  // Issue 16, key derivation 2: a key that signed under derivation 1 is marked as such in the file.
+  it('--keys-file: "derivation=1" verifies what an old key signed before the upgrade, and only then', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const issued = JSON.parse((await runCli(['issue', '--difficulty', '1', '--keys-file', file('keys-v1', `old ${secret} derivation=1\n`)])).stdout) as Challenge;
+    const solution = JSON.parse((await runCli(['solve', '--threads', '1'], { input: JSON.stringify(issued) })).stdout);
+    const verdict = async (keys: string) =>
+      JSON.parse((await runCli(['verify', '--keys-file', file('keys-check', keys)], { input: JSON.stringify({ challenge: issued, solution }) })).stdout);
+    expect(await verdict(`new ${randomBytes(32).toString('base64url')}\nold ${secret} derivation=1\n`)).toMatchObject({ ok: true });
+    expect(await verdict(`old ${secret}\n`)).toMatchObject({ ok: false, reason: 'bad_signature' });
   });
 
   // Issue 16: a changeme-... secret was recovered from one challenge's kid with a 16-word dictionary.

@@ -735,4 +735,14 @@ describe('powgate serve', () => {
     again.child.kill('SIGINT');
     expect(await again.stop()).toBe(0);
   });
+
+  // Issue 16: `powgate serve | head -1`, then Ctrl-C: the last lines met a broken pipe, and a
+  // synchronous flush retried it forever (exit 0 now; null would be the helper's SIGKILL).
+  it.each(['SIGINT', 'SIGTERM'] as const)('stops on %s after whoever read its stdout has gone', async (signal) => {
+    const served = await startServe([]);
+    served.child.stdout!.destroy();
+    await post(served.url, '/api/challenge', {}); // a line for the broken pipe
+    served.child.kill(signal);
+    expect(await served.stop()).toBe(0);
+  });
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import { KeyRing } from '../src/protocol/keys.js';
+import { derivedKidOf, subkeyOf } from './helpers/key-derivation.js';
 import { signL402, verifyL402, type L402Terms } from '../src/protocol/l402.js';
 import { addFirstPartyCaveat, macaroonFromBase64, macaroonToBase64, mintMacaroon, type Macaroon } from '../src/protocol/macaroon.js';
 import { verifyToken } from '../src/protocol/token.js';
@@ -45,7 +46,7 @@ const sha256 = (...parts: Buffer[]) => {
   for (const part of parts) h.update(part);
   return h.digest();
 };
-const l402KeyOf = (secret: string) => hmac(secret, 'powgate/v1/l402');
+const l402KeyOf = (secret: string) => subkeyOf(secret, 'l402');
 const identifierOf = (paymentHash: Buffer, tokenId: Buffer) => Buffer.concat([Buffer.from([0, 0]), paymentHash, tokenId]);
 const rootKeyOf = (l402Key: Buffer, mode: 'lightning' | 'pow', identifier: Buffer) =>
   hmac(l402Key, Buffer.from(`powgate/l402/root/v1\0${mode}\0`, 'ascii'), identifier);
@@ -194,9 +195,9 @@ describe('L402 v1 vectors', () => {
     expect(generate()).toEqual(vectors);
   });
 
-  it('the l402 subkey is HMAC-SHA256(secret, "powgate/v1/l402"), and the key id is the usual one', () => {
+  it('the l402 subkey is HMAC-SHA256(scrypt stretch of the secret, "powgate/v2/l402"), and the key id is the usual one', () => {
     expect(vectors.keys.l402Key).toBe(l402KeyOf(SECRET).toString('hex'));
-    expect(vectors.keys.kid).toBe(`k${hmac(SECRET, 'powgate/v1/kid').toString('base64url').slice(0, 11)}`);
+    expect(vectors.keys.kid).toBe(derivedKidOf(SECRET));
   });
 
   it('the identifier is u16 version 0 | payment hash | token id, and the payment hash is SHA-256(preimage)', () => {
@@ -308,7 +309,7 @@ describe('L402 v1 vectors', () => {
       u32(ln.terms.calls), u32(ln.terms.satsPerCall),
     ]);
     expect(payload.toString('hex')).toBe(ln.token.payload);
-    const tokenKey = hmac(SECRET, 'powgate/v1/token');
+    const tokenKey = subkeyOf(SECRET, 'token');
     const mac = hmac(tokenKey, 'powgate/token/v2\0', payload).toString('base64url');
     expect(ln.token.string).toBe(`pgt2.${payload.toString('base64url')}.${mac}`);
     expect(verifyToken(ln.token.string, { secret: SECRET, now: vectors.now })).toEqual({

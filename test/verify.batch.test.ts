@@ -17,6 +17,7 @@ import type { KeyEntry, KeyOptions } from '../src/protocol/keys.js';
 import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
 import { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from '../src/protocol/verify.js';
 import { backendLegs, legTitle } from './helpers/backends.js';
+import { derivedKidOf, subkeyOf } from './helpers/key-derivation.js';
 import { NOW } from './helpers/protocol.js';
 import { SEED, rng } from './helpers/random.js';
 
@@ -32,9 +33,9 @@ const SECRET_C = 'a single secret, whose key id is derived from it';
 const OTHER_SECRET = 'an impostor secret, also 32 bytes or longer';
 
 const hmac = (key: string | Uint8Array, data: string | Uint8Array): Buffer => createHmac('sha256', key).update(data).digest();
-/** docs "Keys": kid = "k" + the first 11 characters of base64url(HMAC(secret, "powgate/v1/kid")). */
-const derivedKid = (secret: string): string => `k${hmac(secret, 'powgate/v1/kid').toString('base64url').slice(0, 11)}`;
-const challengeKey = (secret: string | Uint8Array): Buffer => hmac(secret, 'powgate/v1/challenge');
+/** docs "Keys", derivation 2 (test/helpers/key-derivation.ts). */
+const derivedKid = (secret: string): string => derivedKidOf(secret);
+const challengeKey = (secret: string | Uint8Array): Buffer => subkeyOf(secret, 'challenge');
 const KID_C = derivedKid(SECRET_C);
 
 type Signer = 'A' | 'B' | 'C' | 'impostorA' | 'impostorC' | 'stranger';

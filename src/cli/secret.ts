@@ -12,7 +12,7 @@ export const SECRET_OPTIONS: OptionSpecs = {
 
 export const SECRET_USAGE = `  --secret-file FILE   read the secret (32 bytes or more) from FILE; default: $POWGATE_SECRET
   --kid ID             the key's id (for rotation); default: derived from the secret
-  --keys-file FILE     several keys, one "<kid> <secret>" a line ('#' comments): the first
+  --keys-file FILE     several keys, one "<kid> <secret> [derivation=1]" a line ('#' comments): the first
                        signs, every one verifies (rotate by adding a new first line)`;
 
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
@@ -50,7 +50,11 @@ export function secretOptions(parsed: Parsed, io: Io): KeyOptions {
   return kid === undefined ? { secret } : { keys: [{ kid, secret }] };
 }
 
-/** `<kid> <secret>` lines, blank lines and `#` comments skipped; secrets never appear in messages. */
+/**
+ * `<kid> <secret>` lines, optionally ending ` derivation=1` for a key that signed before key
+ * derivation 2 (docs/PROTOCOL.md, "Keys"); blank lines and `#` comments skipped; secrets never
+ * appear in messages.
+ */
 function readKeysFile(file: string): KeyEntry[] {
   let text: string;
   try {
@@ -65,9 +69,9 @@ function readKeysFile(file: string): KeyEntry[] {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const match = /^(\S+)\s+(\S.*)$/.exec(line);
-    if (!match) throw new UsageError(`--keys-file ${file} line ${i + 1}: expected "<kid> <secret>"`);
-    keys.push({ kid: match[1]!, secret: match[2]! });
+    const match = /^(\S+)\s+(\S.*?)(?:\s+derivation=([12]))?$/.exec(line);
+    if (!match) throw new UsageError(`--keys-file ${file} line ${i + 1}: expected "<kid> <secret> [derivation=1]"`);
+    keys.push({ kid: match[1]!, secret: match[2]!, ...(match[3] === '1' ? { derivation: 1 as const } : {}) });
   });
   if (keys.length === 0) throw new UsageError(`--keys-file ${file} holds no key`);
   return keys;

@@ -182,7 +182,9 @@ export class Gate {
     KeyRing.from(options); // checks the keys now, not at the first request
     // A copy: the keys are read once, so a valid-token verdict remembered below can never
     // outlive a key that was removed from the caller's array (rotate by making a new Gate).
-    this.#keys = options.keys ? { keys: options.keys.map((entry) => ({ ...entry })) } : { secret: options.secret };
+    this.#keys = options.keys
+      ? { keys: options.keys.map((entry) => ({ ...entry })) }
+      : { secret: options.secret, ...(options.acceptDerivation1 === undefined ? {} : { acceptDerivation1: options.acceptDerivation1 }) };
     this.store = options.store ?? new MemoryReplayStore();
     this.counter = options.counter ?? new MemoryRateCounter();
     if (typeof this.store?.spend !== 'function' || typeof this.store.spendCall !== 'function') throw invalid('a ReplayStore', 'store', this.store);

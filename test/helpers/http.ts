@@ -123,7 +123,8 @@ export function startServe(args: readonly string[], env: Record<string, string |
           lines,
           stderr: () => stderr,
           stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            // A signal already sent is stopping it: a second one would mean "do not wait" (exit 143).
+            if (!child.killed && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
             const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
             const code = await exited;
             clearTimeout(kill);

@@ -115,7 +115,7 @@ ${SECRET_USAGE}
     } catch (error) {
       for (const open of listening) open.close();
       await gate.close();
-      flush();
+      await flush();
       throw new Error(`cannot listen on ${(error as Error).message}`);
     }
     const address = server.address() as AddressInfo;
@@ -133,7 +133,7 @@ ${SECRET_USAGE}
         'replay protection is per instance (memory store): several instances behind one address each accept a solution once; share a store with --redis',
       );
     }
-    flush(); // Whoever started us waits for this line.
+    void flush(); // Whoever started us waits for this line.
     server.on('error', (error) => logger.error({ code: (error as NodeJS.ErrnoException).code }, 'server error'));
 
     await new Promise<void>((resolve) => {
@@ -155,7 +155,7 @@ ${SECRET_USAGE}
     });
     await gate.close();
     logger.info('stopped');
-    flush();
+    await flush();
     return 0;
   },
 };
@@ -176,24 +176,32 @@ function listenOn(server: Server, port: number, host: string): Promise<void> {
  * pino on stdout. On the real stdout, an asynchronous buffered destination (one write
  * per 4 KiB of lines, flushed every second and on stop): a write per request would cost
  * the hot route a syscall. Elsewhere (tests), the given stream.
+ *
+ * Flushes are asynchronous and bounded: sonic-boom's synchronous flush retries a broken pipe
+ * (`serve | head` once head has exited) forever, and so would pino's on exit. An asynchronous
+ * write instead reports the broken pipe, after which pino drops every line.
  */
-function makeLogger(io: Io, level: string, pino: typeof Pino): { logger: Logger; flush: () => void } {
+function makeLogger(io: Io, level: string, pino: typeof Pino): { logger: Logger; flush: () => Promise<void> } {
   const options = { level, base: { service: 'powgate' } };
   if (io.stdout !== process.stdout) {
-    return { logger: pino(options, io.stdout as DestinationStream), flush: () => {} };
+    return { logger: pino(options, io.stdout as DestinationStream), flush: async () => {} };
   }
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   const timer = setInterval(() => destination.flush(), 1000);
   timer.unref();
-  const flush = () => {
-    try {
-      destination.flushSync();
-    } catch {
-      destination.flush(); // Not yet open (the first line): flush when it is.
-    }
-  };
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      const giveUp = setTimeout(resolve, FLUSH_MS);
+      destination.flush(() => {
+        clearTimeout(giveUp);
+        resolve();
+      });
+    });
   return { logger: pino(options, destination), flush };
 }
+
+/** How long a stop waits for its last lines to reach stdout. */
+const FLUSH_MS = 2_000;
 
 /** Redis connection errors, at most one line per 10 s (ioredis retries every second while Redis is down). */
 function throttledRedisLog(logger: Logger): (error: Error) => void {

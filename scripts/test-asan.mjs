@@ -19,7 +19,7 @@ const gyp = process.env.npm_config_node_gyp
 const build = spawnSync(gyp[0], [...gyp.slice(1), 'rebuild'], {
   cwd: dir,
   stdio: 'inherit',
-  env: { ...process.env, POWGATE_SANITIZE: '1' },
+  env: { ...process.env, POWGATE_SANITIZE: '1', POWGATE_WERROR: '1' },
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 

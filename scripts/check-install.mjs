@@ -1,0 +1,77 @@
+// npm run check:install: the package installed as a user without a compiler would install it.
+// Packs the package (prepack: dist and the prebuild for this platform), installs the tarball into
+// an empty project with a PATH that holds node, npm and sh but no compiler, and checks that the
+// native addon serves from the prebuild; then the same tarball without its prebuilds, which must
+// install anyway, say in one line that the WebAssembly backend serves and why, and serve it.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const work = mkdtempSync(path.join(tmpdir(), 'powgate-install-'));
+let failed = false;
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}${result.stdout}`);
+  return result;
+}
+
+function check(label, ok, detail) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}${ok ? '' : `: ${detail}`}`);
+  failed ||= !ok;
+}
+
+/** A PATH with node, npm and sh only: no cc, c++, make or python for node-gyp to find. */
+function bareBin() {
+  const bin = path.join(work, 'bin');
+  mkdirSync(bin);
+  const npmCli = process.env.npm_execpath ?? run('sh', ['-c', 'readlink -f "$(command -v npm)"']).stdout.trim();
+  symlinkSync(process.execPath, path.join(bin, 'node'));
+  symlinkSync(npmCli, path.join(bin, 'npm'));
+  for (const tool of ['sh', 'env']) symlinkSync(run('sh', ['-c', `command -v ${tool}`]).stdout.trim(), path.join(bin, tool));
+  return bin;
+}
+
+function install(tarball, name, bin) {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
+  const env = { ...process.env, PATH: bin };
+  for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
+  const installed = run(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: dir, env });
+  const notice = `${installed.stdout}${installed.stderr}`.split('\n').filter((line) => line.startsWith('powgate: '));
+  const info = run(path.join(bin, 'node'), ['--input-type=module', '-e', "import { backendInfo } from 'powgate'; console.log(JSON.stringify(await backendInfo()))"], { cwd: dir, env });
+  return { notice, info: JSON.parse(info.stdout) };
+}
+
+try {
+  const bin = bareBin();
+  check('no compiler on the install PATH', spawnSync('sh', ['-c', 'command -v c++ || command -v make'], { env: { PATH: bin } }).status !== 0, 'found one');
+  run('npm', ['run', 'prepack'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: root }).stdout);
+  const tarball = path.join(work, packed.filename);
+  const prebuilds = packed.files.filter((file) => file.path.startsWith('prebuilds/')).map((file) => file.path);
+  check('the package ships a prebuild', prebuilds.length > 0, 'none in the tarball');
+  console.log(`     ${prebuilds.join(', ')}`);
+
+  const withPrebuild = install(tarball, 'with-prebuild', bin);
+  console.log(`     ${withPrebuild.notice.join(' | ')}`);
+  check('with its prebuild: the native backend serves', withPrebuild.info.backend === 'native', JSON.stringify(withPrebuild.info));
+
+  const unpacked = path.join(work, 'unpacked');
+  mkdirSync(unpacked);
+  run('tar', ['xzf', tarball, '-C', unpacked]);
+  rmSync(path.join(unpacked, 'package', 'prebuilds'), { recursive: true, force: true });
+  const bare = path.join(work, 'without-prebuild.tgz');
+  run('tar', ['czf', bare, '-C', unpacked, 'package']);
+  const withoutPrebuild = install(bare, 'without-prebuild', bin);
+  console.log(`     ${withoutPrebuild.notice.join(' | ')}`);
+  check('without it: installed, and one line names the WebAssembly fallback', withoutPrebuild.notice.some((line) => /WebAssembly backend/.test(line)), withoutPrebuild.notice.join(' | '));
+  check('without it: the WebAssembly backend serves, saying why', withoutPrebuild.info.backend === 'wasm' && typeof withoutPrebuild.info.nativeError === 'string', JSON.stringify(withoutPrebuild.info));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

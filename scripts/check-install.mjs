@@ -4,13 +4,17 @@
 // native addon serves from the prebuild; then the same tarball without its prebuilds, which must
 // install anyway, say in one line that the WebAssembly backend serves and why, and serve it.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const work = mkdtempSync(path.join(tmpdir(), 'powgate-install-'));
+// prepack leaves prebuilds/ in the checkout, where node-gyp-build would prefer it to WebAssembly
+// in a later run without build/: removed unless it was there before.
+const prebuildsDir = path.join(root, 'prebuilds');
+const hadPrebuilds = existsSync(prebuildsDir);
 let failed = false;
 
 function run(command, args, options = {}) {
@@ -73,5 +77,6 @@ try {
   check('without it: the WebAssembly backend serves, saying why', withoutPrebuild.info.backend === 'wasm' && typeof withoutPrebuild.info.nativeError === 'string', JSON.stringify(withoutPrebuild.info));
 } finally {
   rmSync(work, { recursive: true, force: true });
+  if (!hadPrebuilds) rmSync(prebuildsDir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

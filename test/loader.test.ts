@@ -106,11 +106,15 @@ describe('install', () => {
     const fake = path.join(bin, 'node-gyp');
     writeFileSync(fake, '#!/bin/sh\necho "gyp ERR! no C++ compiler" >&2\nexit 1\n');
     chmodSync(fake, 0o755);
+    // POWGATE_BUILD_NATIVE=1 compiles even though a build is here; without npm's node-gyp, PATH's (the fake) runs.
+    const { npm_config_node_gyp: _npmGyp, ...env } = process.env;
     const child = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], {
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+      env: { ...env, POWGATE_BUILD_NATIVE: '1', PATH: `${bin}${path.delimiter}${process.env.PATH}` },
       encoding: 'utf8',
     });
     expect(child.status).toBe(0);
-    expect(child.stderr).toMatch(/did not build .*WASM backend will serve/);
+    const notices = child.stderr.split('\n').filter((line) => line.startsWith('powgate: '));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/could not be installed .*compiling failed: node-gyp exited with 1.*the WebAssembly backend .* will serve instead/);
   });
 });

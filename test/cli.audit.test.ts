@@ -7,8 +7,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minimalArguments } from '../src/cli/audit/minimal-arguments.js';
 import type { AuditReport } from '../src/cli/audit/report.js';
+import { Gate } from '../src/gate/gate.js';
+import { powgateMiddleware } from '../src/http/middleware.js';
+import { listen } from './helpers/http.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { startReadmeExpress } from './helpers/readme-express.js';
 
@@ -206,6 +211,55 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^http +GET \/x +no body +no answer .*FAIL: no answer \(ECONNREFUSED\)$/m);
   });
+});
+
+it('reads the routes of a discovery document (/.well-known/l402.json), its path templates filled in', async () => {
+  const gate = new Gate({ secret: CLI_SECRET, difficulty: 8 });
+  const gated = powgateMiddleware(gate, { scope: 'items' });
+  const seen: string[] = [];
+  const document = {
+    version: '1.0',
+    services: [
+      { name: 'items', resources: [{ method: 'POST', path: '/items/{id}' }, { path: '/items' }, { tool: 'search' }] },
+      { name: 'open', resources: [{ method: 'GET', path: '/open/:slug' }, 'nonsense', { path: 'no-slash' }] },
+    ],
+  };
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (req.url === '/.well-known/l402.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document));
+    if (req.url?.startsWith('/open/')) return void res.writeHead(200).end('{}');
+    gated(req, res, () => res.writeHead(200).end('{}'));
+  });
+  cleanups.push(() => server.close());
+  const base = await listen(server);
+  const run = await runCli(['audit', base, '--json']);
+  expect(run.code, run.stdout).toBe(1);
+  const report = reportOf(run.stdout);
+  expect(report.discovery).toMatchObject({ url: `${base}/.well-known/l402.json`, status: 200, routes: 3 });
+  expect([...new Set(report.probes.map((p) => p.target))]).toEqual(['POST /items/audit', 'GET /items', 'GET /open/audit']);
+  expect(report.failures).toEqual([{ door: 'http', target: 'GET /open/audit', note: 'answers without payment' }]);
+  expect(seen).toContain('POST /items/audit');
+});
+
+it('makes the smallest arguments a JSON Schema accepts', () => {
+  const schema = {
+    type: 'object',
+    required: ['q', 'n', 'k', 'tags', 'mode', 'opts', 'flag', 'either'],
+    properties: {
+      q: { type: 'string' },
+      n: { type: 'integer', minimum: 3 },
+      k: { type: 'number', exclusiveMinimum: 0.5 },
+      tags: { type: 'array', items: { type: 'string', minLength: 8 }, minItems: 1 },
+      mode: { enum: ['fast', 'slow'] },
+      opts: { type: 'object', required: ['depth'], properties: { depth: { type: 'integer', default: 2 }, extra: { type: 'string' } } },
+      flag: { type: 'boolean' },
+      either: { anyOf: [{ type: 'null' }, { type: 'string' }] },
+      optional: { type: 'string' },
+    },
+  };
+  expect(minimalArguments(schema)).toEqual({ q: 'audit', n: 3, k: 1.5, tags: ['aaaaaaaa'], mode: 'fast', opts: { depth: 2 }, flag: false, either: null });
+  expect(minimalArguments({ type: 'object' })).toEqual({});
+  expect(minimalArguments('not a schema')).toEqual({});
 });
 
 describe('mistakes on the command line: exit 2', () => {

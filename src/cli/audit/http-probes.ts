@@ -66,7 +66,7 @@ async function judgeGated(answer: HttpAnswer, url: URL): Promise<Judged> {
     // The client's own reader: what an agent could pay is what the audit calls a way through.
     envelope = await readHttpRefusal(new Response(answer.body, { status: answer.status, headers: answer.headers }), url, MAX_ANSWER_BYTES);
   } catch (error) {
-    const why = error instanceof PowgateError && error.code === 'ERR_BAD_ENVELOPE' ? `malformed envelope: ${firstLine(error.message)}` : 'refuses without its on-ramp';
+    const why = error instanceof PowgateError && error.code === 'ERR_BAD_ENVELOPE' ? `malformed envelope: ${envelopeFault(error.message)}` : 'refuses without its on-ramp';
     if (answer.status >= 500) return { status, reason: null, complete: null, verdict: 'fail', note: `crashes (${answer.status})` };
     return { status, reason: reasonOf(answer, body), complete: false, verdict: 'fail', note: why };
   }
@@ -112,12 +112,15 @@ function jsonOf(answer: Extract<HttpAnswer, { ok: true }>): unknown {
 function reasonOf(answer: Extract<HttpAnswer, { ok: true }>, body: unknown): string | null {
   const cause = (body as { cause?: { reason?: unknown } } | undefined)?.cause?.reason;
   const error = (body as { error?: unknown } | undefined)?.error;
-  for (const value of [cause, error]) if (typeof value === 'string' && /^[a-z_]{1,64}$/.test(value)) return value;
+  // `payment_required` names the body, not why.
+  for (const value of [cause, error]) if (typeof value === 'string' && value !== 'payment_required' && /^[a-z_]{1,64}$/.test(value)) return value;
   const powgate = parseWwwAuthenticate(answer.headers.get('www-authenticate')).find((c) => c.scheme.toLowerCase() === 'powgate');
   const param = powgate?.params.error;
   return param !== undefined && /^[a-z_]{1,64}$/.test(param) ? param : null;
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.slice(0, 120);
+/** What a client's ERR_BAD_ENVELOPE says is wrong, without the words it addresses to a payer. */
+export function envelopeFault(message: string): string {
+  const line = message.split('\n')[0]!.replace(/^the 402 is malformed or hostile: /, '').replace(/; nothing was solved, paid or sent$/, '');
+  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
 }

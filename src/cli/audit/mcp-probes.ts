@@ -7,7 +7,7 @@ import { VERIFY_L402, VERIFY_POW, checkTool, claimedRefusal, type Catalog } from
 import type { Envelope } from '../../client/offers.js';
 import { PowgateError } from '../../errors.js';
 import { packageInfo } from '../../package-info.js';
-import { envelopeGaps } from './http-probes.js';
+import { envelopeFault, envelopeGaps } from './http-probes.js';
 import { minimalArguments, requiresArguments } from './minimal-arguments.js';
 import type { AuditRow, Door } from './report.js';
 
@@ -141,7 +141,7 @@ function judge(tool: string, outcome: Outcome, catalog: Catalog, isFree: boolean
   try {
     claimed = claimedRefusal(result, MAX_ENVELOPE_CHARS);
   } catch (error) {
-    return { status: 'refused', reason: null, complete: false, verdict: quiet ?? 'fail', note: `malformed envelope: ${messageOf(error)}` };
+    return { status: 'refused', reason: null, complete: false, verdict: quiet ?? 'fail', note: `malformed envelope: ${envelopeFault(messageOf(error))}` };
   }
   if (claimed === undefined) {
     const status = result?.isError === true ? 'error' : 'answered';
@@ -153,7 +153,7 @@ function judge(tool: string, outcome: Outcome, catalog: Catalog, isFree: boolean
   try {
     envelope = parsePaymentRequired(claimed);
   } catch (error) {
-    return { status: 'refused', reason: null, complete: false, verdict: quiet ?? 'fail', note: `malformed envelope: ${messageOf(error)}` };
+    return { status: 'refused', reason: null, complete: false, verdict: quiet ?? 'fail', note: `malformed envelope: ${envelopeFault(messageOf(error))}` };
   }
   const gaps = envelopeGaps(envelope);
   for (const offer of envelope.offers) {

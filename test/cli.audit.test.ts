@@ -12,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalArguments } from '../src/cli/audit/minimal-arguments.js';
 import type { AuditReport } from '../src/cli/audit/report.js';
 import { Gate } from '../src/gate/gate.js';
-import { powgateMiddleware } from '../src/http/middleware.js';
+import { HttpGate, powgateMiddleware } from '../src/http/middleware.js';
+import { LndRestBackend } from '../src/lightning/index.js';
 import { listen } from './helpers/http.js';
+import { startStandInNode } from './helpers/lightning-node.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { startReadmeExpress } from './helpers/readme-express.js';
 
@@ -239,6 +241,33 @@ it('reads the routes of a discovery document (/.well-known/l402.json), its path 
   expect([...new Set(report.probes.map((p) => p.target))]).toEqual(['POST /items/audit', 'GET /items', 'GET /open/audit']);
   expect(report.failures).toEqual([{ door: 'http', target: 'GET /open/audit', note: 'answers without payment' }]);
   expect(seen).toContain('POST /items/audit');
+});
+
+it('with a Lightning door: complete when the header and the body both offer it, incomplete when the header drops it', async () => {
+  const node = await startStandInNode();
+  cleanups.push(() => node.close());
+  const gate = new Gate({ secret: CLI_SECRET, difficulty: 8, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
+  const whole = powgateMiddleware(gate, { scope: 'paid' });
+  const http = new HttpGate(gate, { scope: 'paid' });
+  const server = createServer((req, res) => {
+    if (req.url === '/paid') return whole(req, res, () => res.writeHead(200).end('{}'));
+    // The same refusal with the WWW-Authenticate header cut to its PowGate challenge: L402 clients see no invoice.
+    void http.check(req).then((checked) => {
+      if (checked.ok) return void res.writeHead(200).end('{}');
+      const header = checked.refusal.headers['www-authenticate']!.split(', L402 ')[0]!;
+      res.writeHead(checked.refusal.status, { 'content-type': 'application/json', 'www-authenticate': header }).end(JSON.stringify(checked.refusal.body));
+    });
+  });
+  cleanups.push(() => server.close());
+  const base = await listen(server);
+  const run = await runCli(['audit', base, '--route', 'GET:/paid', '--route', 'GET:/cut', '--json']);
+  expect(run.code, run.stdout).toBe(1);
+  const report = reportOf(run.stdout);
+  for (const p of report.probes.filter((p) => p.target === 'GET /paid')) expect(p).toMatchObject({ status: '402', complete: true, verdict: 'pass' });
+  for (const p of report.probes.filter((p) => p.target === 'GET /cut')) {
+    expect(p).toMatchObject({ status: '402', complete: false, verdict: 'fail', note: "incomplete envelope: the body's Lightning door is missing from WWW-Authenticate" });
+  }
+  expect(node.invoicesCreated()).toBeGreaterThan(0);
 });
 
 it('makes the smallest arguments a JSON Schema accepts', () => {

@@ -291,6 +291,20 @@ it('makes the smallest arguments a JSON Schema accepts', () => {
   expect(minimalArguments('not a schema')).toEqual({});
 });
 
+it('Ctrl-C stops an audit stuck on a server that never answers: exit 130, no verdict', async () => {
+  const server = createServer(() => undefined); // takes every request, answers none
+  cleanups.push(() => server.closeAllConnections());
+  cleanups.push(() => server.close());
+  const base = await listen(server);
+  const run = await runCli(['audit', base, '--route', 'GET:/slow', '--timeout', '60s'], {
+    started: (child) => setTimeout(() => child.kill('SIGINT'), 1_000),
+  });
+  expect(run.code, run.stderr).toBe(130);
+  expect(run.stderr).toMatch(/^powgate audit: cancelled$/m);
+  // No partial table: a cancelled audit says nothing about the rest. (Not cancelled, it would wait out the test's own timeout.)
+  expect(run.stdout).toBe('');
+});
+
 describe('mistakes on the command line: exit 2', () => {
   it.each([
     [[], /nothing to audit/],

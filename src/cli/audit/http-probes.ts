@@ -21,14 +21,15 @@ export const HTTP_PROBES: readonly { name: string; request: (method: string) => 
   { name: 'bogus token', request: (method) => ({ method, headers: { authorization: `Bearer ${BOGUS_TOKEN}` } }) },
 ];
 
-/** Every probe of every route, one route at a time; `free` routes are expected to answer. */
-export async function probeRoutes(origin: URL, routes: readonly Route[], free: ReadonlySet<string>, timeoutMs: number): Promise<AuditRow[]> {
+/** Every probe of every route, one route at a time; `free` routes are expected to answer. Stops early once `signal` aborts. */
+export async function probeRoutes(origin: URL, routes: readonly Route[], free: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<AuditRow[]> {
   const rows: AuditRow[] = [];
   for (const route of routes) {
     const url = new URL(route.path, origin);
     const isFree = free.has(routeName(route));
     for (const probe of HTTP_PROBES) {
-      const answer = await sendProbe(url, probe.request(route.method), timeoutMs);
+      if (signal?.aborted) return rows;
+      const answer = await sendProbe(url, probe.request(route.method), timeoutMs, signal);
       const judged = isFree ? judgeFree(answer) : await judgeGated(answer, url);
       rows.push({ door: 'http', target: routeName(route), probe: probe.name, ...judged });
     }

@@ -21,9 +21,9 @@ export interface HttpProbeRequest {
 /**
  * Sends one request to `url` and reads its answer (at most {@link MAX_ANSWER_BYTES} of body).
  * Never throws: a network error or no answer within `timeoutMs` is `{ ok: false, error }`
- * with the system's code (ECONNREFUSED) or `timeout`.
+ * with the system's code (ECONNREFUSED) or `timeout`; `aborted` once `signal` aborts.
  */
-export function sendProbe(url: URL, request: HttpProbeRequest, timeoutMs: number): Promise<HttpAnswer> {
+export function sendProbe(url: URL, request: HttpProbeRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
   const client = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = { ...request.headers };
   if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
@@ -33,8 +33,13 @@ export function sendProbe(url: URL, request: HttpProbeRequest, timeoutMs: number
       if (!settled) {
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
         resolve(answer);
       }
+    };
+    const abort = () => {
+      done({ ok: false, error: 'aborted' });
+      req.destroy();
     };
     const req = client.request(url, { method: request.method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -59,6 +64,8 @@ export function sendProbe(url: URL, request: HttpProbeRequest, timeoutMs: number
       done({ ok: false, error: 'timeout' });
       req.destroy();
     }, timeoutMs);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
     req.on('error', (error: NodeJS.ErrnoException) => done({ ok: false, error: error.code ?? error.message.split('\n')[0]! }));
     req.end(request.body);
   });

@@ -46,11 +46,11 @@ export interface Discovery {
  * Reads `origin/.well-known/l402.json` when the server offers one: the `method` and `path` of
  * every resource of every service (`services[].resources[]`, the L402 discovery spec's shape),
  * and of a top-level `resources[]`. Paths with template parameters (`{id}`, `:id`) get `audit`
- * in their place. Absent (404), unreadable or malformed: no routes. Never throws.
+ * in their place. Absent (404), unreadable or malformed: no routes. Never throws; `signal` stops the wait.
  */
-export async function discoverRoutes(origin: URL, timeoutMs: number): Promise<Discovery> {
+export async function discoverRoutes(origin: URL, timeoutMs: number, signal?: AbortSignal): Promise<Discovery> {
   const url = new URL(DISCOVERY_PATH, origin);
-  const answer = await sendProbe(url, { method: 'GET', headers: { accept: 'application/json' } }, timeoutMs);
+  const answer = await sendProbe(url, { method: 'GET', headers: { accept: 'application/json' } }, timeoutMs, signal);
   if (!answer.ok) return { url: url.href, status: null, routes: [] };
   let json: unknown;
   try {

@@ -2,6 +2,7 @@
 // tool listed and called without a token (with `{}`, then with minimal arguments when its
 // schema requires some); each answer judged by the client's own reader of a refusal.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { parsePaymentRequired } from '../../client/envelope.js';
 import { VERIFY_L402, VERIFY_POW, checkTool, claimedRefusal, type Catalog } from '../../client/mcp.js';
 import type { Envelope } from '../../client/offers.js';
@@ -33,31 +34,32 @@ interface Listed {
  * Connects, lists every tool and calls each without a token; a tool in `free` is expected to
  * answer, and the tools refusals name to get through (the verify tool, and the challenge and
  * status tools beside it) are the on-ramp. Never throws: a server that cannot be reached or
- * listed is a failed row.
+ * listed is a failed row. Stops early once `signal` aborts.
  */
-export async function probeMcp(target: McpTarget, free: ReadonlySet<string>, timeoutMs: number): Promise<AuditRow[]> {
+export async function probeMcp(target: McpTarget, free: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<AuditRow[]> {
   const door: Door = target.kind === 'stdio' ? 'mcp-stdio' : 'mcp-http';
   const failed = (probe: string, note: string): AuditRow[] => [{ door, target: '(server)', probe, status: 'no answer', reason: null, complete: null, verdict: 'fail', note }];
   const [{ Client }, transport] = await Promise.all([import('@modelcontextprotocol/sdk/client/index.js'), transportOf(target)]);
   const client: Client = new Client({ name: 'powgate-audit', version: packageInfo().version });
   try {
     try {
-      await client.connect(transport, { timeout: timeoutMs });
+      await client.connect(transport, { timeout: timeoutMs, signal });
     } catch (error) {
       return failed('connect', `cannot connect: ${messageOf(error)}`);
     }
     let tools: Listed[];
     try {
-      tools = await listTools(client, timeoutMs);
+      tools = await listTools(client, { timeout: timeoutMs, signal });
     } catch (error) {
       return failed('tools/list', `cannot list tools: ${messageOf(error)}`);
     }
     const catalog: Catalog = new Map(tools.map((t) => [t.name, new Set(propertiesOf(t.inputSchema))]));
     const calls: { tool: string; probe: string; outcome: Outcome }[] = [];
     for (const tool of tools) {
-      calls.push({ tool: tool.name, probe: '{}', outcome: await call(client, tool.name, {}, timeoutMs) });
+      if (signal?.aborted) break;
+      calls.push({ tool: tool.name, probe: '{}', outcome: await call(client, tool.name, {}, { timeout: timeoutMs, signal }) });
       if (requiresArguments(tool.inputSchema)) {
-        calls.push({ tool: tool.name, probe: 'minimal args', outcome: await call(client, tool.name, minimalArguments(tool.inputSchema), timeoutMs) });
+        calls.push({ tool: tool.name, probe: 'minimal args', outcome: await call(client, tool.name, minimalArguments(tool.inputSchema), { timeout: timeoutMs, signal }) });
       }
     }
     const onRamp = onRampTools(calls.map((c) => c.outcome), catalog);
@@ -79,11 +81,11 @@ async function transportOf(target: McpTarget) {
   return transport;
 }
 
-async function listTools(client: Client, timeoutMs: number): Promise<Listed[]> {
+async function listTools(client: Client, options: RequestOptions): Promise<Listed[]> {
   const tools: Listed[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES && tools.length < MAX_TOOLS; page++) {
-    const listed = await client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: timeoutMs });
+    const listed = await client.listTools(cursor === undefined ? undefined : { cursor }, options);
     for (const tool of listed.tools) if (tools.length < MAX_TOOLS) tools.push({ name: tool.name, inputSchema: tool.inputSchema });
     cursor = listed.nextCursor;
     if (cursor === undefined) break;
@@ -91,9 +93,9 @@ async function listTools(client: Client, timeoutMs: number): Promise<Listed[]> {
   return tools;
 }
 
-async function call(client: Client, name: string, args: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
+async function call(client: Client, name: string, args: Record<string, unknown>, options: RequestOptions): Promise<Outcome> {
   try {
-    return { kind: 'result', result: await client.callTool({ name, arguments: args }, undefined, { timeout: timeoutMs }) };
+    return { kind: 'result', result: await client.callTool({ name, arguments: args }, undefined, options) };
   } catch (error) {
     return { kind: 'threw', message: messageOf(error) };
   }

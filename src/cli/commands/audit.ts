@@ -1,3 +1,4 @@
+import { PowgateError } from '../../errors.js';
 import { UsageError, optional, parseDuration, stringFlag, type Parsed } from '../args.js';
 import { println, type Command } from '../command.js';
 import { discoverRoutes, parseRoute, routeName, type Discovery, type Route } from '../audit/http-targets.js';
@@ -73,18 +74,20 @@ Options:
     let discovery: Discovery | undefined;
     if (url) {
       const { probeRoutes } = await import('../audit/http-probes.js');
-      discovery = await discoverRoutes(url, timeoutMs);
+      discovery = await discoverRoutes(url, timeoutMs, io.signal);
       const all = unique([...(url.pathname === '/' && url.search === '' ? [] : [{ method: 'GET', path: url.pathname + url.search }]), ...routes, ...discovery.routes, ...free.routes]);
-      if (all.length === 0) {
+      if (all.length === 0 && !io.signal.aborted) {
         throw new UsageError(`no route to probe: give --route METHOD:/path (the server offers no discovery document at ${new URL(discovery.url).pathname})`);
       }
-      rows.push(...(await probeRoutes(url, all, new Set(free.routes.map(routeName)), timeoutMs)));
+      rows.push(...(await probeRoutes(url, all, new Set(free.routes.map(routeName)), timeoutMs, io.signal)));
     }
     if (mcpUrl || command) {
       const { probeMcp } = await import('../audit/mcp-probes.js');
-      if (mcpUrl) rows.push(...(await probeMcp({ kind: 'http', url: mcpUrl }, free.tools, timeoutMs)));
-      if (command) rows.push(...(await probeMcp({ kind: 'stdio', command: command[0]!, args: command.slice(1), env: stringsOf(io.env) }, free.tools, timeoutMs)));
+      if (mcpUrl) rows.push(...(await probeMcp({ kind: 'http', url: mcpUrl }, free.tools, timeoutMs, io.signal)));
+      if (command) rows.push(...(await probeMcp({ kind: 'stdio', command: command[0]!, args: command.slice(1), env: stringsOf(io.env) }, free.tools, timeoutMs, io.signal)));
     }
+    // Ctrl-C: what was probed is no verdict on the whole.
+    if (io.signal.aborted) throw new PowgateError('ERR_ABORTED', 'the audit was cancelled');
     const report = auditReport(rows, strict, discovery ? { url: discovery.url, status: discovery.status, routes: discovery.routes.length } : null);
     if (parsed.values.json === true) println(io.stdout, JSON.stringify(report, null, 2));
     else for (const line of describeReport(report)) println(io.stdout, line);

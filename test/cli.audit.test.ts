@@ -208,6 +208,10 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
     expect(report.probes.filter((p) => p.target === 'GET /search').every((p) => p.verdict === 'pass')).toBe(true);
   });
 
+  it('no route given and no discovery document: a usage error (exit 2), not a pass', async () => {
+    expectUsageError(await runCli(['audit', base]), /^powgate audit: no route to probe: give --route METHOD:\/path \(no discovery document at \/\.well-known\/l402\.json lists any\)$/);
+  });
+
   it('a server that does not answer is a failure, not a pass', async () => {
     const run = await runCli(['audit', 'http://127.0.0.1:9/x', '--timeout', '2s']);
     expect(run.code).toBe(1);

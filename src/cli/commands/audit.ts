@@ -77,7 +77,7 @@ Options:
       discovery = await discoverRoutes(url, timeoutMs, io.signal);
       const all = unique([...(url.pathname === '/' && url.search === '' ? [] : [{ method: 'GET', path: url.pathname + url.search }]), ...routes, ...discovery.routes, ...free.routes]);
       if (all.length === 0 && !io.signal.aborted) {
-        throw new UsageError(`no route to probe: give --route METHOD:/path (the server offers no discovery document at ${new URL(discovery.url).pathname})`);
+        throw new UsageError(`no route to probe: give --route METHOD:/path (no discovery document at ${new URL(discovery.url).pathname} lists any)`);
       }
       rows.push(...(await probeRoutes(url, all, new Set(free.routes.map(routeName)), timeoutMs, io.signal)));
     }

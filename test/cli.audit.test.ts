@@ -212,6 +212,21 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
     expectUsageError(await runCli(['audit', base]), /^powgate audit: no route to probe: give --route METHOD:\/path \(no discovery document at \/\.well-known\/l402\.json lists any\)$/);
   });
 
+  it('a hostile server\'s tool names and error texts never reach the terminal as control characters', async () => {
+    const hostile = file('hostile-mcp', `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+const server = new McpServer({ name: 'hostile', version: '1.0.0' });
+server.registerTool('evil\\u001b[2J\\u009b31m', { description: 'x' }, async () => ({ isError: true, content: [{ type: 'text', text: '\\u001b]0;pwned\\u0007' + 'x'.repeat(500) }] }));
+await server.connect(new StdioServerTransport());
+`);
+    for (const json of [false, true]) {
+      const run = await runCli(['audit', ...(json ? ['--json'] : []), '--', process.execPath, hostile]);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(run.stdout).toContain(json ? '"target": "evil?[2J?31m"' : 'FAIL mcp-stdio evil?[2J?31m: refuses without its on-ramp: ?]0;pwned?xxx');
+    }
+  });
+
   it('a server that does not answer is a failure, not a pass', async () => {
     const run = await runCli(['audit', 'http://127.0.0.1:9/x', '--timeout', '2s']);
     expect(run.code).toBe(1);
@@ -292,6 +307,10 @@ it('makes the smallest arguments a JSON Schema accepts', () => {
   };
   expect(minimalArguments(schema)).toEqual({ q: 'audit', n: 3, k: 1.5, tags: ['aaaaaaaa'], mode: 'fast', opts: { depth: 2 }, flag: false, either: null });
   expect(minimalArguments({ type: 'object' })).toEqual({});
+  // Nesting deeper than any real schema: bounded, never a stack overflow.
+  let deep: Record<string, unknown> = { type: 'string' };
+  for (let i = 0; i < 10_000; i++) deep = { anyOf: [{ type: 'array', minItems: 1, items: deep }] };
+  expect(JSON.stringify(minimalArguments({ type: 'object', required: ['d'], properties: { d: deep } })).length).toBeLessThan(200);
   expect(minimalArguments('not a schema')).toEqual({});
 });
 

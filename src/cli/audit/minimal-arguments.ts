@@ -1,7 +1,7 @@
 // The smallest arguments a tool's JSON Schema (as tools/list shows it) accepts: what a scanner
 // sends to get past input validation, to see whether the tool answers without payment.
 
-/** Deepest nesting followed; deeper required objects get `{}`. */
+/** Deepest nesting followed; deeper values are `"audit"` (objects `{}`). */
 const MAX_DEPTH = 8;
 /** Longest string or array synthesized (a schema's minLength or minItems beyond it is not met). */
 const MAX_LENGTH = 64;
@@ -19,7 +19,7 @@ function isSchema(value: unknown): value is Schema {
  * Unions take their first branch. Never throws: an unreadable schema gives `"audit"`.
  */
 export function minimalValue(schema: unknown, depth = 0): unknown {
-  if (!isSchema(schema)) return 'audit';
+  if (!isSchema(schema) || depth > MAX_DEPTH) return 'audit';
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   if ('default' in schema) return schema.default;

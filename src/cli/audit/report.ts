@@ -48,8 +48,18 @@ export function fails(row: AuditRow, strict: boolean): boolean {
   return row.verdict === 'fail' || (strict && row.verdict === 'warn');
 }
 
-/** The report of these rows. */
-export function auditReport(rows: readonly AuditRow[], strict: boolean, discovery: AuditReport['discovery']): AuditReport {
+/** Control characters (C0, DEL, C1): a hostile server's tool name or error text must not drive the terminal. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** A server's text as it may be shown: control characters as `?`, at most 128 characters. */
+export function shown(text: string): string {
+  const clean = text.replace(CONTROL, '?');
+  return clean.length > 128 ? `${clean.slice(0, 125)}...` : clean;
+}
+
+/** The report of these rows; every text a server chose (tool names, reasons, notes) made safe to show. */
+export function auditReport(input: readonly AuditRow[], strict: boolean, discovery: AuditReport['discovery']): AuditReport {
+  const rows = input.map((r) => ({ ...r, target: shown(r.target), reason: r.reason === null ? null : shown(r.reason), note: r.note === null ? null : shown(r.note) }));
   const failures: AuditReport['failures'] = [];
   for (const row of rows) {
     if (fails(row, strict) && !failures.some((f) => f.door === row.door && f.target === row.target)) {
@@ -62,7 +72,7 @@ export function auditReport(rows: readonly AuditRow[], strict: boolean, discover
     ok: failures.length === 0,
     strict,
     discovery,
-    probes: [...rows],
+    probes: rows,
     failures,
     counts: { probes: rows.length, passed: count('pass'), failed: count('fail'), warned: count('warn'), free: count('free'), onRamp: count('on-ramp') },
   };

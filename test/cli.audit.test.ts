@@ -78,6 +78,7 @@ app.get('/export', (req, res) => res.json({ rows: ['everything'] })); // the gat
 app.get('/paywall', (req, res) => res.status(402).json({ error: 'payment_required' })); // a 402 made by hand, no way through
 app.get('/denied', (req, res) => res.status(401).send('log in'));
 app.get('/broken', () => { throw new Error('boom'); });
+app.get('/moved', (req, res) => res.redirect('/search'));
 app.listen(0, function () { console.log(this.address().port); });
 `;
 
@@ -210,6 +211,16 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
 
   it('no route given and no discovery document: a usage error (exit 2), not a pass', async () => {
     expectUsageError(await runCli(['audit', base]), /^powgate audit: no route to probe: give --route METHOD:\/path \(no discovery document at \/\.well-known\/l402\.json lists any\)$/);
+  });
+
+  it('a redirect is a warning: exit 0, and exit 1 with --strict', async () => {
+    const run = await runCli(['audit', base, '--route', 'GET:/moved']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/^http +GET \/moved +no body +302 +- +- +WARN: redirects \(to \/search\): audit that route$/m);
+    expect(run.stdout).toMatch(/^audit: OK, 4 probes: 0 passed, 0 failed, 4 warned, 0 free, 0 on-ramp$/m);
+    const strict = await runCli(['audit', base, '--route', 'GET:/moved', '--strict', '--json']);
+    expect(strict.code).toBe(1);
+    expect(reportOf(strict.stdout)).toMatchObject({ ok: false, strict: true, failures: [{ door: 'http', target: 'GET /moved', note: 'redirects (to /search): audit that route' }] });
   });
 
   it('a hostile server\'s tool names and error texts never reach the terminal as control characters', async () => {

@@ -104,7 +104,7 @@ function reportOf(stdout: string): AuditReport {
 describe('the README examples pass the audit', () => {
   let express: { base: string; stop: () => void };
   beforeAll(async () => {
-    express = await startReadmeExpress(`cli-audit-${process.pid}`);
+    express = await startReadmeExpress('cli-audit-express');
     cleanups.push(express.stop);
   });
 

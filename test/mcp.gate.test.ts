@@ -295,10 +295,51 @@ describe('gating in process (InMemoryTransport)', () => {
         const ok = asResult(await client.callTool({ name, arguments: { n: 3, powgate_token: token } }));
         expect(ok.content[0], name).toEqual({ type: 'text', text: 'n=3' });
       }
-      // Still strict: another unknown argument is refused by the SDK's input validation.
-      const extra = asResult(await client.callTool({ name: 'strict', arguments: { n: 3, other: 1 } }));
+      // Still strict: with a token, another unknown argument is refused by the SDK's input validation.
+      const issued = await gate.challenge('t', { scope: 'tool:strict' });
+      const challenge = (issued as { challenge: Challenge }).challenge;
+      const token = ((await gate.redeem(challenge, await solve(challenge))) as { token: string }).token;
+      const extra = asResult(await client.callTool({ name: 'strict', arguments: { n: 3, other: 1, powgate_token: token } }));
       expect(extra.isError).toBe(true);
       expect(textOf(extra)).toMatch(/Input validation error/);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers a cold call with wrong or missing arguments with the on-ramp; checks them, as the SDK does, before a call is spent', async () => {
+    const gate = newGate();
+    const ran: unknown[] = [];
+    const { client, close } = await pair((server) => {
+      registerGatedTool(server, gate, 'search', { inputSchema: { query: z.string(), limit: z.number().default(10) } }, async (args) => {
+        ran.push(args);
+        return { content: [{ type: 'text', text: `results for ${args.query}` }] };
+      });
+      registerGatedTool(server, gate, 'v3', { inputSchema: { n: z3.number() } }, async ({ n }) => ({ content: [{ type: 'text', text: `n=${n}` }] }));
+    });
+    try {
+      // Listed as written: the required argument is still required.
+      const listed = (await client.listTools()).tools.find((t) => t.name === 'search')!;
+      expect(listed.inputSchema.required).toEqual(['query']);
+      for (const [name, args] of [['search', {}], ['search', { query: 7 }], ['v3', {}], ['v3', { n: 'x' }]] as const) {
+        const cold = asResult(await client.callTool({ name, arguments: args }));
+        expect(cold.isError, `${name} ${JSON.stringify(args)}`).toBe(true);
+        expect((cold.structuredContent as unknown as PaymentRequired).cause.reason).toBe('token_required');
+        expect((cold.structuredContent as unknown as PaymentRequired).accepts[0]!.method).toBe('pow');
+      }
+      // With a token (of 1 call): the SDK's own input error, and the call is not spent.
+      const issued = await gate.challenge('t', { scope: 'tool:search' });
+      const challenge = (issued as { challenge: Challenge }).challenge;
+      const token = ((await gate.redeem(challenge, await solve(challenge))) as { token: string }).token;
+      const wrong = asResult(await client.callTool({ name: 'search', arguments: { powgate_token: token } }));
+      expect(wrong.isError).toBe(true);
+      expect(textOf(wrong)).toMatch(/^MCP error -32602: Input validation error: Invalid arguments for tool search: .*query/);
+      const ok = asResult(await client.callTool({ name: 'search', arguments: { query: 'x', powgate_token: token } }));
+      expect(ok.content[0]).toEqual({ type: 'text', text: 'results for x' });
+      // The handler got the parsed arguments (the default filled in), without the token.
+      expect(ran).toEqual([{ query: 'x', limit: 10 }]);
+      const spent = asResult(await client.callTool({ name: 'search', arguments: { query: 'x', powgate_token: token } }));
+      expect((spent.structuredContent as unknown as PaymentRequired).cause.reason).toBe('token_exhausted');
     } finally {
       await close();
     }

@@ -11,6 +11,8 @@ export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export interface Parsed {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
+  /** What followed `--`, for a command that runs another (`powgate audit -- node server.mjs`); undefined without `--`. */
+  passThrough?: string[];
 }
 
 /** Every command takes --help; flags are strict, so a typo is an error and never silently ignored. */

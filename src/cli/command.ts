@@ -21,6 +21,8 @@ export interface Command {
   options: OptionSpecs;
   /** Most positional arguments accepted. */
   maxPositionals: number;
+  /** Whether everything after `--` is another command line (in `parsed.passThrough`), not this command's. Default false. */
+  passThrough?: boolean;
   /** Resolves to the exit code. Throws UsageError for mistakes on the command line. */
   run(parsed: Parsed, io: Io): Promise<number>;
 }

@@ -2,6 +2,7 @@ import { PowgateError } from '../errors.js';
 import { packageInfo } from '../package-info.js';
 import { UsageError, parseCommandLine } from './args.js';
 import { println, type Command, type Io } from './command.js';
+import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { fetchCommand } from './commands/fetch.js';
@@ -12,7 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { solveCommand } from './commands/solve.js';
 import { verifyCommand } from './commands/verify.js';
 
-const COMMANDS: readonly Command[] = [benchCommand, calibrateCommand, solveCommand, issueCommand, verifyCommand, serveCommand, mcpCommand, fetchCommand, secretCommand];
+const COMMANDS: readonly Command[] = [benchCommand, calibrateCommand, solveCommand, issueCommand, verifyCommand, serveCommand, mcpCommand, fetchCommand, auditCommand, secretCommand];
 
 /** Exit codes: 0 success, 1 a failure or a refusal, 2 a mistake on the command line, 130 cancelled. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
@@ -43,7 +44,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) return usageError(io, `unknown command '${name}'`, MAIN_USAGE);
   try {
-    const parsed = parseCommandLine(rest, command.options, command.maxPositionals);
+    const dash = command.passThrough ? rest.indexOf('--') : -1;
+    const parsed = parseCommandLine(dash < 0 ? rest : rest.slice(0, dash), command.options, command.maxPositionals);
+    if (dash >= 0) parsed.passThrough = rest.slice(dash + 1);
     if (parsed.values.help) {
       println(io.stdout, command.usage);
       return EXIT.ok;

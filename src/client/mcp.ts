@@ -34,8 +34,8 @@ const MAX_ANSWER_CHARS = 65_536;
 const CLAIM = /"error"\s*:\s*"payment_required"/;
 
 /** The input properties a tool must declare to be used as each of powgate's tools. */
-const VERIFY_POW = ['challenge', 'solution'];
-const VERIFY_L402 = ['method', 'macaroon', 'preimage'];
+export const VERIFY_POW = ['challenge', 'solution'];
+export const VERIFY_L402 = ['method', 'macaroon', 'preimage'];
 const CHALLENGE = ['scope', 'calls'];
 
 /**
@@ -78,7 +78,7 @@ export interface PowgateMcpClient<C extends McpToolClient = McpToolClient> {
 type Json = Record<string, unknown>;
 
 /** The tools a server lists, with the names of their input properties. */
-type Catalog = ReadonlyMap<string, ReadonlySet<string>>;
+export type Catalog = ReadonlyMap<string, ReadonlySet<string>>;
 
 /** Numbers connections (transports), for the default origin: `#<n>`. */
 const connections = new WeakMap<object, number>();
@@ -207,7 +207,7 @@ function present(params: CallToolRequest['params'], lease: Lease, takesToken: bo
  * `structuredContent` or the first text content, in that order), or undefined when it is no
  * refusal of powgate's. Throws ERR_BAD_ENVELOPE for a claim larger than `maxBytes`.
  */
-function claimedRefusal(result: unknown, maxBytes: number): unknown {
+export function claimedRefusal(result: unknown, maxBytes: number): unknown {
   if (!plainKeys(result) || (result as Json).isError !== true) return undefined;
   const r = result as Json;
   const meta = plainKeys(r._meta) ? (r._meta as Json)[REFUSAL_META_KEY] : undefined;
@@ -321,8 +321,8 @@ function redeemToolsOf(offer: Envelope['offers'][number]): [unknown, readonly st
   return [];
 }
 
-/** Checks that `tool` is a name the server lists, with a verify tool's inputs, and not the tool refused. */
-function checkTool(tools: Catalog, tool: unknown, inputs: readonly string[], what: string, refusedTool: string): string {
+/** Checks that `tool` is a name the server lists, with a verify tool's inputs, and not the tool refused; ERR_BAD_ENVELOPE otherwise. */
+export function checkTool(tools: Catalog, tool: unknown, inputs: readonly string[], what: string, refusedTool: string): string {
   if (typeof tool !== 'string' || tool.length === 0 || tool.length > MAX_TOOL_NAME_CHARS) throw badEnvelope(`${what} is not a tool name of at most ${MAX_TOOL_NAME_CHARS} characters`);
   const shown = JSON.stringify(tool.slice(0, 64));
   const properties = tools.get(tool);

@@ -8,6 +8,7 @@ import type { Gate } from '../gate/gate.js';
 import { l402Credential } from '../protocol/l402.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
+import { lenientInput, type LenientInput } from './lenient-input.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
 import { powgateToolNames, registerPowgateTools } from './tools.js';
 
@@ -76,6 +77,16 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   handler: (args: Args, extra: Extra) => CallToolResult | Promise<CallToolResult>,
   options: GatedToolOptions = {},
 ): (args: Args & { [TOKEN_ARGUMENT]?: unknown }, extra: Extra) => Promise<CallToolResult> {
+  return gatedHandler(gate, handler, options, undefined);
+}
+
+/** gateTool, with the arguments checked by `check` once a token is presented, before any call is spent. */
+function gatedHandler<Args, Extra extends ToolExtra>(
+  gate: Gate,
+  handler: (args: Args, extra: Extra) => CallToolResult | Promise<CallToolResult>,
+  options: GatedToolOptions,
+  check: LenientInput['check'] | undefined,
+): (args: Args & { [TOKEN_ARGUMENT]?: unknown }, extra: Extra) => Promise<CallToolResult> {
   const scope = options.scope ?? '';
   if (!isScope(scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected printable ASCII of at most 256 characters for scope');
   if (typeof handler !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for handler');
@@ -83,6 +94,12 @@ export function gateTool<Args, Extra extends ToolExtra = ToolExtra>(
   gate.door(scope, options.difficulty, options.sats);
   return async (args, extra) => {
     const tokens = presentedTokens(args, extra);
+    if (check && tokens.length > 0) {
+      // Checked before a call is spent; a call without a token gets the on-ramp whatever its arguments.
+      const checked = await check(args, options.toolName ?? '');
+      if (!checked.ok) return checked.result;
+      args = checked.args as typeof args;
+    }
     let reason: GateReason = 'token_required';
     for (const [i, { token }] of tokens.entries()) {
       // A paid L402 credential is a token too: `L402 <macaroon>:<preimage hex>`.
@@ -209,7 +226,10 @@ export interface GatedToolConfig<InputArgs, OutputArgs> {
  * `server.registerTool(name, config, handler)`, gated: a call runs `handler` only with a
  * valid token for the tool's scope (default `tool:<name>`); any other call gets a
  * structured refusal with a fresh challenge (see {@link gateTool}). The input schema gains
- * the optional `powgate_token` argument, and the description says so. If the server has
+ * the optional `powgate_token` argument, and the description says so. The schema is listed
+ * as written but any arguments pass the SDK: a call without a token gets the refusal whatever
+ * its arguments (a scanner's cold `{}` sees the way through, not an input error); a call with
+ * one has its arguments checked, with the SDK's own input error, before a call is spent. If the server has
  * no powgate tools yet, they are registered first (`powgate_challenge`, `powgate_verify`,
  * `powgate_status`, with this gate), so that the refusal always names a tool that redeems.
  */
@@ -228,7 +248,9 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     takesArgs
       ? (handler as (args: unknown, extra: ToolExtra) => CallToolResult | Promise<CallToolResult>)(args, extra)
       : (handler as (extra: ToolExtra) => CallToolResult | Promise<CallToolResult>)(extra);
-  const gated = gateTool(gate, inner, {
+  // Listed as written, parsed leniently: a cold call's answer is the on-ramp, not an input error.
+  const input = lenientInput(withTokenArgument(config.inputSchema));
+  const gated = gatedHandler(gate, inner, {
     scope: options.scope ?? `tool:${name}`,
     difficulty: options.difficulty,
     sats: options.sats,
@@ -236,12 +258,12 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     verifyTool: options.verifyTool ?? names.verify,
     clientKey: options.clientKey,
     structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
-  });
+  }, input.check);
   const price = gate.lightning ? 'proof of work or sats over Lightning (L402)' : 'proof of work';
   const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${price}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
   return server.registerTool(
     name,
-    { ...config, description, inputSchema: withTokenArgument(config.inputSchema) as AnySchema },
+    { ...config, description, inputSchema: input.registered },
     gated as unknown as ToolCallback<AnySchema>,
   );
 }

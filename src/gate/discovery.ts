@@ -81,10 +81,32 @@ export interface DiscoveryDocument {
       method?: string;
       path?: string;
       pricing: { model: 'fixed'; price_msat: number } | { model: 'dynamic' };
-      powgate: { scope: string; tool?: string; doors: (WorkDoor | { method: 'l402'; sats: number })[] };
+      powgate: { scope: string; tool?: string; doors: DoorPrices };
     }[];
   }[];
   powgate: Record<string, unknown>;
+}
+
+/** A door's doors and prices, as the discovery document lists them (also a gated MCP tool's `_meta`). */
+export type DoorPrices = (WorkDoor | { method: 'l402'; sats: number })[];
+
+/**
+ * How calls are sold at the door `scope`: proof of work (difficulty; bits of work per call at
+ * the base and at the most adaptive pricing reaches; expected seconds on `reference`, or null)
+ * and, with a Lightning door, sats per call. Throws for a scope that is not a door.
+ */
+export function doorPrices(gate: Gate, scope: string, reference?: ReferenceHardware): DoorPrices {
+  const door = gate.doors().find((entry) => entry.scope === scope);
+  if (!door) throw invalid('a declared scope', 'scope', scope);
+  const headroom = gate.difficulty.max - gate.difficulty.base;
+  const rate = reference?.hashesPerSecond;
+  const seconds = (bits: number) => (rate === undefined ? null : roughly(2 ** bits / rate));
+  const maxBits = Math.round((door.price + headroom) * DIFFICULTY_STEPS) / DIFFICULTY_STEPS;
+  const prices: DoorPrices = [
+    { method: 'pow', difficulty: door.difficulty, price_bits: door.price, price_bits_max: maxBits, seconds_per_call: seconds(door.price), seconds_per_call_max: seconds(maxBits) },
+  ];
+  if (door.sats !== undefined) prices.push({ method: 'l402', sats: door.sats });
+  return prices;
 }
 
 /** A whole-second figure to 3 significant digits (seconds of work are an expectation, not a promise). */
@@ -126,21 +148,9 @@ export function discoveryDocument(gate: Gate, options: DiscoveryOptions = {}): D
     if (!known.has(r.scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', `resource ${r.method ?? ''} ${r.path ?? r.tool ?? ''} names scope "${r.scope}", which is not a door of this gate`);
   }
   const d = gate.difficulty;
-  const headroom = d.max - d.base;
   const rate = options.reference?.hashesPerSecond;
-  const seconds = (bits: number) => (rate === undefined ? null : roughly(2 ** bits / rate));
   const services = doors.map((door) => {
-    const maxBits = Math.round((door.price + headroom) * DIFFICULTY_STEPS) / DIFFICULTY_STEPS;
-    const work: WorkDoor = {
-      method: 'pow',
-      difficulty: door.difficulty,
-      price_bits: door.price,
-      price_bits_max: maxBits,
-      seconds_per_call: seconds(door.price),
-      seconds_per_call_max: seconds(maxBits),
-    };
-    const doorList: DiscoveryDocument['services'][number]['resources'][number]['powgate']['doors'] = [work];
-    if (door.sats !== undefined) doorList.push({ method: 'l402', sats: door.sats });
+    const doorList = doorPrices(gate, door.scope, options.reference);
     const pricing = door.sats === undefined ? { model: 'dynamic' as const } : { model: 'fixed' as const, price_msat: door.sats * 1000 };
     const entries = all.filter((r) => r.scope === door.scope);
     const resources = (entries.length > 0 ? entries : [{ scope: door.scope }]).map((r: DiscoveryResource) => ({

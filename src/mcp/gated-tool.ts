@@ -9,7 +9,7 @@ import { l402Credential } from '../protocol/l402.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
-import { powgateToolNames, registerPowgateTools } from './tools.js';
+import { PRICE_META_KEY, describePrices, powgateReference, powgateToolNames, priceMeta, registerPowgateTools } from './tools.js';
 
 /** Options of {@link gateTool} and {@link registerGatedTool}. */
 export interface GatedToolOptions {
@@ -237,11 +237,14 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     clientKey: options.clientKey,
     structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
   });
-  const price = gate.lightning ? 'proof of work or sats over Lightning (L402)' : 'proof of work';
-  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${price}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
+  const scope = options.scope ?? `tool:${name}`;
+  gate.resource({ scope, tool: name });
+  const reference = powgateReference(server);
+  const price = priceMeta(gate, scope, reference);
+  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${describePrices(price.doors, reference)}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
   return server.registerTool(
     name,
-    { ...config, description, inputSchema: withTokenArgument(config.inputSchema) as AnySchema },
+    { ...config, description, inputSchema: withTokenArgument(config.inputSchema) as AnySchema, _meta: { ...config._meta, [PRICE_META_KEY]: price } },
     gated as unknown as ToolCallback<AnySchema>,
   );
 }

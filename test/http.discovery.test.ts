@@ -112,7 +112,7 @@ describe('the Link to the discovery document and CORS on refusals', () => {
   it('node:http: every 402 links the document and exposes WWW-Authenticate and Link; the document lists the guarded route', async () => {
     const gate = new Gate({ secret: SECRET, difficulty: 8 });
     const url = await nodeApp(gate);
-    for (const headers of [{}, { authorization: 'Bearer pgt2.garbage' }, { 'x-powgate-token': 'nope' }, { origin: 'https://agent.example' }]) {
+    for (const headers of [{}, { authorization: 'Bearer pgt2.garbage' }, { 'x-powgate-token': 'nope' }, { origin: 'https://agent.example' }] as Record<string, string>[]) {
       const refused = await request(url, '/api/search', { headers });
       expect(refused.status).toBe(402);
       expect(refused.headers.link).toBe(LINK);

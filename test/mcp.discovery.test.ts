@@ -50,7 +50,7 @@ describe('gated MCP tools say their price before the first call', () => {
     const doc = (status.structuredContent as { discovery: any }).discovery;
     expect(doc).toMatchObject({ version: '1.0', currencies: ['msat'], powgate: { tools: { challenge: 'powgate_challenge', verify: 'powgate_verify', status: 'powgate_status' }, reference_hardware: { hashes_per_second: 2 ** 20, machine: 'a reference box' } } });
     const searchService = doc.services.find((s: { name: string }) => s.name === 'tool:search');
-    expect(searchService.resources).toEqual([{ pricing: { model: 'dynamic' }, powgate: { scope: 'tool:search', tool: 'search', doors: search._meta![PRICE_META_KEY].doors } }]);
+    expect(searchService.resources).toEqual([{ pricing: { model: 'dynamic' }, powgate: { scope: 'tool:search', tool: 'search', doors: (search._meta![PRICE_META_KEY] as { doors: unknown }).doors } }]);
   });
 
   it('without a reference hash rate, seconds are null and the description gives no time', async () => {

@@ -124,11 +124,15 @@ function checkOptions(options: DiscoveryOptions): void {
     }
     if (typeof ref.machine !== 'string' || ref.machine === '') throw invalid('a description of the machine', 'reference.machine', ref.machine);
   }
-  for (const r of options.resources ?? []) {
-    if (!isScope(r?.scope)) throw invalid('printable ASCII of at most 256 characters', 'resources[].scope', r?.scope);
-    if (r.path !== undefined && (typeof r.path !== 'string' || !r.path.startsWith('/'))) throw invalid('a path starting with /', 'resources[].path', r.path);
-    if (r.method !== undefined && (typeof r.method !== 'string' || !/^[A-Z]+$/.test(r.method))) throw invalid('an upper-case HTTP method', 'resources[].method', r.method);
-  }
+  for (const r of options.resources ?? []) checkResource(r);
+}
+
+/** Checks a {@link DiscoveryResource} given by the programmer (its scope is checked against the doors elsewhere). */
+export function checkResource(r: DiscoveryResource): void {
+  if (!isScope(r?.scope)) throw invalid('printable ASCII of at most 256 characters', 'resource.scope', r?.scope);
+  if (r.path !== undefined && (typeof r.path !== 'string' || !/^\/\S{0,1024}$/.test(r.path))) throw invalid('a path starting with /', 'resource.path', r.path);
+  if (r.method !== undefined && (typeof r.method !== 'string' || !/^[A-Z]{1,16}$/.test(r.method))) throw invalid('an upper-case HTTP method', 'resource.method', r.method);
+  if (r.tool !== undefined && (typeof r.tool !== 'string' || r.tool === '')) throw invalid('a tool name', 'resource.tool', r.tool);
 }
 
 /**

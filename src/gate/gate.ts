@@ -12,7 +12,7 @@ import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict
 import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
-import type { DiscoveryResource } from './discovery.js';
+import { checkResource, type DiscoveryResource } from './discovery.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
@@ -247,7 +247,8 @@ export class Gate {
    * for the discovery document (see discoveryDocument). Recording the same one again is a no-op.
    */
   resource(resource: DiscoveryResource): void {
-    if (!this.#doors.has(resource?.scope)) throw invalid('a declared scope', 'resource.scope', resource?.scope);
+    checkResource(resource);
+    if (!this.#doors.has(resource.scope)) throw invalid('a declared scope', 'resource.scope', resource.scope);
     const same = (r: DiscoveryResource) => r.scope === resource.scope && r.method === resource.method && r.path === resource.path && r.tool === resource.tool;
     if (!this.#resources.some(same)) this.#resources.push(Object.freeze({ ...resource }));
   }

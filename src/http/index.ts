@@ -12,3 +12,4 @@ export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';
 export { discoveryHandler, type DiscoveryHandlerOptions } from './discovery.js';
 export { READINESS_PATH, probeGate, readiness, readinessHandler, type GateHealth, type ReadinessOptions } from './readiness.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, type CorsOption } from './cors.js';
+export { DISCOVERY_LINK_REL, DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';

@@ -156,7 +156,7 @@ export class PowgateService {
   /** SHA-256 of the metrics bearer, compared in constant time; undefined: no bearer asked. */
   readonly #metricsBearer: Buffer | undefined;
   readonly #cors: CorsOption;
-  /** Every answer's Link to the discovery document; undefined when it is not served. */
+  /** Every answer's Link header to the discovery document; none when it is not served. */
   readonly #link: Record<string, string>;
   readonly #discovery: ReturnType<typeof discoveryHandler> | undefined;
   readonly #readinessTimeoutMs: number;

@@ -2,13 +2,14 @@
 // one answer shape, over real HTTP: node:http, Express, and `powgate serve` (dist/cli.js).
 import { createServer, type Server } from 'node:http';
 import express from 'express';
+import fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCOVERY_LINK_REL, DISCOVERY_PATH, discoveryDocument, discoveryLink } from '../src/gate/discovery.js';
 import { Gate } from '../src/gate/gate.js';
 import { LndRestBackend } from '../src/lightning/lnd-rest.js';
 import { CORS_EXPOSE_HEADERS } from '../src/http/cors.js';
 import { discoveryHandler } from '../src/http/discovery.js';
-import { powgateMiddleware } from '../src/http/middleware.js';
+import { powgateFastifyHook, powgateMiddleware } from '../src/http/middleware.js';
 import { PowgateService } from '../src/http/service.js';
 import { close, listen, post, request, startServe, type ServeProcess } from './helpers/http.js';
 import { startStandInNode, type StandInNode } from './helpers/lightning-node.js';
@@ -163,6 +164,26 @@ describe('the Link to the discovery document and CORS on refusals', () => {
     // The service's routes answer preflights too.
     const service = await request(nodeUrl, '/api/token/verify', { method: 'OPTIONS', headers: preflight });
     expect([service.status, service.headers['access-control-allow-methods']]).toEqual([204, 'POST']);
+  });
+
+  it('Fastify: the hook answers preflights 204 and its 402 links the document with the expose headers', async () => {
+    const gate = new Gate({ secret: SECRET, difficulty: 8 });
+    const app = fastify();
+    app.register(async (scoped) => {
+      scoped.addHook('onRequest', powgateFastifyHook(gate, { scope: 'search', resource: 'GET /search' }));
+      scoped.get('/search', async () => 'results');
+      scoped.options('/search', async () => 'the handler must not run for a preflight');
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const preflight = await request(url, '/search', { method: 'OPTIONS', headers: { origin: 'https://agent.example', 'access-control-request-method': 'GET' } });
+      expect([preflight.status, preflight.text, preflight.headers['access-control-allow-methods']]).toEqual([204, '', 'GET']);
+      const refused = await request(url, '/search');
+      expect([refused.status, refused.headers.link, refused.headers['access-control-expose-headers']]).toEqual([402, LINK, CORS_EXPOSE_HEADERS]);
+      expect(discoveryDocument(gate).services[1]!.resources[0]).toMatchObject({ method: 'GET', path: '/search' });
+    } finally {
+      await app.close();
+    }
   });
 
   it('omits the link when discovery is false, and refuses bad options as programmer errors', async () => {

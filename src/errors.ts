@@ -12,6 +12,8 @@
  * - `ERR_TIMEOUT`: `solve()` ran past its `timeoutMs`.
  * - `ERR_DIFFICULTY_TOO_HIGH`: `solve()` was given a challenge that asks for more work than its `maxDifficulty`.
  * - `ERR_SOLVER_FAILED`: a solver thread failed (its error is the `cause`).
+ * - `ERR_REDIS_CLIENT_MISSING`: a Redis store or counter (or `--redis`) was asked for, and the optional
+ *   peer dependency ioredis is not installed (`npm install ioredis`).
  *
  * The client (`powgate/client`) refuses to pay, or fails to, with these; each carries the
  * `price` that was asked when there was one:
@@ -35,6 +37,7 @@ export type PowgateErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_DIFFICULTY_TOO_HIGH'
   | 'ERR_SOLVER_FAILED'
+  | 'ERR_REDIS_CLIENT_MISSING'
   | 'ERR_BUDGET_EXCEEDED'
   | 'ERR_PAYMENT_DECLINED'
   | 'ERR_UNSUPPORTED_CHALLENGE'

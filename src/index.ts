@@ -39,3 +39,7 @@ export {
 export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
 export { RedisRateCounter, type RedisRateCounterOptions } from './gate/redis-rate-counter.js';
+export {
+  DISCOVERY_LINK_REL, DISCOVERY_PATH, DISCOVERY_VERSION, discoveryDocument, discoveryLink,
+  type DiscoveryDocument, type DiscoveryOptions, type DiscoveryResource, type ReferenceHardware,
+} from './gate/discovery.js';

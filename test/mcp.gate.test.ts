@@ -66,7 +66,7 @@ describe.each(['stdio', 'http'] as const)('a gated tool over %s', (kind) => {
     expect(search.inputSchema.properties).toMatchObject({ query: { type: 'string' }, powgate_token: { type: 'string' } });
     expect(search.inputSchema.required).toEqual(['query']);
     expect(search.outputSchema?.properties).toEqual({ results: { type: 'array', items: { type: 'string' } } });
-    expect(search.description).toMatch(/^Searches the fixture index\.\n\nCosts proof of work: .*powgate_verify.*powgate_token/);
+    expect(search.description).toMatch(/^Searches the fixture index\.\n\nCosts proof of work of about 2\^[0-9.]+ SHA-256 hashes per call: .*powgate_verify.*powgate_token/);
     expect(Object.keys(byName.ping!.inputSchema.properties ?? {})).toEqual(['powgate_token']);
     expect(Object.keys(byName.echo!.inputSchema.properties ?? {})).toEqual(['text', 'powgate_token']);
     expect(byName.free!.inputSchema.properties ?? {}).not.toHaveProperty('powgate_token');

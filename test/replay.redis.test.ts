@@ -275,7 +275,7 @@ describe('RedisReplayStore without ioredis installed', () => {
     vi.resetModules();
   });
 
-  it('rejects its first use with ERR_BACKEND_UNAVAILABLE', async () => {
+  it('rejects its first use with ERR_REDIS_CLIENT_MISSING', async () => {
     vi.resetModules();
     vi.doMock('ioredis', () => {
       throw new Error("Cannot find package 'ioredis'");
@@ -285,7 +285,7 @@ describe('RedisReplayStore without ioredis installed', () => {
     const s = new Fresh({ url: 'redis://127.0.0.1:1' });
     const error = await s.spend('a', inAMinute()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FreshError);
-    expect(error).toMatchObject({ code: 'ERR_BACKEND_UNAVAILABLE', message: /install ioredis/ });
+    expect(error).toMatchObject({ code: 'ERR_REDIS_CLIENT_MISSING', message: /install ioredis/ });
     await s.close();
   });
 });

@@ -7,6 +7,7 @@ import { MAX_SATS_PER_CALL } from '../protocol/l402.js';
 import { MAX_CALLS } from '../protocol/price.js';
 import { isScope } from '../protocol/shape.js';
 import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { importRedisClient } from '../protocol/replay/redis-connection.js';
 import { UsageError, optional, parseDuration, parseInteger, parseNumber, stringFlag, type OptionSpecs, type Parsed } from './args.js';
 import type { Io } from './command.js';
 import { SECRET_OPTIONS, secretOptions } from './secret.js';
@@ -116,4 +117,23 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
       ? {}
       : { store: new RedisReplayStore({ url: redis, onError: onRedisError }), counter: new RedisRateCounter({ url: redis, onError: onRedisError }) }),
   };
+}
+
+/** The doors the flags declare: '' and every --scope. */
+export function doorsOf(options: GateOptions): string[] {
+  return ['', ...Object.keys(options.scopes ?? {})];
+}
+
+/**
+ * Checks at start-up that ioredis can be loaded when `--redis` asked for it; if not, closes
+ * the store and counter made from the flags and throws the PowgateError
+ * `ERR_REDIS_CLIENT_MISSING` that names `npm install ioredis`.
+ */
+export async function requireRedisClient(options: GateOptions): Promise<void> {
+  try {
+    await importRedisClient('--redis');
+  } catch (error) {
+    await Promise.all([options.store?.close(), options.counter?.close()]);
+    throw error;
+  }
 }

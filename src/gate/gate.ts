@@ -12,6 +12,7 @@ import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict
 import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
+import { checkResource, type DiscoveryResource } from './discovery.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
@@ -174,6 +175,8 @@ export class Gate {
   #epochWritten: Promise<unknown> | undefined;
   /** The same for L402 credentials. */
   readonly #validL402 = new Map<string, ValidL402>();
+  /** The entry points behind the doors, for the discovery document. */
+  readonly #resources: DiscoveryResource[] = [];
 
   constructor(options: GateOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -237,6 +240,22 @@ export class Gate {
       throw new PowgateError('ERR_INVALID_ARGUMENT', `scope "${scope}" is already a door at ${known.sats} sats per call, not ${sats}`);
     }
     this.#doors.set(scope, { difficulty: difficulty ?? known?.difficulty, sats: sats ?? known?.sats });
+  }
+
+  /**
+   * Records an entry point behind a declared door (an HTTP method and path, or an MCP tool),
+   * for the discovery document (see discoveryDocument). Recording the same one again is a no-op.
+   */
+  resource(resource: DiscoveryResource): void {
+    checkResource(resource);
+    if (!this.#doors.has(resource.scope)) throw invalid('a declared scope', 'resource.scope', resource.scope);
+    const same = (r: DiscoveryResource) => r.scope === resource.scope && r.method === resource.method && r.path === resource.path && r.tool === resource.tool;
+    if (!this.#resources.some(same)) this.#resources.push(Object.freeze({ ...resource }));
+  }
+
+  /** The entry points recorded with {@link resource}, in order. */
+  resources(): readonly DiscoveryResource[] {
+    return [...this.#resources];
   }
 
   /** The doors: per-call base difficulty (bits per sub-puzzle), price (bits of work per call) and, with Lightning, sats per call. */

@@ -9,3 +9,7 @@ export { hardenServer, type HardenServerOptions, type HardenedServer } from './h
 export { ClientSlots } from './client-slots.js';
 export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';
 export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';
+export { discoveryHandler, type DiscoveryHandlerOptions } from './discovery.js';
+export { READINESS_PATH, probeGate, readiness, readinessHandler, type GateHealth, type ReadinessOptions } from './readiness.js';
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, type CorsOption } from './cors.js';
+export { DISCOVERY_LINK_REL, DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';

@@ -1,11 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Gate, Grant } from '../gate/gate.js';
 import type { GateReason, PaymentRequired } from '../gate/envelope.js';
+import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
 import { isScope } from '../protocol/shape.js';
 import { l402Credential } from '../protocol/l402.js';
 import { looksLikeToken } from '../protocol/token.js';
 import { invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
+import { checkCors, corsHeaders, isPreflight, preflightHeaders, type CorsOption } from './cors.js';
 import { sendJson } from './json-body.js';
 
 /** Options of {@link powgateMiddleware} and {@link powgateFastifyHook}. */
@@ -26,6 +28,19 @@ export interface PowgateMiddlewareOptions {
   trustProxy?: TrustedProxies | string | readonly string[];
   /** The key a client's rate is counted under. Default: its address (see {@link clientAddress}). */
   clientKey?: (req: IncomingMessage) => string;
+  /**
+   * What this gate guards, for the discovery document: `'GET /api/search'` or `{ method, path }`.
+   * Default: nothing recorded (the door is listed without a path).
+   */
+  resource?: string | { method?: string; path: string };
+  /** Where the discovery document is, linked from every refusal (`Link: <...>; rel="l402-manifest"`); false: no link. Default {@link DISCOVERY_PATH}. */
+  discovery?: string | false;
+  /**
+   * Which browser origins may call (see {@link CorsOption}): refusals carry CORS headers that let
+   * them read WWW-Authenticate and Link. A preflight (OPTIONS with Access-Control-Request-Method)
+   * is answered 204, never 402, whatever this says. Default '*': tokens travel in headers, never cookies.
+   */
+  cors?: CorsOption;
 }
 
 /** What a request that passed the gate carries on `req.powgate`: the token's fields and its calls used, this one included. */
@@ -91,16 +106,24 @@ export class HttpGate {
   readonly #l402Redeem: Record<string, unknown>;
   readonly #trust: TrustedProxies | undefined;
   readonly #clientKey: ((req: IncomingMessage) => string) | undefined;
+  readonly #link: string | undefined;
+  /** Which browser origins may call. */
+  readonly cors: CorsOption;
 
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
     if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
-    const { scope = '', difficulty, sats, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey } = options;
+    const { scope = '', difficulty, sats, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey, resource, discovery = DISCOVERY_PATH, cors = '*' } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!isScope(realm) || realm === '') throw invalid('printable ASCII of 1 to 256 characters', 'realm', realm);
     if (typeof redeemUrl !== 'string' || redeemUrl === '') throw invalid('a non-empty string', 'redeemUrl', redeemUrl);
     if (typeof challengeUrl !== 'string' || challengeUrl === '') throw invalid('a non-empty string', 'challengeUrl', challengeUrl);
+    if (discovery !== false && (typeof discovery !== 'string' || !/^(\/|https?:\/\/)[^\s<>]*$/.test(discovery))) throw invalid('a path or URL, or false', 'discovery', discovery);
+    this.cors = checkCors(cors);
+    const guarded = resource === undefined ? undefined : parseResource(resource);
     gate.door(scope, difficulty, sats);
+    if (guarded) gate.resource({ scope, ...guarded });
+    this.#link = discovery === false ? undefined : discoveryLink(discovery);
     if (clientKey !== undefined && typeof clientKey !== 'function') throw invalid('a function', 'clientKey', clientKey);
     this.gate = gate;
     this.scope = scope;
@@ -140,7 +163,16 @@ export class HttpGate {
     const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem, l402Redeem: this.#l402Redeem });
     const headers: Record<string, string> =
       refused.status === 402 ? { 'www-authenticate': this.#challenges(reason, refused.body.accepts) } : { 'retry-after': '1' };
+    if (this.#link) headers.link = this.#link;
+    Object.assign(headers, corsHeaders(req, this.cors));
     return { ok: false, refusal: { status: refused.status, headers, body: refused.body } };
+  }
+
+  /** The 204 answer to a CORS preflight, or undefined when `req` is not one (then check it). */
+  preflight(req: IncomingMessage): Record<string, string> | undefined {
+    if (!isPreflight(req)) return undefined;
+    const asked = String(req.headers['access-control-request-method']).toUpperCase();
+    return preflightHeaders(req, this.cors, /^[A-Z]{1,16}$/.test(asked) ? asked : 'GET');
   }
 
   /**
@@ -172,6 +204,12 @@ export class HttpGate {
 export function powgateMiddleware(gate: Gate, options: PowgateMiddlewareOptions = {}) {
   const http = new HttpGate(gate, options);
   return function powgate(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
+    // A preflight carries no credential by design: it is answered, never refused with a 402.
+    const preflight = http.preflight(req);
+    if (preflight) {
+      res.writeHead(204, preflight);
+      return void res.end();
+    }
     http.check(req).then(
       (result) => {
         if (result.ok) {
@@ -185,6 +223,16 @@ export function powgateMiddleware(gate: Gate, options: PowgateMiddlewareOptions 
       (error: unknown) => next(error),
     );
   };
+}
+
+/** `'GET /path'` or `{ method?, path }` as a method (default GET) and a path. */
+function parseResource(resource: unknown): { method: string; path: string } {
+  const text = typeof resource === 'string' ? resource.trim() : undefined;
+  const [method, path] = text === undefined ? [(resource as { method?: unknown })?.method ?? 'GET', (resource as { path?: unknown })?.path] : text.includes(' ') ? text.split(/\s+/, 2) : ['GET', text];
+  if (typeof method !== 'string' || !/^[A-Za-z]{1,16}$/.test(method) || typeof path !== 'string' || !/^\/[^\s]{0,1024}$/.test(path)) {
+    throw invalid("'METHOD /path' or { method, path }", 'resource', resource);
+  }
+  return { method: method.toUpperCase(), path };
 }
 
 /** The parts of a Fastify request and reply the hook uses (Fastify itself is not imported). */
@@ -206,6 +254,11 @@ interface FastifyLikeReply {
 export function powgateFastifyHook(gate: Gate, options: PowgateMiddlewareOptions = {}) {
   const http = new HttpGate(gate, options);
   return async function powgate(request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<void> {
+    const preflight = http.preflight(request.raw);
+    if (preflight) {
+      reply.code(204).headers(preflight).send('');
+      return reply as never;
+    }
     const result = await http.check(request.raw);
     if (result.ok) {
       (request.raw as PowgateRequest).powgate = result.grant;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { PowgateError } from '../errors.js';
@@ -16,6 +16,10 @@ import { ClientSlots } from './client-slots.js';
 import { hardenServer, type HardenServerOptions } from './harden-server.js';
 import { HttpMetrics } from './metrics.js';
 import { l402Credential } from '../protocol/l402.js';
+import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
+import { checkCors, corsHeaders, isPreflight, preflightHeaders, type CorsOption } from './cors.js';
+import { discoveryHandler, type DiscoveryHandlerOptions } from './discovery.js';
+import { READINESS_PATH, probeGate, readiness } from './readiness.js';
 
 /** `(req, res, next)`: node:http, Express and Connect share this shape. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -51,6 +55,16 @@ export interface PowgateServiceOptions {
    * Default `'off'`: metrics tell an attacker how the gate is doing, and cost a collection.
    */
   metricsAccess?: 'off' | 'public' | { bearer: string };
+  /**
+   * The discovery document at `GET /.well-known/l402.json` (linked from every answer), with
+   * these options (resources, reference hardware, cache lifetime), or false: not served.
+   * Default: served, with this service's endpoints and the gate's recorded resources.
+   */
+  discovery?: Omit<DiscoveryHandlerOptions, 'path' | 'endpoints' | 'cors'> | false;
+  /** Which browser origins may call (see {@link CorsOption}); preflights get 204. Default '*'. */
+  cors?: CorsOption;
+  /** Longest wait for the store and counter in `GET /readyz`, in ms. Default 2,000. */
+  readinessTimeoutMs?: number;
 }
 
 /**
@@ -118,7 +132,9 @@ const RETRY_AFTER = { 'retry-after': '1' };
 /**
  * The token service over a {@link Gate}, as one request handler:
  * `POST /api/challenge`, `POST /api/verify`, `POST /api/token/verify`,
- * `GET /api/status`, `GET /healthz` and `GET /metrics`. Use `service.handle`
+ * `GET /api/status`, `GET /healthz` (liveness), `GET /readyz` (readiness: 503 while the
+ * store cannot answer), `GET /.well-known/l402.json` (discovery) and `GET /metrics`.
+ * Every answer links the discovery document; CORS preflights get 204. Use `service.handle`
  * with node:http (`http.createServer(service.handle)`, or
  * {@link createPowgateServer} for one with timeouts set) or mount it in
  * Express (`app.use(service.handle)`: paths it does not serve go to `next`).
@@ -139,6 +155,11 @@ export class PowgateService {
   readonly #perClient: ClientSlots;
   /** SHA-256 of the metrics bearer, compared in constant time; undefined: no bearer asked. */
   readonly #metricsBearer: Buffer | undefined;
+  readonly #cors: CorsOption;
+  /** Every answer's Link header to the discovery document; none when it is not served. */
+  readonly #link: Record<string, string>;
+  readonly #discovery: ReturnType<typeof discoveryHandler> | undefined;
+  readonly #readinessTimeoutMs: number;
 
   constructor(gate: Gate, options: PowgateServiceOptions = {}) {
     if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
@@ -161,6 +182,15 @@ export class PowgateService {
       throw invalid("'off', 'public' or { bearer } with a bearer of at least 16 characters", 'metricsAccess', access);
     }
     this.#metricsBearer = typeof access === 'object' ? sha256(access.bearer) : undefined;
+    this.#cors = checkCors(options.cors ?? '*');
+    this.#readinessTimeoutMs = checkInteger(options.readinessTimeoutMs ?? 2_000, 'readinessTimeoutMs', 1, 60_000);
+    const discovery = options.discovery ?? {};
+    if (discovery !== false && (typeof discovery !== 'object' || discovery === null)) throw invalid('discovery options or false', 'discovery', discovery);
+    this.#discovery =
+      discovery === false
+        ? undefined
+        : discoveryHandler(gate, { ...discovery, cors: this.#cors, endpoints: { challenge: '/api/challenge', redeem: '/api/verify', tokenVerify: TOKEN_VERIFY_ROUTE } });
+    this.#link = discovery === false ? {} : { link: discoveryLink(DISCOVERY_PATH) };
     const post = (run: Route['run']): Route => ({ methods: ['POST'], allow: 'POST', body: true, run });
     const get = (run: Route['run']): Route => ({ methods: ['GET', 'HEAD'], allow: 'GET, HEAD', body: false, run });
     this.#routes = new Map([
@@ -169,7 +199,9 @@ export class PowgateService {
       ['/api/verify', post(this.#verify)],
       ['/api/status', get(this.#status)],
       ['/healthz', get(this.#health)],
+      [READINESS_PATH, get(this.#ready)],
     ]);
+    if (this.#discovery) this.#routes.set(DISCOVERY_PATH, get(this.#discoveryDocument));
     if (access !== 'off') this.#routes.set('/metrics', get(this.#metricsText));
   }
 
@@ -185,6 +217,11 @@ export class PowgateService {
       return this.#reply({ req, res, route: 'unmatched', started, client: '' }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
     }
     const ctx: Context = { req, res, route: path, started, client: this.#client(req) };
+    if (isPreflight(req)) {
+      res.writeHead(204, { ...preflightHeaders(req, this.#cors, route.allow), ...this.#link });
+      res.end();
+      return this.#done(ctx, 204, undefined);
+    }
     if (!route.methods.includes(req.method!)) {
       return this.#reply(ctx, 405, { error: 'method_not_allowed', detail: `use ${route.allow} for ${path}` }, { allow: route.allow, connection: 'close' }, 'method_not_allowed');
     }
@@ -241,20 +278,9 @@ export class PowgateService {
     return this.#inFlight;
   }
 
-  /** Whether the store and the counter answer (memory ones always do). */
-  async health(): Promise<{ store: 'up' | 'down'; counter: 'up' | 'down' }> {
-    const { store, counter } = this.gate;
-    // Both of the store's writes: a spend, and a token's call (a script, which Redis may forbid).
-    const probe = async () => {
-      const id = `healthz:${randomUUID()}`;
-      const [spent, call] = await Promise.all([store.spend(id, Date.now() + 1000), store.spendCall(id, 1, Date.now() + 1000)]);
-      return spent === 'spent' && call.ok;
-    };
-    const [stored, hits] = await Promise.all([
-      store instanceof MemoryReplayStore ? true : probe().catch(() => false),
-      counter instanceof MemoryRateCounter ? 1 : counter.hit('powgate:healthz', 1000).catch(() => undefined),
-    ]);
-    return { store: stored ? 'up' : 'down', counter: hits === undefined ? 'down' : 'up' };
+  /** Whether the store and the counter answer (memory ones always do), each within the readiness timeout. */
+  health(): Promise<{ store: 'up' | 'down'; counter: 'up' | 'down' }> {
+    return probeGate(this.gate, this.#readinessTimeoutMs);
   }
 
   // ---------------------------------------------------------------- routes
@@ -305,13 +331,12 @@ export class PowgateService {
   }
 
   async #tokenVerify(ctx: Context, body: unknown): Promise<void> {
+    // One answer shape for every input: a body without a token is a bad token like any other.
     const fields = objectWith(body, ['token'], TOKEN_VERIFY_OPTIONAL);
-    if (typeof fields === 'string') return this.#malformed(ctx, fields);
+    if (typeof fields === 'string') return this.#reply(ctx, 200, INVALID_TOKEN, undefined, 'malformed');
     const { token, scope, any_scope: anyScope, check_only: checkOnly } = fields as Record<string, unknown>;
-    if (scope !== undefined && !isScope(scope)) return this.#malformed(ctx, 'scope must be printable ASCII of at most 256 characters');
-    if ((anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean')) {
-      return this.#malformed(ctx, 'any_scope and check_only must be booleans');
-    }
+    const badOption = (scope !== undefined && !isScope(scope)) || (anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean');
+    if (badOption) return this.#reply(ctx, 200, INVALID_TOKEN, undefined, 'malformed');
     const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true };
     // An L402 credential is a token too: `L402 <macaroon>:<preimage>`, as in an Authorization header.
     const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
@@ -358,6 +383,7 @@ export class PowgateService {
       trusted_proxies: this.trustProxy?.entries.length ?? 0,
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       routes: [...this.#routes].map(([path, route]) => `${route.methods[0]} ${path}`),
+      discovery: this.#discovery ? DISCOVERY_PATH : null,
     });
   }
 
@@ -365,6 +391,17 @@ export class PowgateService {
     const health = await this.health();
     // Liveness: the process answers (200) even when Redis does not; the store's state is in the body.
     this.#reply(ctx, 200, { status: 'ok', ...health, uptime_s: Math.round((Date.now() - this.startedAt) / 1000) });
+  }
+
+  /** Readiness: 503 while the store or the counter cannot answer (a load balancer then sends traffic elsewhere). */
+  async #ready(ctx: Context): Promise<void> {
+    const { status, body } = await readiness(this.gate, this.#readinessTimeoutMs);
+    this.#reply(ctx, status, body, status === 503 ? RETRY_AFTER : undefined, status === 503 ? 'store_unavailable' : undefined);
+  }
+
+  #discoveryDocument(ctx: Context): void {
+    this.#discovery!(ctx.req, ctx.res);
+    this.#done(ctx, ctx.res.statusCode, undefined);
   }
 
   async #metricsText(ctx: Context): Promise<void> {
@@ -392,6 +429,11 @@ export class PowgateService {
   async #body(ctx: Context): Promise<{ value: unknown } | undefined> {
     const body = await readJsonBody(ctx.req, this.maxBodyBytes, this.bodyTimeoutMs);
     if (body.ok) return body;
+    // The token check answers every body it could read the same way: not valid, malformed.
+    if (ctx.route === TOKEN_VERIFY_ROUTE && (body.status === 400 || body.status === 415)) {
+      this.#reply(ctx, 200, INVALID_TOKEN, body.status === 415 ? { connection: 'close' } : undefined, 'malformed');
+      return undefined;
+    }
     if (body.status === 0) {
       // The client went away mid-body: nothing to answer.
       ctx.res.destroy();
@@ -419,7 +461,7 @@ export class PowgateService {
   }
 
   #reply(ctx: Context, status: number, body: unknown, headers?: Record<string, string>, reason?: string): void {
-    sendJson(ctx.res, status, body, headers);
+    sendJson(ctx.res, status, body, { ...this.#link, ...corsHeaders(ctx.req, this.#cors), ...headers });
     this.#done(ctx, status, reason);
   }
 
@@ -473,6 +515,9 @@ export type ServerTimeouts = HardenServerOptions;
 
 /** What POST /api/token/verify takes besides the token: the door, or any door; only check, not spend. */
 const TOKEN_VERIFY_OPTIONAL = ['scope', 'any_scope', 'check_only'];
+
+/** The token check's answer to anything that is not a token in the route's shape. */
+const INVALID_TOKEN = Object.freeze({ valid: false, reason: 'malformed' });
 
 /** The hot route: answers of 200 are logged at debug (see #log). */
 const TOKEN_VERIFY_ROUTE = '/api/token/verify';

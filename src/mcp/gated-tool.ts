@@ -10,7 +10,7 @@ import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { lenientInput, type LenientInput } from './lenient-input.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
-import { powgateToolNames, registerPowgateTools } from './tools.js';
+import { PRICE_META_KEY, describePrices, powgateReference, powgateToolNames, priceMeta, registerPowgateTools } from './tools.js';
 
 /** Options of {@link gateTool} and {@link registerGatedTool}. */
 export interface GatedToolOptions {
@@ -250,8 +250,9 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
       : (handler as (extra: ToolExtra) => CallToolResult | Promise<CallToolResult>)(extra);
   // Listed as written, parsed leniently: a cold call's answer is the on-ramp, not an input error.
   const input = lenientInput(withTokenArgument(config.inputSchema));
+  const scope = options.scope ?? `tool:${name}`;
   const gated = gatedHandler(gate, inner, {
-    scope: options.scope ?? `tool:${name}`,
+    scope,
     difficulty: options.difficulty,
     sats: options.sats,
     toolName: options.toolName ?? name,
@@ -259,11 +260,13 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     clientKey: options.clientKey,
     structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
   }, input.check);
-  const price = gate.lightning ? 'proof of work or sats over Lightning (L402)' : 'proof of work';
-  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${price}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
+  gate.resource({ scope, tool: name });
+  const reference = powgateReference(server);
+  const price = priceMeta(gate, scope, reference);
+  const description = `${config.description ?? ''}${config.description ? '\n\n' : ''}Costs ${describePrices(price.doors, reference)}: pass a token from ${names.verify} as ${TOKEN_ARGUMENT}; without one, the call is refused with a challenge and instructions.`;
   return server.registerTool(
     name,
-    { ...config, description, inputSchema: input.registered },
+    { ...config, description, inputSchema: input.registered, _meta: { ...config._meta, [PRICE_META_KEY]: price } },
     gated as unknown as ToolCallback<AnySchema>,
   );
 }

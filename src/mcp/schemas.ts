@@ -153,6 +153,10 @@ export const statusOutput = z.object({
     lightning: z.object({ backend: z.string(), sats_per_call: z.number(), down: z.boolean() }).optional().describe('the Lightning (L402) door, when there is one'),
     aperture_pow: z.boolean().describe("whether refusals also offer proof of work in Aperture's L402 dialect"),
   }),
+  discovery: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('the discovery document (the L402 discovery manifest shape, powgate extension under "powgate"): every door, its price and seconds per call'),
 });
 
 /** The token argument added to a gated tool's input schema (zod 4). */

@@ -21,7 +21,8 @@ export function createPowgateMcpServer(gate: Gate, options: PowgateMcpServerOpti
       instructions:
         `A proof-of-work gate. Call ${prefix}challenge for a signed challenge, solve it on your own CPU ` +
         '(`npx powgate solve` reads the challenge JSON on stdin and prints the solution), then call ' +
-        `${prefix}verify with { challenge, solution } for a short-lived token. ${prefix}status shows the price.`,
+        `${prefix}verify with { challenge, solution } for a short-lived token. ${prefix}status shows the price ` +
+        'and the discovery document (every door, its price, and seconds per call on reference hardware).',
     },
   );
   registerPowgateTools(server, gate, { ...options, prefix });

@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { backendInfo } from '../backend/loader.js';
 import { PowgateError } from '../errors.js';
 import { withoutPaths } from './public-error.js';
+import { discoveryDocument, doorPrices, type DoorPrices, type ReferenceHardware } from '../gate/discovery.js';
 import { reasonDetail } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { packageInfo } from '../package-info.js';
@@ -33,6 +34,8 @@ export interface PowgateToolsOptions {
   clientKey?: ClientKeyFn;
   /** Told of failures an operator should see (the backend cannot load). Never given secrets or tokens. Default: none. */
   log?: (line: string) => void;
+  /** The machine prices are stated in seconds for (gated tools' descriptions, `_meta`, the status tool's discovery document). Default: none (seconds unknown). */
+  reference?: ReferenceHardware;
 }
 
 /** The names of the powgate tools registered on a server. */
@@ -42,12 +45,41 @@ export interface PowgateToolNames {
   status: string;
 }
 
-/** Which powgate tools each server carries: gated tools name the verify tool in their refusals. */
-const registered = new WeakMap<McpServer, PowgateToolNames>();
+/** Which powgate tools each server carries (gated tools name the verify tool in their refusals), and its reference hardware. */
+const registered = new WeakMap<McpServer, { names: PowgateToolNames; reference: ReferenceHardware | undefined }>();
 
 /** The powgate tools registered on `server`, if any. */
 export function powgateToolNames(server: McpServer): PowgateToolNames | undefined {
-  return registered.get(server);
+  return registered.get(server)?.names;
+}
+
+/** The reference hardware given to the powgate tools of `server`, if any. */
+export function powgateReference(server: McpServer): ReferenceHardware | undefined {
+  return registered.get(server)?.reference;
+}
+
+/** The `_meta` key of a gated tool's entry in tools/list: its door and prices, machine-readable. */
+export const PRICE_META_KEY = 'powgate/price';
+
+/** A gated tool's `_meta[PRICE_META_KEY]`: its door, and how calls are sold there (see doorPrices). */
+export function priceMeta(gate: Gate, scope: string, reference?: ReferenceHardware): { scope: string; doors: DoorPrices } {
+  return { scope, doors: doorPrices(gate, scope, reference) };
+}
+
+/** A price in a sentence for a tool's description: "about 2^18 hashes per call (0.2 s on X), or 10 sats (Lightning)". */
+export function describePrices(prices: DoorPrices, reference?: ReferenceHardware): string {
+  const parts: string[] = [];
+  for (const p of prices) {
+    if (p.method === 'pow') {
+      const bits = Math.round(p.price_bits * 10) / 10;
+      const range = p.price_bits_max > p.price_bits ? ` (up to 2^${Math.round(p.price_bits_max * 10) / 10} for clients calling fast)` : '';
+      const time = p.seconds_per_call === null ? '' : `, about ${p.seconds_per_call} s on ${reference?.machine ?? 'the reference machine'}`;
+      parts.push(`proof of work of about 2^${bits} SHA-256 hashes per call${range}${time}`);
+    } else {
+      parts.push(`${p.sats} sats per call over Lightning (L402)`);
+    }
+  }
+  return parts.join(', or ');
 }
 
 /** A result with structuredContent and its JSON text mirror (for clients that read only `content`). */
@@ -96,6 +128,8 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
   const log = options.log ?? (() => {});
   const names: PowgateToolNames = { challenge: `${prefix}challenge`, verify: `${prefix}verify`, status: `${prefix}status` };
   if (registered.has(server)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'the powgate tools are already registered on this server');
+  const reference = options.reference;
+  if (reference !== undefined) discoveryDocument(gate, { reference }); // checks it now, not at the first call
 
   server.registerTool(
     names.challenge,
@@ -177,15 +211,15 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
     names.status,
     {
       title: 'Gate status',
-      description: 'The SHA-256 backend and kernel this server verifies with, and what its challenges cost.',
+      description: 'The SHA-256 backend and kernel this server verifies with, what its challenges cost, and its discovery document (every door, its price and seconds per call on reference hardware).',
       inputSchema: statusInput,
       outputSchema: statusOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async () => structured(statusOf(gate, logOnce(log))),
+    async () => structured({ ...statusOf(gate, logOnce(log)), discovery: discoveryDocument(gate, { reference, tools: names }) }),
   );
 
-  registered.set(server, names);
+  registered.set(server, { names, reference });
   return names;
 }
 

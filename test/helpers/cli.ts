@@ -18,13 +18,15 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Called once the process has started, e.g. to send it a signal. */
   started?: (child: ChildProcess) => void;
+  /** Options for node itself, before the script (e.g. `--import` a loader hook). */
+  nodeOptions?: readonly string[];
 }
 
 /** Runs `node dist/cli.js ...args`, with POWGATE_SECRET set unless `env` overrides it. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = { ...process.env, POWGATE_SECRET: CLI_SECRET, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -1,10 +1,9 @@
 // What an HTTP audit probes: routes given on the command line (`METHOD:/path`) and those a
 // discovery document (`/.well-known/l402.json`) lists, read leniently.
+import { DISCOVERY_PATH } from '../../gate/discovery.js';
 import { UsageError } from '../args.js';
 import { sendProbe } from './http-request.js';
 
-/** Where a gate's discovery document is served (RFC 8615; the L402 discovery spec). */
-export const DISCOVERY_PATH = '/.well-known/l402.json';
 /** Most routes read from a discovery document. */
 const MAX_DISCOVERED = 256;
 /** RFC 9110 `token`: a method. */

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { println, type Command } from '../command.js';
-import { GATE_OPTIONS, GATE_USAGE, gateOptionsFromFlags } from '../gate-flags.js';
+import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
+import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
 export const mcpCommand: Command = {
@@ -17,17 +18,22 @@ Tools, each with input and output schemas and structured results:
   verify    { challenge, solution }  a token for the challenge's scope (each challenge once),
             or { method: 'l402', macaroon, preimage } (a paid invoice),
                                      or { ok: false, reason } with isError
-  status    {}                       the backend and kernel, and what the gate charges
+  status    {}                       the backend and kernel, what the gate charges, and the
+                                     discovery document (doors, prices, seconds per call)
 stdout carries only the protocol; logs go to stderr. The server stops when stdin closes.
 
 Options:
 ${GATE_USAGE}
+${DISCOVERY_USAGE}
 ${SECRET_USAGE}
   -h, --help             this text`,
-  options: GATE_OPTIONS,
+  options: { ...GATE_OPTIONS, ...DISCOVERY_OPTIONS },
   maxPositionals: 0,
   async run(parsed, io) {
     const options = gateOptionsFromFlags(parsed, io);
+    const { reference } = discoveryFromFlags(parsed, doorsOf(options));
+    // A missing Redis client stops the start, not every call after it.
+    if (options.store) await requireRedisClient(options);
     // Loaded here, not at the top: the SDK costs every other command a quarter of a second to import.
     const [{ Gate }, { createPowgateMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../gate/gate.js'),
@@ -42,7 +48,7 @@ ${SECRET_USAGE}
       throw error;
     }
     const log = (line: string) => println(io.stderr, `powgate mcp: ${line}`);
-    const server = createPowgateMcpServer(gate, { log });
+    const server = createPowgateMcpServer(gate, { log, reference });
     const transport = new StdioServerTransport(io.stdin as Readable, io.stdout as Writable);
     const closed = new Promise<'eof' | 'signal'>((resolve) => {
       io.stdin.once('end', () => resolve('eof'));

@@ -5,7 +5,8 @@ import { Gate } from '../../gate/gate.js';
 import { TrustedProxies } from '../../http/client-address.js';
 import { UsageError, optional, parseChoice, parseInteger, stringFlag } from '../args.js';
 import type { Command, Io } from '../command.js';
-import { GATE_OPTIONS, GATE_USAGE, gateOptionsFromFlags } from '../gate-flags.js';
+import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
+import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -22,7 +23,13 @@ Runs the proof-of-work token service over HTTP (JSON in and out):
   POST /api/verify         {challenge, solution}         -> {token, scope, expires_at, calls, price} | {error: reason}
   POST /api/token/verify   {token, scope?, any_scope?, check_only?}
                            spends one of the token's calls -> {valid: true, used, remaining, ...} | {valid: false, reason}
-  GET  /api/status, /healthz
+  GET  /api/status
+  GET  /healthz            liveness: 200 while the process answers (the store's state in the body)
+  GET  /readyz             readiness: 503 {reason: store_unavailable} while the store or counter
+                           cannot answer within 2 s
+  GET  /.well-known/l402.json
+                           the discovery document: doors, prices, seconds per call on the
+                           reference hardware; linked from every answer (Link: rel="l402-manifest")
   GET  /metrics (Prometheus): on --metrics-port, or here with $POWGATE_METRICS_TOKEN as a bearer
 Logs one JSON line per request on stdout (pino), the first with the listening URL.
 SIGINT or SIGTERM stops it gracefully (exit 0).
@@ -45,10 +52,13 @@ Options:
   --metrics-port N         serve GET /metrics on a listener of its own (no credential: keep it
                            private); default: none
   --metrics-host ADDR      address of the metrics listener; default 127.0.0.1
+  --cors ORIGINS           browser origins allowed (comma-separated scheme://host[:port]), '*'
+                           or 'off'; preflights (OPTIONS) get 204 whatever it says; default *
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}: a line per request at info, except token
                            checks answered 200 (the hot route) at debug; warn hides them all;
                            the listening and stopped lines always show; default info
 ${GATE_USAGE}
+${DISCOVERY_USAGE}
 ${SECRET_USAGE}
   -h, --help               this text`,
   options: {
@@ -63,7 +73,9 @@ ${SECRET_USAGE}
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
     'log-level': { type: 'string' },
+    cors: { type: 'string' },
     ...GATE_OPTIONS,
+    ...DISCOVERY_OPTIONS,
   },
   maxPositionals: 0,
   async run(parsed, io) {
@@ -89,6 +101,12 @@ ${SECRET_USAGE}
     const bearer = io.env.POWGATE_METRICS_TOKEN;
     if (bearer !== undefined && bearer.length < 16) throw new UsageError('POWGATE_METRICS_TOKEN must be at least 16 characters');
     const level = parseChoice(stringFlag(parsed, 'log-level') ?? 'info', 'log-level', LOG_LEVELS);
+    const corsText = stringFlag(parsed, 'cors') ?? '*';
+    const cors = corsText === '*' ? '*' : corsText === 'off' ? false : corsText.split(',').map((origin) => origin.trim());
+    if (Array.isArray(cors) && !cors.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin))) throw new UsageError(`expected '*', 'off' or origins like https://app.example for --cors but received '${corsText.slice(0, 80)}'`);
+    const { resources, reference } = discoveryFromFlags(parsed, doorsOf(options));
+    // A missing Redis client stops the start, not every request after it.
+    if (options.store) await requireRedisClient(options);
 
     // Loaded here, not at the top: every other command would pay for prom-client and pino.
     const [{ pino }, { createPowgateServer, PowgateService }] = await Promise.all([import('pino'), import('../../http/service.js')]);
@@ -98,7 +116,7 @@ ${SECRET_USAGE}
     redisError = throttledRedisLog(logger);
     const gate = new Gate(options);
     const metricsAccess = bearer ? { bearer } : 'off';
-    const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, maxPerClient, bodyTimeoutMs, metricsAccess, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory' });
+    const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, maxPerClient, bodyTimeoutMs, metricsAccess, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory', cors, discovery: { resources, reference } });
     const server = createPowgateServer(service, { maxConnectionsPerPeer });
     // Metrics on their own listener: scrapes never queue behind clients, nor clients behind scrapes.
     const metricsServer = metricsPort === undefined ? undefined : createServer(service.metricsHandler);
@@ -124,7 +142,7 @@ ${SECRET_USAGE}
     const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
     const metricsUrl = metricsAddress && `http://${metricsAddress.family === 'IPv6' ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}/metrics`;
     logger.info(
-      { url, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', replayProtection: status.replayProtection, backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
+      { url, discovery: `${url}/.well-known/l402.json`, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', replayProtection: status.replayProtection, backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
       'listening',
     );
     if (!options.store) {

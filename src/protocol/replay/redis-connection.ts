@@ -81,7 +81,7 @@ export class RedisConnection {
   /**
    * Runs `command` on the client within `timeoutMs`. Rejects for an outage, a
    * timeout or a closed connection; rejects with a PowgateError
-   * `ERR_BACKEND_UNAVAILABLE` when ioredis is not installed (callers let that one through).
+   * `ERR_REDIS_CLIENT_MISSING` when ioredis is not installed (callers let that one through).
    */
   async run<T>(command: (client: Redis) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error(`the ${this.#owner} is closed`);
@@ -119,10 +119,10 @@ export class RedisConnection {
   async #create(url: string): Promise<Redis> {
     let RedisClient: typeof Redis;
     try {
-      ({ Redis: RedisClient } = await import('ioredis'));
-    } catch (cause) {
+      RedisClient = await importRedisClient(this.#owner);
+    } catch (error) {
       this.#client = undefined; // So that installing ioredis later (or a mocked import in tests) is seen.
-      throw new PowgateError('ERR_BACKEND_UNAVAILABLE', `install ioredis (npm install ioredis) to use ${this.#owner}`, { cause });
+      throw error;
     }
     const settings: RedisOptions = {
       lazyConnect: true, // So that the first calls can wait for connect() instead of being refused.
@@ -139,5 +139,19 @@ export class RedisConnection {
     // Its failure is reported through 'error'; reconnection goes on in the background.
     this.#firstConnect = client.connect().catch(() => {});
     return client;
+  }
+}
+
+/**
+ * The ioredis client class (an optional peer dependency), or a PowgateError
+ * `ERR_REDIS_CLIENT_MISSING` naming `npm install ioredis` when it is not installed; `user`
+ * says what needs it. `powgate serve --redis` calls it at start-up, so that a missing client
+ * stops it there rather than failing every request.
+ */
+export async function importRedisClient(user = 'a Redis store'): Promise<typeof Redis> {
+  try {
+    return (await import('ioredis')).Redis;
+  } catch (cause) {
+    throw new PowgateError('ERR_REDIS_CLIENT_MISSING', `install ioredis (npm install ioredis) to use ${user}`, { cause });
   }
 }

@@ -69,7 +69,7 @@ export interface RedisReplayStoreOptions {
  *   recovers by itself when Redis is back. (A spend that timed out may still be
  *   applied by Redis later; the id is then spent, which is the safe side.)
  * - ioredis is an optional peer dependency, loaded on first use with a `url`; if
- *   it is not installed, that call rejects with a PowgateError `ERR_BACKEND_UNAVAILABLE`.
+ *   it is not installed, that call rejects with a PowgateError `ERR_REDIS_CLIENT_MISSING`.
  * - Run Redis with `maxmemory-policy noeviction`: an evicted key reopens replay.
  * - An `expiresAt` already past is sent as is: Redis keeps nothing and answers 'spent'.
  * - For Redis Cluster, put a hash tag in `keyPrefix` (e.g. `'{powgate}:spent:'`) so that a batch stays in one slot.

@@ -9,3 +9,6 @@ export { hardenServer, type HardenServerOptions, type HardenedServer } from './h
 export { ClientSlots } from './client-slots.js';
 export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';
 export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';
+export { GateMetrics, CHALLENGE_TO_REDEEM_BUCKETS } from './gate-metrics.js';
+export { KNOWN_BOTS, channelClassifier, channelOfHeaders, classifyChannel, type ChannelClassifier, type ChannelOptions } from './channel.js';
+export { DEGRADED_HEADER, degradedHeader } from './degraded.js';

@@ -16,6 +16,9 @@ import { ClientSlots } from './client-slots.js';
 import { hardenServer, type HardenServerOptions } from './harden-server.js';
 import { HttpMetrics } from './metrics.js';
 import { l402Credential } from '../protocol/l402.js';
+import type { Channel } from '../gate/events.js';
+import { channelClassifier, type ChannelClassifier } from './channel.js';
+import { DEGRADED_HEADER, degradedHeader } from './degraded.js';
 
 /** `(req, res, next)`: node:http, Express and Connect share this shape. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -38,6 +41,11 @@ export interface PowgateServiceOptions {
   maxPerClient?: number;
   /** Longest wait for a request's body once its headers are in; then 408 and the connection is closed. Default 5,000 ms. */
   bodyTimeoutMs?: number;
+  /**
+   * Refines the standard channel of each request (see {@link classifyChannel}): gets the request
+   * and the standard verdict, returns the channel. Default: the standard rules.
+   */
+  channel?: ChannelClassifier;
   /** A pino logger: a line per request at info, token checks answered 200 at debug (never a secret, token, challenge or header). Default: no logs. */
   logger?: Logger | false;
   /** Where metrics are counted. Default: a new {@link HttpMetrics} (own Registry, default process metrics). */
@@ -111,6 +119,7 @@ interface Context {
   started: number;
   /** The client's key (see clientRateKey). */
   client: string;
+  channel: Channel;
 }
 
 const RETRY_AFTER = { 'retry-after': '1' };
@@ -139,6 +148,7 @@ export class PowgateService {
   readonly #perClient: ClientSlots;
   /** SHA-256 of the metrics bearer, compared in constant time; undefined: no bearer asked. */
   readonly #metricsBearer: Buffer | undefined;
+  readonly #channel: (req: IncomingMessage) => Channel;
 
   constructor(gate: Gate, options: PowgateServiceOptions = {}) {
     if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
@@ -153,6 +163,8 @@ export class PowgateService {
     if (options.metrics !== undefined && !(options.metrics instanceof HttpMetrics)) throw invalid('an HttpMetrics', 'metrics', options.metrics);
     this.metrics = options.metrics ?? new HttpMetrics();
     this.metrics.watchInFlight(() => this.#inFlight);
+    this.metrics.watch(gate);
+    this.#channel = channelClassifier(options.channel);
     if (options.logger && typeof options.logger.info !== 'function') throw invalid('a pino logger', 'logger', options.logger);
     this.#logger = options.logger || undefined;
     this.#storeKind = options.storeKind ?? kindOf(gate.store, MemoryReplayStore, 'RedisReplayStore');
@@ -182,9 +194,9 @@ export class PowgateService {
     const route = this.#routes.get(path);
     if (!route) {
       if (next) return next();
-      return this.#reply({ req, res, route: 'unmatched', started, client: '' }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
+      return this.#reply({ req, res, route: 'unmatched', started, client: '', channel: this.#channel(req) }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
     }
-    const ctx: Context = { req, res, route: path, started, client: this.#client(req) };
+    const ctx: Context = { req, res, route: path, started, client: this.#client(req), channel: this.#channel(req) };
     if (!route.methods.includes(req.method!)) {
       return this.#reply(ctx, 405, { error: 'method_not_allowed', detail: `use ${route.allow} for ${path}` }, { allow: route.allow, connection: 'close' }, 'method_not_allowed');
     }
@@ -233,7 +245,7 @@ export class PowgateService {
       return sendJson(res, 404, { error: 'not_found', detail: 'only GET /metrics here' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', detail: 'use GET, HEAD for /metrics' }, { allow: 'GET, HEAD' });
-    this.#sendMetrics({ req, res, route: '/metrics', started: performance.now(), client: '' }).catch(() => res.destroy());
+    this.#sendMetrics({ req, res, route: '/metrics', started: performance.now(), client: '', channel: this.#channel(req) }).catch(() => res.destroy());
   };
 
   /** Requests being served now. */
@@ -270,10 +282,11 @@ export class PowgateService {
       scope: scope as string | undefined,
       difficulty: difficulty as number | undefined,
       calls: calls as number | undefined,
+      channel: ctx.channel,
     });
     if (issued.ok) {
       // With a Lightning door, the same calls can be bought with sats instead.
-      const paid = await this.gate.lightningOffer(client, { scope: issued.challenge.scope, calls: issued.challenge.calls });
+      const paid = await this.gate.lightningOffer(client, { scope: issued.challenge.scope, calls: issued.challenge.calls, channel: ctx.channel });
       const l402 = paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: reasonDetail(paid.reason) } } : {};
       return this.#reply(ctx, 200, { challenge: issued.challenge, ...l402 });
     }
@@ -292,7 +305,7 @@ export class PowgateService {
     const { challenge, solution, macaroon, preimage } = fields as Record<string, unknown>;
     if (l402 && (typeof macaroon !== 'string' || typeof preimage !== 'string')) return this.#malformed(ctx, 'macaroon and preimage must be strings');
     const started = performance.now();
-    const result = l402 ? this.gate.redeemL402(`${macaroon}:${preimage}`) : await this.gate.redeem(challenge, solution);
+    const result = l402 ? this.gate.redeemL402(`${macaroon}:${preimage}`, { channel: ctx.channel }) : await this.gate.redeem(challenge, solution, { channel: ctx.channel });
     this.metrics.verifySeconds.observe({ outcome: result.ok ? 'accepted' : 'refused' }, (performance.now() - started) / 1000);
     if (!result.ok) {
       const status = VERIFY_STATUS[result.reason] ?? 403;
@@ -312,7 +325,7 @@ export class PowgateService {
     if ((anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean')) {
       return this.#malformed(ctx, 'any_scope and check_only must be booleans');
     }
-    const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true };
+    const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true, channel: ctx.channel };
     // An L402 credential is a token too: `L402 <macaroon>:<preimage>`, as in an Authorization header.
     const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
     const used = l402 === undefined ? await this.gate.useToken(token, options) : await this.gate.useL402(l402, options);
@@ -353,6 +366,7 @@ export class PowgateService {
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
       replay_protection: gate.replayProtection,
+      degraded: this.gate.degraded(),
       lightning: gate.lightning && { backend: gate.lightning.backend, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down },
       aperture_pow: gate.aperturePow,
       trusted_proxies: this.trustProxy?.entries.length ?? 0,
@@ -377,7 +391,8 @@ export class PowgateService {
 
   async #sendMetrics(ctx: Context): Promise<void> {
     const text = await this.metrics.text();
-    ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    const degraded = degradedHeader(this.gate);
+    ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(degraded ? { [DEGRADED_HEADER]: degraded } : {}) });
     ctx.res.end(text);
     this.#done(ctx, 200, undefined);
   }
@@ -419,13 +434,13 @@ export class PowgateService {
   }
 
   #reply(ctx: Context, status: number, body: unknown, headers?: Record<string, string>, reason?: string): void {
-    sendJson(ctx.res, status, body, headers);
+    const degraded = degradedHeader(this.gate);
+    sendJson(ctx.res, status, body, degraded ? { ...headers, [DEGRADED_HEADER]: degraded } : headers);
     this.#done(ctx, status, reason);
   }
 
   #done(ctx: Context, status: number, reason: string | undefined): void {
-    this.metrics.requests.inc({ route: ctx.route, method: ctx.req.method ?? '', status });
-    if (reason !== undefined) this.metrics.refusals.inc({ route: ctx.route, reason });
+    this.metrics.countRequest(ctx.route, ctx.req.method ?? '', status, ctx.channel, reason);
     this.#log(ctx, status, reason);
   }
 
@@ -437,7 +452,7 @@ export class PowgateService {
     const level = ctx.route === TOKEN_VERIFY_ROUTE && status === 200 ? 'debug' : 'info';
     if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
     // Only these fields: never the URL's query, a header, a body, a token or a challenge.
-    logger[level]({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, reason });
+    logger[level]({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, channel: ctx.channel, reason });
   }
 }
 

@@ -12,3 +12,4 @@ export { HttpMetrics, type HttpMetricsOptions } from './metrics.js';
 export { GateMetrics, CHALLENGE_TO_REDEEM_BUCKETS } from './gate-metrics.js';
 export { KNOWN_BOTS, channelClassifier, channelOfHeaders, classifyChannel, type ChannelClassifier, type ChannelOptions } from './channel.js';
 export { DEGRADED_HEADER, degradedHeader } from './degraded.js';
+export { egressLog, watchEgress, type EgressLogger, type EgressOptions, type EgressRecord } from './egress-log.js';

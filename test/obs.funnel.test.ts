@@ -12,6 +12,7 @@ import { powgateMiddleware } from '../src/http/middleware.js';
 import { PowgateService } from '../src/http/service.js';
 import { solve } from '../src/solver/solve.js';
 import { close, listen, post, request } from './helpers/http.js';
+import { sample } from './helpers/metrics.js';
 import { SECRET } from './helpers/protocol.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -28,12 +29,6 @@ function logSink(): { logs: string[]; logger: pino.Logger } {
     },
   });
   return { logs, logger: pino({ level: 'info' }, stream) };
-}
-
-/** The value of one series in a Prometheus text, or 0 when absent. */
-export function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
 async function app() {

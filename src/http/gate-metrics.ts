@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEGRADATIONS, type GateEvent } from '../gate/events.js';
 import type { Gate } from '../gate/gate.js';
 import { invalid } from '../validate.js';
-import { LabelCache } from './label-cache.js';
+import { deferredCounter, type DeferredCounter } from './label-cache.js';
 
 type FunnelLabel = 'scope' | 'door' | 'channel';
 
@@ -27,26 +27,29 @@ export class GateMetrics {
   readonly degradedEvents: Counter<'what' | 'channel'>;
   readonly degraded: Gauge<'what'>;
   readonly #watched = new Map<Gate, () => void>();
-  readonly #refusals: LabelCache<Counter.Internal>;
-  readonly #funnel: Record<'challenge_issued' | 'redeemed' | 'paid_call' | 'allowance_exhausted', LabelCache<Counter.Internal>>;
-  readonly #seconds: LabelCache<Histogram.Internal<'scope' | 'channel'>>;
-  readonly #degradedEvents: LabelCache<Counter.Internal>;
+  readonly #refusals: DeferredCounter<FunnelLabel | 'step' | 'reason'>;
+  readonly #funnel: Record<'challenge_issued' | 'redeemed' | 'paid_call' | 'allowance_exhausted', DeferredCounter<FunnelLabel>>;
+  readonly #degradedEvents: DeferredCounter<'what' | 'channel'>;
   /** The observer given to each watched gate. */
   readonly #observer = (event: GateEvent): void => this.count(event);
 
   constructor(registry: Registry, prefix = 'powgate_') {
     const registers = [registry];
     const funnel = ['scope', 'door', 'channel'] as const;
-    this.refusals = new Counter({
+    const refusals = deferredCounter(Counter, {
       name: `${prefix}gate_refusals_total`,
       help: 'Refusals by the gate, by scope, door, channel, step (call, challenge, redeem) and reason',
-      labelNames: [...funnel, 'step', 'reason'],
+      labelNames: [...funnel, 'step', 'reason'] as const,
       registers,
     });
-    this.challenges = new Counter({ name: `${prefix}challenges_issued_total`, help: 'Challenges (door work) and invoices (door lightning) offered', labelNames: funnel, registers });
-    this.redemptions = new Counter({ name: `${prefix}redemptions_total`, help: 'Solutions and paid invoices redeemed for a token', labelNames: funnel, registers });
-    this.paidCalls = new Counter({ name: `${prefix}paid_calls_total`, help: "Gated calls that spent one of a token's calls and went through", labelNames: funnel, registers });
-    this.exhausted = new Counter({ name: `${prefix}allowances_exhausted_total`, help: "Tokens whose last call was spent", labelNames: funnel, registers });
+    const stage = (name: string, help: string) => deferredCounter(Counter, { name: `${prefix}${name}`, help, labelNames: funnel, registers });
+    const challenges = stage('challenges_issued_total', 'Challenges (door work) and invoices (door lightning) offered');
+    const redemptions = stage('redemptions_total', 'Solutions and paid invoices redeemed for a token');
+    const paidCalls = stage('paid_calls_total', "Gated calls that spent one of a token's calls and went through");
+    const exhausted = stage('allowances_exhausted_total', "Tokens whose last call was spent");
+    [this.refusals, this.#refusals] = [refusals.counter, refusals.cells];
+    [this.challenges, this.redemptions, this.paidCalls, this.exhausted] = [challenges.counter, redemptions.counter, paidCalls.counter, exhausted.counter];
+    this.#funnel = { challenge_issued: challenges.cells, redeemed: redemptions.cells, paid_call: paidCalls.cells, allowance_exhausted: exhausted.cells };
     this.redeemSeconds = new Histogram({
       name: `${prefix}challenge_to_redeem_seconds`,
       help: "Seconds from a challenge's signed issue time to its redemption, as the server sees it (solving, plus the round trips)",
@@ -54,12 +57,13 @@ export class GateMetrics {
       buckets: [...CHALLENGE_TO_REDEEM_BUCKETS],
       registers,
     });
-    this.degradedEvents = new Counter({
+    const degradedEvents = deferredCounter(Counter, {
       name: `${prefix}degraded_events_total`,
       help: 'Times the gate served degraded (fail_open: a call let through uncounted; lightning_unavailable: a refusal without an invoice), by channel',
-      labelNames: ['what', 'channel'],
+      labelNames: ['what', 'channel'] as const,
       registers,
     });
+    [this.degradedEvents, this.#degradedEvents] = [degradedEvents.counter, degradedEvents.cells];
     const watched = this.#watched;
     this.degraded = new Gauge({
       name: `${prefix}degraded`,
@@ -72,15 +76,6 @@ export class GateMetrics {
         for (const what of DEGRADATIONS) this.set({ what }, now.has(what) ? 1 : 0);
       },
     });
-    this.#refusals = LabelCache.counter(this.refusals);
-    this.#funnel = {
-      challenge_issued: LabelCache.counter(this.challenges),
-      redeemed: LabelCache.counter(this.redemptions),
-      paid_call: LabelCache.counter(this.paidCalls),
-      allowance_exhausted: LabelCache.counter(this.exhausted),
-    };
-    this.#seconds = LabelCache.histogram(this.redeemSeconds);
-    this.#degradedEvents = LabelCache.counter(this.degradedEvents);
   }
 
   /** Counts `gate`'s events from now on (once, however often it is watched). Returns a function that stops. */
@@ -102,12 +97,13 @@ export class GateMetrics {
   count(event: GateEvent): void {
     const { stage, scope, door, channel } = event;
     if (stage === 'refused') {
-      this.#refusals.get(scope, door, channel, event.step ?? 'call', event.reason ?? 'unknown').inc();
+      this.#refusals.inc(scope, door, channel, event.step ?? 'call', event.reason ?? 'unknown');
     } else if (stage === 'degraded') {
-      this.#degradedEvents.get(event.degraded ?? 'unknown', channel).inc();
+      this.#degradedEvents.inc(event.degraded ?? 'unknown', channel);
     } else {
-      this.#funnel[stage].get(scope, door, channel).inc();
-      if (stage === 'redeemed' && event.seconds !== undefined) this.#seconds.get(scope, channel).observe(event.seconds);
+      this.#funnel[stage].inc(scope, door, channel);
+      // Redemptions are rare next to calls: observed directly.
+      if (stage === 'redeemed' && event.seconds !== undefined) this.redeemSeconds.observe({ scope, channel }, event.seconds);
     }
   }
 }

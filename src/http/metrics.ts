@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Gate } from '../gate/gate.js';
 import { checkInteger } from '../validate.js';
 import { GateMetrics } from './gate-metrics.js';
-import { LabelCache } from './label-cache.js';
+import { deferredCounter, type DeferredCounter } from './label-cache.js';
 
 /** Options of {@link HttpMetrics}. */
 export interface HttpMetricsOptions {
@@ -46,18 +46,20 @@ export class HttpMetrics {
     const prefix = options.prefix ?? 'powgate_';
     this.#cacheMs = checkInteger(options.cacheMs ?? 1_000, 'cacheMs', 0, 3_600_000);
     const registers = [this.registry];
-    this.requests = new Counter({
+    const requests = deferredCounter(Counter, {
       name: `${prefix}http_requests_total`,
       help: 'HTTP requests answered, by route, method, status as sent and channel',
-      labelNames: ['route', 'method', 'status', 'channel'],
+      labelNames: ['route', 'method', 'status', 'channel'] as const,
       registers,
     });
-    this.refusals = new Counter({
+    const refusals = deferredCounter(Counter, {
       name: `${prefix}refusals_total`,
       help: 'Refused requests, by route, reason and channel',
-      labelNames: ['route', 'reason', 'channel'],
+      labelNames: ['route', 'reason', 'channel'] as const,
       registers,
     });
+    [this.requests, this.#requests] = [requests.counter, requests.cells];
+    [this.refusals, this.#refusals] = [refusals.counter, refusals.cells];
     this.verifySeconds = new Histogram({
       name: `${prefix}verify_duration_seconds`,
       help: 'Time to verify and spend one solution, by outcome',
@@ -71,16 +73,14 @@ export class HttpMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers,
     });
-    this.mcpMessages = new Counter({
+    const mcp = deferredCounter(Counter, {
       name: `${prefix}mcp_messages_total`,
-      help: 'MCP messages over HTTP, by JSON-RPC method, outcome (ok, tool_error, refused:<reason>, error:<code>, none) and channel',
-      labelNames: ['method', 'outcome', 'channel'],
+      help: 'MCP messages over HTTP, by JSON-RPC method, outcome (ok, tool_error, refused:<reason>, error:<code>, none, unanswered) and channel',
+      labelNames: ['method', 'outcome', 'channel'] as const,
       registers,
     });
+    [this.mcpMessages, this.#mcp] = [mcp.counter, mcp.cells];
     this.gate = new GateMetrics(this.registry, prefix);
-    this.#requests = LabelCache.counter(this.requests);
-    this.#refusals = LabelCache.counter(this.refusals);
-    this.#mcp = LabelCache.counter(this.mcpMessages);
     const sources = this.#inFlightSources;
     this.inFlight = new Gauge({
       name: `${prefix}http_requests_in_flight`,
@@ -95,9 +95,9 @@ export class HttpMetrics {
   }
 
   readonly #inFlightSources: (() => number)[] = [];
-  readonly #requests: LabelCache<Counter.Internal>;
-  readonly #refusals: LabelCache<Counter.Internal>;
-  readonly #mcp: LabelCache<Counter.Internal>;
+  readonly #requests: DeferredCounter<'route' | 'method' | 'status' | 'channel'>;
+  readonly #refusals: DeferredCounter<'route' | 'reason' | 'channel'>;
+  readonly #mcp: DeferredCounter<'method' | 'outcome' | 'channel'>;
 
   /** Counts `gate`'s funnel from now on (see {@link GateMetrics.watch}). */
   watch(gate: Gate): () => void {
@@ -106,13 +106,13 @@ export class HttpMetrics {
 
   /** Counts a request as answered, and its refusal's reason if any. */
   countRequest(route: string, method: string, status: number, channel: string, reason?: string): void {
-    this.#requests.get(route, method, String(status), channel).inc();
-    if (reason !== undefined) this.#refusals.get(route, reason, channel).inc();
+    this.#requests.inc(route, method, String(status), channel);
+    if (reason !== undefined) this.#refusals.inc(route, reason, channel);
   }
 
   /** Counts an MCP message's outcome. */
   countMcpMessage(method: string, outcome: string, channel: string): void {
-    this.#mcp.get(method, outcome, channel).inc();
+    this.#mcp.inc(method, outcome, channel);
   }
 
   /** Adds a service's requests in flight to the gauge (read at each scrape). */

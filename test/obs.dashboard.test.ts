@@ -11,7 +11,7 @@ describe('docs/grafana/powgate-dashboard.json', () => {
     const names = new Set<string>();
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       names.add(m.name);
-      if (m.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(m.name + suffix);
+      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(m.name + suffix);
     }
     const exprs: string[] = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
     expect(exprs.length).toBeGreaterThan(10);

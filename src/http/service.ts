@@ -46,7 +46,7 @@ export interface PowgateServiceOptions {
    * and the standard verdict, returns the channel. Default: the standard rules.
    */
   channel?: ChannelClassifier;
-  /** A pino logger: a line per request at info, token checks answered 200 at debug (never a secret, token, challenge or header). Default: no logs. */
+  /** A pino logger: a line per request at info, token checks that pass at debug (never a secret, token, challenge or header). Default: no logs. */
   logger?: Logger | false;
   /** Where metrics are counted. Default: a new {@link HttpMetrics} (own Registry, default process metrics). */
   metrics?: HttpMetrics;
@@ -449,7 +449,8 @@ export class PowgateService {
     if (!logger) return;
     // Token checks are the hot route (every gated call of every backend): a line each costs about
     // a quarter of its throughput, and /metrics counts them, so they are logged at debug.
-    const level = ctx.route === TOKEN_VERIFY_ROUTE && status === 200 ? 'debug' : 'info';
+    // A refused check (valid: false, answered 200) is a refusal: at info, as every other.
+    const level = ctx.route === TOKEN_VERIFY_ROUTE && status === 200 && reason === undefined ? 'debug' : 'info';
     if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
     // Only these fields: never the URL's query, a header, a body, a token or a challenge.
     logger[level]({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, channel: ctx.channel, reason });

@@ -46,7 +46,7 @@ Options:
                            private); default: none
   --metrics-host ADDR      address of the metrics listener; default 127.0.0.1
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}: a line per request at info, except token
-                           checks answered 200 (the hot route) at debug; warn hides them all;
+                           checks that pass (the hot route) at debug; warn hides them all;
                            the listening and stopped lines always show; default info
 ${GATE_USAGE}
 ${SECRET_USAGE}

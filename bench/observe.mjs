@@ -3,10 +3,15 @@
 //   - unobserved: no observer (the events are never built);
 //   - metrics (deferred cells): HttpMetrics.watch(gate), as shipped: a plain cell per label set;
 //   - metrics (label hashing): the naive observer, counter.inc({ scope, door, channel }) per event.
-// Run: npx tsup && node bench/observe.mjs [--calls N] [--rounds R]
+// Run: npx tsup && node bench/observe.mjs [--calls N] [--rounds R] [--dist DIR]
+// --dist DIR times another build's Gate (e.g. the main checkout's, before events), unobserved only.
 import { Counter, Registry } from 'prom-client';
-import { Gate, solve } from '../dist/index.js';
-import { HttpMetrics } from '../dist/http.js';
+import { pathToFileURL } from 'node:url';
+
+const distAt = process.argv.indexOf('--dist');
+const dist = distAt === -1 ? new URL('../dist/', import.meta.url) : pathToFileURL(`${process.argv[distAt + 1]}/`);
+const { Gate, solve } = await import(new URL('index.js', dist).href);
+const { HttpMetrics } = await import(new URL('http.js', dist).href);
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -46,7 +51,7 @@ async function round(gate, token) {
   return CALLS / ((performance.now() - started) / 1000);
 }
 
-const kinds = ['unobserved', 'cached', 'hashing'];
+const kinds = distAt === -1 ? ['unobserved', 'cached', 'hashing'] : ['unobserved'];
 const gates = {};
 const rates = Object.fromEntries(kinds.map((k) => [k, []]));
 for (const kind of kinds) gates[kind] = await setup(kind);
@@ -59,7 +64,7 @@ for (let r = 0; r <= ROUNDS; r++) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const label = { unobserved: 'unobserved', cached: 'metrics (deferred cells)', hashing: 'metrics (label hashing)' };
-console.log(`Gate.useToken with a spend (memory store), ${CALLS} calls a round, ${ROUNDS} rounds, node ${process.version}`);
+console.log(`Gate.useToken with a spend (memory store), ${CALLS} calls a round, ${ROUNDS} rounds, node ${process.version}, ${dist.pathname}`);
 for (const kind of kinds) {
   console.log(`${label[kind].padEnd(28)} median ${(median(rates[kind]) / 1e6).toFixed(2)} M calls/s   best ${(Math.max(...rates[kind]) / 1e6).toFixed(2)} M calls/s`);
 }

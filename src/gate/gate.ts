@@ -561,9 +561,11 @@ export class Gate {
    * The door's checks of a valid credential (scope, price), then the spend, counted until
    * `countUntil` at least (an L402 credential's signed expiry, which a holder may shorten).
    */
-  async #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil = verdict.expiresAt): Promise<UseResult> {
-    const result = await this.#spendCall(verdict, scope, anyScope, spend, channel, countUntil);
-    if (this.#observers.length && spend) {
+  #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil = verdict.expiresAt): Promise<UseResult> {
+    const pending = this.#spendCall(verdict, scope, anyScope, spend, channel, countUntil);
+    // Unobserved, the hot path takes no extra step.
+    if (this.#observers.length === 0 || !spend) return pending;
+    return pending.then((result) => {
       const door: DoorKind = verdict.method === 'l402' ? 'lightning' : 'work';
       if (!result.ok) this.#refused('call', result.reason, anyScope ? verdict.scope : scope, door, channel);
       else {
@@ -571,8 +573,8 @@ export class Gate {
         this.#emit(event);
         if (result.grant.used === result.grant.calls) this.#emit({ ...event, stage: 'allowance_exhausted' });
       }
-    }
-    return result;
+      return result;
+    });
   }
 
   async #spendCall(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil: number): Promise<UseResult> {

@@ -13,7 +13,9 @@ interface Cell {
 
 /** A counter's increments by label values (in labelNames order), added to it at each collection. */
 export class DeferredCounter<T extends string> {
-  readonly #cells = new Map<string, Cell>();
+  /** Cells by their label values, one Map level per label: a label value is usually the same string each time, whose hash V8 keeps (a joined key would be a new string to hash). */
+  readonly #tree = new Map<string, unknown>();
+  readonly #cells: Cell[] = [];
   readonly #names: readonly T[];
   #counter: Counter<T> | undefined;
 
@@ -26,25 +28,34 @@ export class DeferredCounter<T extends string> {
     this.#counter = counter;
   }
 
-  /** Adds one for these label values. */
+  /** Adds one for these label values (as many as the label names). */
   inc(...values: string[]): void {
-    const key = values.join('\u0000');
-    const cell = this.#cells.get(key);
+    let level = this.#tree;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) level.set(values[i]!, (next = new Map()));
+      level = next;
+    }
+    const cell = level.get(values[last]!) as Cell | undefined;
     if (cell !== undefined) {
       cell.pending++;
       return;
     }
     const labels: Record<string, string> = {};
     this.#names.forEach((name, i) => (labels[name] = values[i]!));
-    if (this.#cells.size < MAX_CELLS) this.#cells.set(key, { labels, pending: 1 });
-    else this.#counter?.inc(labels as Partial<Record<T, string>>);
+    if (this.#cells.length < MAX_CELLS) {
+      const made = { labels, pending: 1 };
+      level.set(values[last]!, made);
+      this.#cells.push(made);
+    } else this.#counter?.inc(labels as Partial<Record<T, string>>);
   }
 
   /** Adds what was counted since the last collection to the counter (from its `collect`). */
   flush(): void {
     const counter = this.#counter;
     if (!counter) return;
-    for (const cell of this.#cells.values()) {
+    for (const cell of this.#cells) {
       if (cell.pending === 0) continue;
       counter.inc(cell.labels as Partial<Record<T, string>>, cell.pending);
       cell.pending = 0;

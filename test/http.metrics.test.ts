@@ -48,7 +48,7 @@ describe('GET /metrics', () => {
     const url = await listen(own);
     cleanups.push(() => close(own));
     const text = (await request(url, '/metrics')).text;
-    expect(text).toContain('powgate_http_requests_total{route="/api/status",method="GET",status="200"} 1');
+    expect(text).toContain('powgate_http_requests_total{route="/api/status",method="GET",status="200",channel="api"} 1');
     expect((await request(url, '/api/status')).status).toBe(404);
     expect((await request(url, '/metrics', { method: 'POST', body: {} })).status).toBe(405);
   });
@@ -60,7 +60,7 @@ describe('GET /metrics', () => {
     for (const reply of flood) expect(reply.text).toBe(first);
     const fresh = await started({ metricsAccess: 'public' }, new HttpMetrics({ defaultMetrics: false, cacheMs: 0 }));
     await request(fresh.url, '/metrics');
-    expect((await request(fresh.url, '/metrics')).text).toContain('powgate_http_requests_total{route="/metrics",method="GET",status="200"} 1');
+    expect((await request(fresh.url, '/metrics')).text).toContain('powgate_http_requests_total{route="/metrics",method="GET",status="200",channel="api"} 1');
   });
 
   it('refuses a short bearer or another access with ERR_INVALID_ARGUMENT', () => {

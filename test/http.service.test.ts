@@ -251,12 +251,12 @@ describe('the token service routes', () => {
     await post(url, '/api/token/verify', { token: 'nope' });
     await request(url, '/nowhere');
     const text = (await request(url, '/metrics')).text;
-    expect(text).toContain('powgate_http_requests_total{route="/api/challenge",method="POST",status="200"} 1');
-    expect(text).toContain('powgate_http_requests_total{route="/api/verify",method="POST",status="200"} 1');
-    expect(text).toContain('powgate_http_requests_total{route="/api/verify",method="POST",status="409"} 1');
-    expect(text).toContain('powgate_http_requests_total{route="unmatched",method="GET",status="404"} 1');
-    expect(text).toContain('powgate_refusals_total{route="/api/verify",reason="replayed"} 1');
-    expect(text).toContain('powgate_refusals_total{route="/api/token/verify",reason="malformed"} 1');
+    expect(text).toContain('powgate_http_requests_total{route="/api/challenge",method="POST",status="200",channel="api"} 1');
+    expect(text).toContain('powgate_http_requests_total{route="/api/verify",method="POST",status="200",channel="api"} 1');
+    expect(text).toContain('powgate_http_requests_total{route="/api/verify",method="POST",status="409",channel="api"} 1');
+    expect(text).toContain('powgate_http_requests_total{route="unmatched",method="GET",status="404",channel="api"} 1');
+    expect(text).toContain('powgate_refusals_total{route="/api/verify",reason="replayed",channel="api"} 1');
+    expect(text).toContain('powgate_refusals_total{route="/api/token/verify",reason="malformed",channel="api"} 1');
     expect(text).toMatch(/powgate_verify_duration_seconds_count\{outcome="accepted"\} 1/);
     expect(text).toMatch(/powgate_verify_duration_seconds_count\{outcome="refused"\} 1/);
     expect(text).toContain('powgate_client_solve_seconds_count 1');

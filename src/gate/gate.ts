@@ -13,6 +13,7 @@ import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken 
 import { verifySolution } from '../protocol/verify.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { checkResource, type DiscoveryResource } from './discovery.js';
+import { DEFAULT_CHANNEL, OTHER_SCOPE, type Channel, type Degradation, type DoorKind, type GateEvent, type GateObserver } from './events.js';
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
@@ -68,6 +69,8 @@ export interface GateOptions extends KeyOptions {
    * tokens pass uncounted. Default false.
    */
   failOpen?: boolean;
+  /** Told of every step of the funnel and every degradation (see {@link Gate.observe}). Default: none. */
+  observer?: GateObserver;
 }
 
 /** A door's prices: per-call difficulty (bits per sub-puzzle; adaptive pricing adds to it) and sats per call (with a Lightning door). */
@@ -107,6 +110,8 @@ export interface UseTokenOptions {
   anyScope?: boolean;
   /** Spend one of the token's calls. Default true; false only checks (nothing is counted). */
   spend?: boolean;
+  /** Where the call came from, for observers (see {@link Channel}). Default 'api'. */
+  channel?: Channel;
 }
 
 /**
@@ -120,7 +125,12 @@ export interface UseTokenOptions {
 export interface ClientCounting {
   /** Default false. */
   pooled?: boolean;
+  /** Where the request came from, for observers (see {@link Channel}). Default 'api'. */
+  channel?: Channel;
 }
+
+/** How long a fail-open pass keeps the gate reported degraded (`fail_open`) after it, in ms. */
+export const FAIL_OPEN_REPORT_MS = 60_000;
 
 const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<
   Refusal,
@@ -177,6 +187,11 @@ export class Gate {
   readonly #validL402 = new Map<string, ValidL402>();
   /** The entry points behind the doors, for the discovery document. */
   readonly #resources: DiscoveryResource[] = [];
+  readonly #observers: GateObserver[] = [];
+  /** Until when the gate reports `fail_open`: some time after it last let a call through uncounted. */
+  #failOpenUntil = 0;
+  /** The last degraded() answer and what it was computed from. */
+  #degraded: { key: number; list: readonly Degradation[] } | undefined;
 
   constructor(options: GateOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -214,6 +229,75 @@ export class Gate {
       if (typeof price === 'object' && price !== null) this.door(scope, price.difficulty, price.sats);
       else this.door(scope, price);
     }
+    if (options.observer !== undefined) this.observe(options.observer);
+  }
+
+  /**
+   * Tells `observer` of every step of the funnel (refusals, challenges and invoices issued,
+   * redemptions, paid calls, exhausted allowances) and every degradation, synchronously; what it
+   * throws is dropped. Returns a function that stops telling it.
+   */
+  observe(observer: GateObserver): () => void {
+    if (typeof observer !== 'function') throw invalid('a function', 'observer', observer);
+    this.#observers.push(observer);
+    return () => {
+      const at = this.#observers.indexOf(observer);
+      if (at !== -1) this.#observers.splice(at, 1);
+    };
+  }
+
+  /** Whether anyone observes: events are built only then. */
+  get observed(): boolean {
+    return this.#observers.length > 0;
+  }
+
+  #emit(event: GateEvent): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(event);
+      } catch {
+        // An observer's failure must never change a verdict.
+      }
+    }
+  }
+
+  /** The scope as a label: a declared door's, else OTHER_SCOPE (a client's invention is never a label). */
+  #scopeLabel(scope: unknown): string {
+    return typeof scope === 'string' && this.#doors.has(scope) ? scope : OTHER_SCOPE;
+  }
+
+  #refused(step: 'call' | 'challenge' | 'redeem', reason: string, scope: unknown, door: DoorKind, channel: Channel | undefined): void {
+    if (this.#observers.length) this.#emit({ stage: 'refused', step, reason, scope: this.#scopeLabel(scope), door, channel: channel ?? DEFAULT_CHANNEL });
+  }
+
+  /** A fail-open pass: reported degraded for a while, and told to observers. */
+  #failedOpen(scope: unknown, channel: Channel | undefined): void {
+    this.#failOpenUntil = Date.now() + FAIL_OPEN_REPORT_MS;
+    if (this.#observers.length) this.#emit({ stage: 'degraded', degraded: 'fail_open', scope: this.#scopeLabel(scope), door: 'work', channel: channel ?? DEFAULT_CHANNEL });
+  }
+
+  /**
+   * How this gate serves degraded now, if at all (see {@link Degradation}): checks without the
+   * native addon, a recent fail-open pass (within {@link FAIL_OPEN_REPORT_MS}), a Lightning node
+   * that failed, a memory store (replay protection per instance). Empty when nothing is.
+   * Cheap: called for every response that says so.
+   */
+  degraded(): readonly Degradation[] {
+    const key = (Date.now() < this.#failOpenUntil ? 1 : 0) | (this.lightning?.down ? 2 : 0);
+    if (this.#degraded?.key === key) return this.#degraded.list;
+    const list: Degradation[] = [];
+    let backend: string;
+    try {
+      backend = backendInfo().backend;
+    } catch {
+      backend = 'unavailable';
+    }
+    if (backend !== 'native') list.push(`backend_${backend}` as Degradation);
+    if (key & 1) list.push('fail_open');
+    if (key & 2) list.push('lightning_unavailable');
+    if (this.store instanceof MemoryReplayStore) list.push('replay_per_instance');
+    this.#degraded = { key, list: Object.freeze(list) };
+    return this.#degraded.list;
   }
 
   /**
@@ -297,11 +381,15 @@ export class Gate {
    * `weight` more calls first (default 0: only read), or undefined when the counter cannot
    * answer and the gate fails closed.
    */
-  async priceFor(client: string, scope = '', weight = 0): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
+  async priceFor(client: string, scope = '', weight = 0, channel?: Channel): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
     const base = this.#baseOf(scope);
     if (base === undefined) throw invalid('a declared scope', 'scope', scope);
     const requests = await this.counter.hit(client, this.difficulty.windowMs, weight);
-    if (requests === undefined) return this.failOpen ? { difficulty: base, requests } : undefined;
+    if (requests === undefined) {
+      if (!this.failOpen) return undefined;
+      this.#failedOpen(scope, channel);
+      return { difficulty: base, requests };
+    }
     return { difficulty: difficultyFor(this.difficulty, requests, base), requests };
   }
 
@@ -313,6 +401,15 @@ export class Gate {
    * rate earns (up to the door's max), never an easier one.
    */
   async challenge(client: string, options: { scope?: string; difficulty?: number; calls?: number } & ClientCounting = {}): Promise<ChallengeResult> {
+    const result = await this.#challenge(client, options);
+    if (this.#observers.length) {
+      if (result.ok) this.#emit({ stage: 'challenge_issued', scope: result.challenge.scope, door: 'work', channel: options.channel ?? DEFAULT_CHANNEL });
+      else this.#refused('challenge', result.reason, options.scope ?? '', 'work', options.channel);
+    }
+    return result;
+  }
+
+  async #challenge(client: string, options: { scope?: string; difficulty?: number; calls?: number } & ClientCounting): Promise<ChallengeResult> {
     const scope = options.scope ?? '';
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!this.#doors.has(scope)) return refusal('unknown_scope');
@@ -321,7 +418,7 @@ export class Gate {
     if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 1 || calls > this.maxCalls) {
       return { ok: false, reason: 'calls_out_of_range', detail: `calls must be an integer from 1 to ${this.maxCalls}` };
     }
-    const price = await this.priceFor(client, scope, options.pooled === true ? 0 : calls);
+    const price = await this.priceFor(client, scope, options.pooled === true ? 0 : calls, options.channel);
     if (!price) return refusal('store_unavailable');
     let perCall = price.difficulty;
     if (options.difficulty !== undefined) {
@@ -362,7 +459,13 @@ export class Gate {
     const sats = this.#satsOf(scope);
     if (sats === undefined) return undefined;
     const calls = checkInteger(options.calls ?? this.calls, 'calls', 1, this.maxCalls);
-    return this.lightning!.offer(client, scope, calls, sats, options.pooled !== true);
+    const offered = await this.lightning!.offer(client, scope, calls, sats, options.pooled !== true);
+    if (this.#observers.length) {
+      const channel = options.channel ?? DEFAULT_CHANNEL;
+      if (offered.ok) this.#emit({ stage: 'challenge_issued', scope, door: 'lightning', channel });
+      else this.#emit({ stage: 'degraded', degraded: 'lightning_unavailable', reason: offered.reason, scope, door: 'lightning', channel });
+    }
+    return offered;
   }
 
   /**
@@ -372,6 +475,21 @@ export class Gate {
    * (kept with the spend; see docs/PROTOCOL.md), another solution of it `replayed`.
    */
   async redeem(challenge: unknown, solution: unknown, options: { scope?: string; client?: string } & ClientCounting = {}): Promise<RedeemResult> {
+    const result = await this.#redeem(challenge, solution, options);
+    if (this.#observers.length) {
+      const scope = result.ok ? result.scope : (challenge as { scope?: unknown } | null)?.scope;
+      if (!result.ok) this.#refused('redeem', result.reason, scope, 'work', options.channel);
+      else {
+        // The challenge verified: its signed issue time is the server's own.
+        const issuedAt = (challenge as { issuedAt: number }).issuedAt;
+        const seconds = Math.max(0, (Date.now() - issuedAt) / 1000);
+        this.#emit({ stage: 'redeemed', scope: result.scope, door: 'work', channel: options.channel ?? DEFAULT_CHANNEL, seconds });
+      }
+    }
+    return result;
+  }
+
+  async #redeem(challenge: unknown, solution: unknown, options: { scope?: string; client?: string } & ClientCounting): Promise<RedeemResult> {
     const verify = { ...this.#keys, scope: options.scope, skewMs: this.skewMs, ...this.#bounds() };
     const recording = new RecordingStore(this.store, () => newIssue(solution, Date.now()));
     let verdict = await verifySolution(challenge, solution, { ...verify, store: recording });
@@ -384,6 +502,7 @@ export class Gate {
     if (!verdict.ok && verdict.reason === 'store_unavailable' && this.failOpen) {
       // Verified but not spent: fail open trades replay protection for availability.
       verdict = await verifySolution(challenge, solution, { ...verify, store: new MemoryReplayStore({ maxEntries: 1, since: 0 }) });
+      if (verdict.ok) this.#failedOpen(verdict.scope, options.channel);
     }
     if (!verdict.ok) return verdict;
     // A pooled key's calls count once paid for (its asks were free).
@@ -421,11 +540,14 @@ export class Gate {
    * first), so a repeat skips decoding and the HMAC; the spend is never skipped.
    */
   async useToken(token: unknown, options: UseTokenOptions = {}): Promise<UseResult> {
-    const { scope = '', anyScope = false, spend = true } = options;
+    const { scope = '', anyScope = false, spend = true, channel } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verify(token);
-    if (!verdict.valid) return REFUSED[verdict.reason];
-    return this.#pass(verdict, scope, anyScope, spend);
+    if (!verdict.valid) {
+      if (spend) this.#refused('call', verdict.reason, scope, 'work', channel);
+      return REFUSED[verdict.reason];
+    }
+    return this.#pass(verdict, scope, anyScope, spend, channel);
   }
 
   /**
@@ -436,22 +558,45 @@ export class Gate {
    * it may be redeemed for.
    */
   async useL402(credential: unknown, options: UseTokenOptions = {}): Promise<UseResult> {
-    const { scope = '', anyScope = false, spend = true } = options;
+    const { scope = '', anyScope = false, spend = true, channel } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     const verdict = this.#verifyL402(credential);
-    if (!verdict.valid) return REFUSED[verdict.reason];
+    // An invalid credential's door is not known: it says it is Lightning's.
+    if (!verdict.valid) {
+      if (spend) this.#refused('call', verdict.reason, scope, 'lightning', channel);
+      return REFUSED[verdict.reason];
+    }
     // Aperture's dialect is a door only where it is offered.
-    if (verdict.mode === 'pow' && !this.aperturePow) return REFUSED.malformed;
+    if (verdict.mode === 'pow' && !this.aperturePow) {
+      if (spend) this.#refused('call', 'malformed', scope, 'work', channel);
+      return REFUSED.malformed;
+    }
     // Its preimage proves the invoice paid, whatever this door then says: never offer it again.
     if (verdict.mode === 'lightning') this.lightning?.paid(verdict.paymentHash);
-    return this.#pass(l402Token(verdict), scope, anyScope, spend, verdict.countUntil);
+    return this.#pass(l402Token(verdict), scope, anyScope, spend, channel, verdict.countUntil);
   }
 
   /**
    * The door's checks of a valid credential (scope, price), then the spend, counted until
    * `countUntil` at least (an L402 credential's signed expiry, which a holder may shorten).
    */
-  async #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, countUntil = verdict.expiresAt): Promise<UseResult> {
+  #pass(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil = verdict.expiresAt): Promise<UseResult> {
+    const pending = this.#spendCall(verdict, scope, anyScope, spend, channel, countUntil);
+    // Unobserved, the hot path takes no extra step.
+    if (this.#observers.length === 0 || !spend) return pending;
+    return pending.then((result) => {
+      const door: DoorKind = verdict.method === 'l402' ? 'lightning' : 'work';
+      if (!result.ok) this.#refused('call', result.reason, anyScope ? verdict.scope : scope, door, channel);
+      else {
+        const event = { stage: 'paid_call' as const, scope: this.#scopeLabel(verdict.scope), door, channel: channel ?? DEFAULT_CHANNEL };
+        this.#emit(event);
+        if (result.grant.used === result.grant.calls) this.#emit({ ...event, stage: 'allowance_exhausted' });
+      }
+      return result;
+    });
+  }
+
+  async #spendCall(verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil: number): Promise<UseResult> {
     if (!anyScope && verdict.scope !== scope) return REFUSED.scope_mismatch;
     const base = this.#baseOf(verdict.scope);
     if (base === undefined) return REFUSED.scope_mismatch;
@@ -467,7 +612,10 @@ export class Gate {
     // clock, which may run up to skew behind this one's.
     const spent = await this.store.spendCall(verdict.id, verdict.calls, Math.max(verdict.expiresAt, countUntil) + 2 * this.skewMs + 1);
     if (spent.ok) return { ok: true, grant: { ...verdict, used: spent.used } };
-    if (spent.reason === 'store_unavailable' && this.failOpen) return { ok: true, grant: { ...verdict, used: undefined } };
+    if (spent.reason === 'store_unavailable' && this.failOpen) {
+      this.#failedOpen(verdict.scope, channel);
+      return { ok: true, grant: { ...verdict, used: undefined } };
+    }
     return REFUSED[spent.reason];
   }
 
@@ -476,7 +624,16 @@ export class Gate {
    * scope, calls, price and expiry, counted under the same key: the two share one allowance,
    * so redeeming spends nothing and redeeming twice gains nothing. Never throws for input.
    */
-  redeemL402(credential: unknown, options: { scope?: string } = {}): RedeemResult {
+  redeemL402(credential: unknown, options: { scope?: string; channel?: Channel } = {}): RedeemResult {
+    const result = this.#redeemL402(credential, options);
+    if (this.#observers.length) {
+      if (result.ok) this.#emit({ stage: 'redeemed', scope: result.scope, door: 'lightning', channel: options.channel ?? DEFAULT_CHANNEL });
+      else this.#refused('redeem', result.reason, options.scope ?? OTHER_SCOPE, 'lightning', options.channel);
+    }
+    return result;
+  }
+
+  #redeemL402(credential: unknown, options: { scope?: string }): RedeemResult {
     const verdict = this.#verifyL402(credential);
     if (!verdict.valid) return verdict.reason === 'token_exhausted' ? REFUSED.token_exhausted : { ok: false, reason: verdict.reason };
     if (verdict.mode !== 'lightning') return REFUSED.malformed;
@@ -535,11 +692,15 @@ export class Gate {
     // The store could not count the call: paying again would not help, so no challenge. (A full
     // memory store refuses only credentials older than what it forgot: a new one passes.)
     if (reason === 'store_unavailable') {
+      // Told by useToken when a credential was presented.
       return { status: 503, body: { error: 'store_unavailable', cause: { reason, detail: reasonDetail(reason) }, accepts: [] } };
     }
     const scope = options.scope ?? '';
+    // A presented credential's refusal was told by useToken; a call without one is told here.
+    if (reason === 'token_required') this.#refused('call', reason, scope, 'work', options.channel);
     // Both doors at once: the node's answer (bounded in time) never delays the challenge.
-    const [issued, paid] = await Promise.all([this.challenge(client, { scope, pooled: options.pooled }), this.lightningOffer(client, { scope, pooled: options.pooled })]);
+    const counting = { scope, pooled: options.pooled, channel: options.channel };
+    const [issued, paid] = await Promise.all([this.challenge(client, counting), this.lightningOffer(client, counting)]);
     if (!issued.ok) {
       if (issued.reason !== 'store_unavailable') throw new PowgateError('ERR_INVALID_ARGUMENT', `cannot refuse with a challenge: ${issued.detail}`);
       return { status: 503, body: { error: 'store_unavailable', cause: { reason: 'store_unavailable', detail: issued.detail }, accepts: [] } };

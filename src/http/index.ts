@@ -13,3 +13,7 @@ export { discoveryHandler, type DiscoveryHandlerOptions } from './discovery.js';
 export { READINESS_PATH, probeGate, readiness, readinessHandler, type GateHealth, type ReadinessOptions } from './readiness.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, type CorsOption } from './cors.js';
 export { DISCOVERY_LINK_REL, DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
+export { GateMetrics, CHALLENGE_TO_REDEEM_BUCKETS } from './gate-metrics.js';
+export { KNOWN_BOTS, channelClassifier, channelOfHeaders, classifyChannel, type ChannelClassifier, type ChannelOptions } from './channel.js';
+export { DEGRADED_HEADER, degradedHeader } from './degraded.js';
+export { egressLog, watchEgress, type EgressLogger, type EgressOptions, type EgressRecord } from './egress-log.js';

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Gate } from '../gate/gate.js';
 import { checkInteger } from '../validate.js';
+import { GateMetrics } from './gate-metrics.js';
+import { deferredCounter, type DeferredCounter } from './label-cache.js';
 
 /** Options of {@link HttpMetrics}. */
 export interface HttpMetricsOptions {
@@ -12,16 +15,22 @@ export interface HttpMetricsOptions {
 }
 
 /**
- * The service's Prometheus metrics, in a Registry of their own (never the
- * global one, so that two services in one process, or the host application's
- * own metrics, do not collide).
+ * powgate's Prometheus metrics, in a Registry of their own (never the global one, so that two
+ * services in one process, or the host application's own metrics, do not collide): HTTP requests
+ * as they left (the service's, and any a {@link watchEgress} or `handleMcpHttp` logs), refusals,
+ * MCP messages, and the gate's funnel ({@link GateMetrics}) once {@link HttpMetrics.watch}ed.
+ * Every series carries the request's `channel`.
  */
 export class HttpMetrics {
   readonly registry = new Registry();
-  /** Requests by route (the route's path, or `unmatched`), method and status. */
-  readonly requests: Counter<'route' | 'method' | 'status'>;
-  /** Refusals by route and reason (`replayed`, `bad_solution`, `store_unavailable`, `token_required`, ...). */
-  readonly refusals: Counter<'route' | 'reason'>;
+  /** Requests by route (the route's path, or `unmatched`), method, status as sent, and channel. */
+  readonly requests: Counter<'route' | 'method' | 'status' | 'channel'>;
+  /** Refusals by route, reason (`replayed`, `bad_solution`, `store_unavailable`, `token_required`, ...) and channel. */
+  readonly refusals: Counter<'route' | 'reason' | 'channel'>;
+  /** MCP messages over HTTP by JSON-RPC method (a known one, or `other`), outcome and channel. */
+  readonly mcpMessages: Counter<'method' | 'outcome' | 'channel'>;
+  /** The gate's funnel: see {@link GateMetrics}. */
+  readonly gate: GateMetrics;
   /** Seconds spent verifying and spending a solution (POST /api/verify), by outcome. */
   readonly verifySeconds: Histogram<'outcome'>;
   /** Solve times reported by clients in `solution.elapsedMs`, in seconds (unverified: the client says so). */
@@ -37,18 +46,20 @@ export class HttpMetrics {
     const prefix = options.prefix ?? 'powgate_';
     this.#cacheMs = checkInteger(options.cacheMs ?? 1_000, 'cacheMs', 0, 3_600_000);
     const registers = [this.registry];
-    this.requests = new Counter({
+    const requests = deferredCounter(Counter, {
       name: `${prefix}http_requests_total`,
-      help: 'HTTP requests served, by route, method and status',
-      labelNames: ['route', 'method', 'status'],
+      help: 'HTTP requests answered, by route, method, status as sent and channel',
+      labelNames: ['route', 'method', 'status', 'channel'] as const,
       registers,
     });
-    this.refusals = new Counter({
+    const refusals = deferredCounter(Counter, {
       name: `${prefix}refusals_total`,
-      help: 'Refused challenges, solutions and tokens, by route and reason',
-      labelNames: ['route', 'reason'],
+      help: 'Refused requests, by route, reason and channel',
+      labelNames: ['route', 'reason', 'channel'] as const,
       registers,
     });
+    [this.requests, this.#requests] = [requests.counter, requests.cells];
+    [this.refusals, this.#refusals] = [refusals.counter, refusals.cells];
     this.verifySeconds = new Histogram({
       name: `${prefix}verify_duration_seconds`,
       help: 'Time to verify and spend one solution, by outcome',
@@ -62,6 +73,14 @@ export class HttpMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers,
     });
+    const mcp = deferredCounter(Counter, {
+      name: `${prefix}mcp_messages_total`,
+      help: 'MCP messages over HTTP, by JSON-RPC method, outcome (ok, tool_error, refused:<reason>, error:<code>, none, unanswered) and channel',
+      labelNames: ['method', 'outcome', 'channel'] as const,
+      registers,
+    });
+    [this.mcpMessages, this.#mcp] = [mcp.counter, mcp.cells];
+    this.gate = new GateMetrics(this.registry, prefix);
     const sources = this.#inFlightSources;
     this.inFlight = new Gauge({
       name: `${prefix}http_requests_in_flight`,
@@ -76,6 +95,25 @@ export class HttpMetrics {
   }
 
   readonly #inFlightSources: (() => number)[] = [];
+  readonly #requests: DeferredCounter<'route' | 'method' | 'status' | 'channel'>;
+  readonly #refusals: DeferredCounter<'route' | 'reason' | 'channel'>;
+  readonly #mcp: DeferredCounter<'method' | 'outcome' | 'channel'>;
+
+  /** Counts `gate`'s funnel from now on (see {@link GateMetrics.watch}). */
+  watch(gate: Gate): () => void {
+    return this.gate.watch(gate);
+  }
+
+  /** Counts a request as answered, and its refusal's reason if any. */
+  countRequest(route: string, method: string, status: number, channel: string, reason?: string): void {
+    this.#requests.inc(route, method, String(status), channel);
+    if (reason !== undefined) this.#refusals.inc(route, reason, channel);
+  }
+
+  /** Counts an MCP message's outcome. */
+  countMcpMessage(method: string, outcome: string, channel: string): void {
+    this.#mcp.inc(method, outcome, channel);
+  }
 
   /** Adds a service's requests in flight to the gauge (read at each scrape). */
   watchInFlight(read: () => number): void {

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Channel } from '../gate/events.js';
 import type { Gate, Grant } from '../gate/gate.js';
 import type { GateReason, PaymentRequired } from '../gate/envelope.js';
 import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
@@ -8,7 +10,11 @@ import { looksLikeToken } from '../protocol/token.js';
 import { invalid } from '../validate.js';
 import { clientRateKey, requestClientAddress, TrustedProxies } from './client-address.js';
 import { checkCors, corsHeaders, isPreflight, preflightHeaders, type CorsOption } from './cors.js';
+import { channelClassifier, type ChannelClassifier } from './channel.js';
+import { DEGRADED_HEADER, degradedHeader } from './degraded.js';
 import { sendJson } from './json-body.js';
+import type { HttpMetrics } from './metrics.js';
+import { pathOf } from './path.js';
 
 /** Options of {@link powgateMiddleware} and {@link powgateFastifyHook}. */
 export interface PowgateMiddlewareOptions {
@@ -41,6 +47,14 @@ export interface PowgateMiddlewareOptions {
    * is answered 204, never 402, whatever this says. Default '*': tokens travel in headers, never cookies.
    */
   cors?: CorsOption;
+  /** Refines the standard channel of each request (see {@link classifyChannel}). Default: the standard rules. */
+  channel?: ChannelClassifier;
+  /** A pino logger: a line per refusal at info (method, path without query, status, reason, scope, channel; never a token). Default: no logs. */
+  logger?: Logger | false;
+  /** Where refusals and the gate's funnel are counted (the gate is watched). Default: not counted. */
+  metrics?: HttpMetrics;
+  /** The `route` label of this gate's refusals in `metrics`. Default `gated:<scope>`. */
+  route?: string;
 }
 
 /** What a request that passed the gate carries on `req.powgate`: the token's fields and its calls used, this one included. */
@@ -109,6 +123,10 @@ export class HttpGate {
   readonly #link: string | undefined;
   /** Which browser origins may call. */
   readonly cors: CorsOption;
+  readonly #channel: (req: IncomingMessage) => Channel;
+  readonly #logger: Logger | undefined;
+  readonly #metrics: HttpMetrics | undefined;
+  readonly #route: string;
 
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
     if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
@@ -130,6 +148,13 @@ export class HttpGate {
     this.#realm = realm;
     this.#trust = trustProxy === undefined ? undefined : TrustedProxies.from(trustProxy);
     this.#clientKey = clientKey;
+    this.#channel = channelClassifier(options.channel);
+    if (options.logger && typeof options.logger.info !== 'function') throw invalid('a pino logger', 'logger', options.logger);
+    this.#logger = options.logger || undefined;
+    if (options.metrics !== undefined && typeof options.metrics?.countRequest !== 'function') throw invalid('an HttpMetrics', 'metrics', options.metrics);
+    this.#metrics = options.metrics;
+    this.#metrics?.watch(gate);
+    this.#route = options.route ?? `gated:${scope}`;
     this.#redeem = Object.freeze({
       solve: 'find one nonce per sub-puzzle of the challenge (docs/PROTOCOL.md; `solve()` of the powgate package or `powgate solve` do it)',
       url: redeemUrl,
@@ -151,20 +176,28 @@ export class HttpGate {
 
   /** The grant of a request's valid token or L402 credential, one of its calls spent, or the refusal to send. Never throws for anything a client sends. */
   async check(req: IncomingMessage): Promise<{ ok: true; grant: PowgateGrant } | { ok: false; refusal: GateRefusal }> {
+    const started = performance.now();
+    const channel = this.#channel(req);
     const token = presentedToken(req.headers);
     const l402 = token === undefined && req.headers.authorization !== undefined ? l402Credential(req.headers.authorization) : undefined;
     let reason: GateReason = 'token_required';
     if (token !== undefined || l402 !== undefined) {
-      const used = l402 === undefined ? await this.gate.useToken(token, { scope: this.scope }) : await this.gate.useL402(l402, { scope: this.scope });
+      const options = { scope: this.scope, channel };
+      const used = l402 === undefined ? await this.gate.useToken(token, options) : await this.gate.useL402(l402, options);
       if (used.ok) return { ok: true, grant: used.grant };
       reason = used.reason;
     }
     const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
-    const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem, l402Redeem: this.#l402Redeem });
+    const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem, l402Redeem: this.#l402Redeem, channel });
     const headers: Record<string, string> =
       refused.status === 402 ? { 'www-authenticate': this.#challenges(reason, refused.body.accepts) } : { 'retry-after': '1' };
     if (this.#link) headers.link = this.#link;
     Object.assign(headers, corsHeaders(req, this.cors));
+    const degraded = degradedHeader(this.gate);
+    if (degraded) headers[DEGRADED_HEADER] = degraded;
+    this.#metrics?.countRequest(this.#route, req.method ?? '', refused.status, channel, reason);
+    // Only these fields: never the query, a header, a token or a challenge.
+    this.#logger?.info({ method: req.method, path: pathOf(req.url), status: refused.status, reason, scope: this.scope, channel, ms: Math.round((performance.now() - started) * 100) / 100 }, 'refused');
     return { ok: false, refusal: { status: refused.status, headers, body: refused.body } };
   }
 
@@ -214,7 +247,11 @@ export function powgateMiddleware(gate: Gate, options: PowgateMiddlewareOptions 
       (result) => {
         if (result.ok) {
           (req as PowgateRequest).powgate = result.grant;
-          if (!res.headersSent) res.setHeader(REMAINING_HEADER, remaining(result.grant));
+          if (!res.headersSent) {
+            res.setHeader(REMAINING_HEADER, remaining(result.grant));
+            const degraded = degradedHeader(gate);
+            if (degraded) res.setHeader(DEGRADED_HEADER, degraded);
+          }
           next();
         } else if (!res.headersSent) {
           sendJson(res, result.refusal.status, result.refusal.body, result.refusal.headers);
@@ -264,6 +301,8 @@ export function powgateFastifyHook(gate: Gate, options: PowgateMiddlewareOptions
       (request.raw as PowgateRequest).powgate = result.grant;
       (request as { powgate?: PowgateGrant }).powgate = result.grant;
       reply.header(REMAINING_HEADER, remaining(result.grant));
+      const degraded = degradedHeader(gate);
+      if (degraded) reply.header(DEGRADED_HEADER, degraded);
       return;
     }
     reply.code(result.refusal.status).headers({ ...result.refusal.headers, 'cache-control': 'no-store' }).send(result.refusal.body);

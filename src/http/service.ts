@@ -20,6 +20,9 @@ import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
 import { checkCors, corsHeaders, isPreflight, preflightHeaders, type CorsOption } from './cors.js';
 import { discoveryHandler, type DiscoveryHandlerOptions } from './discovery.js';
 import { READINESS_PATH, probeGate, readiness } from './readiness.js';
+import type { Channel } from '../gate/events.js';
+import { channelClassifier, type ChannelClassifier } from './channel.js';
+import { DEGRADED_HEADER, degradedHeader } from './degraded.js';
 
 /** `(req, res, next)`: node:http, Express and Connect share this shape. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -42,7 +45,12 @@ export interface PowgateServiceOptions {
   maxPerClient?: number;
   /** Longest wait for a request's body once its headers are in; then 408 and the connection is closed. Default 5,000 ms. */
   bodyTimeoutMs?: number;
-  /** A pino logger: a line per request at info, token checks answered 200 at debug (never a secret, token, challenge or header). Default: no logs. */
+  /**
+   * Refines the standard channel of each request (see {@link classifyChannel}): gets the request
+   * and the standard verdict, returns the channel. Default: the standard rules.
+   */
+  channel?: ChannelClassifier;
+  /** A pino logger: a line per request at info, token checks that pass at debug (never a secret, token, challenge or header). Default: no logs. */
   logger?: Logger | false;
   /** Where metrics are counted. Default: a new {@link HttpMetrics} (own Registry, default process metrics). */
   metrics?: HttpMetrics;
@@ -125,6 +133,7 @@ interface Context {
   started: number;
   /** The client's key (see clientRateKey). */
   client: string;
+  channel: Channel;
 }
 
 const RETRY_AFTER = { 'retry-after': '1' };
@@ -160,6 +169,7 @@ export class PowgateService {
   readonly #link: Record<string, string>;
   readonly #discovery: ReturnType<typeof discoveryHandler> | undefined;
   readonly #readinessTimeoutMs: number;
+  readonly #channel: (req: IncomingMessage) => Channel;
 
   constructor(gate: Gate, options: PowgateServiceOptions = {}) {
     if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
@@ -174,6 +184,8 @@ export class PowgateService {
     if (options.metrics !== undefined && !(options.metrics instanceof HttpMetrics)) throw invalid('an HttpMetrics', 'metrics', options.metrics);
     this.metrics = options.metrics ?? new HttpMetrics();
     this.metrics.watchInFlight(() => this.#inFlight);
+    this.metrics.watch(gate);
+    this.#channel = channelClassifier(options.channel);
     if (options.logger && typeof options.logger.info !== 'function') throw invalid('a pino logger', 'logger', options.logger);
     this.#logger = options.logger || undefined;
     this.#storeKind = options.storeKind ?? kindOf(gate.store, MemoryReplayStore, 'RedisReplayStore');
@@ -214,9 +226,9 @@ export class PowgateService {
     const route = this.#routes.get(path);
     if (!route) {
       if (next) return next();
-      return this.#reply({ req, res, route: 'unmatched', started, client: '' }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
+      return this.#reply({ req, res, route: 'unmatched', started, client: '', channel: this.#channel(req) }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
     }
-    const ctx: Context = { req, res, route: path, started, client: this.#client(req) };
+    const ctx: Context = { req, res, route: path, started, client: this.#client(req), channel: this.#channel(req) };
     if (isPreflight(req)) {
       res.writeHead(204, { ...preflightHeaders(req, this.#cors, route.allow), ...this.#link });
       res.end();
@@ -270,7 +282,7 @@ export class PowgateService {
       return sendJson(res, 404, { error: 'not_found', detail: 'only GET /metrics here' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', detail: 'use GET, HEAD for /metrics' }, { allow: 'GET, HEAD' });
-    this.#sendMetrics({ req, res, route: '/metrics', started: performance.now(), client: '' }).catch(() => res.destroy());
+    this.#sendMetrics({ req, res, route: '/metrics', started: performance.now(), client: '', channel: this.#channel(req) }).catch(() => res.destroy());
   };
 
   /** Requests being served now. */
@@ -296,10 +308,11 @@ export class PowgateService {
       scope: scope as string | undefined,
       difficulty: difficulty as number | undefined,
       calls: calls as number | undefined,
+      channel: ctx.channel,
     });
     if (issued.ok) {
       // With a Lightning door, the same calls can be bought with sats instead.
-      const paid = await this.gate.lightningOffer(client, { scope: issued.challenge.scope, calls: issued.challenge.calls });
+      const paid = await this.gate.lightningOffer(client, { scope: issued.challenge.scope, calls: issued.challenge.calls, channel: ctx.channel });
       const l402 = paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: reasonDetail(paid.reason) } } : {};
       return this.#reply(ctx, 200, { challenge: issued.challenge, ...l402 });
     }
@@ -318,7 +331,7 @@ export class PowgateService {
     const { challenge, solution, macaroon, preimage } = fields as Record<string, unknown>;
     if (l402 && (typeof macaroon !== 'string' || typeof preimage !== 'string')) return this.#malformed(ctx, 'macaroon and preimage must be strings');
     const started = performance.now();
-    const result = l402 ? this.gate.redeemL402(`${macaroon}:${preimage}`) : await this.gate.redeem(challenge, solution);
+    const result = l402 ? this.gate.redeemL402(`${macaroon}:${preimage}`, { channel: ctx.channel }) : await this.gate.redeem(challenge, solution, { channel: ctx.channel });
     this.metrics.verifySeconds.observe({ outcome: result.ok ? 'accepted' : 'refused' }, (performance.now() - started) / 1000);
     if (!result.ok) {
       const status = VERIFY_STATUS[result.reason] ?? 403;
@@ -337,7 +350,7 @@ export class PowgateService {
     const { token, scope, any_scope: anyScope, check_only: checkOnly } = fields as Record<string, unknown>;
     const badOption = (scope !== undefined && !isScope(scope)) || (anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean');
     if (badOption) return this.#reply(ctx, 200, INVALID_TOKEN, undefined, 'malformed');
-    const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true };
+    const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true, channel: ctx.channel };
     // An L402 credential is a token too: `L402 <macaroon>:<preimage>`, as in an Authorization header.
     const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
     const used = l402 === undefined ? await this.gate.useToken(token, options) : await this.gate.useL402(l402, options);
@@ -378,6 +391,7 @@ export class PowgateService {
       token_ttl_ms: gate.tokenTtlMs,
       fail_open: gate.failOpen,
       replay_protection: gate.replayProtection,
+      degraded: this.gate.degraded(),
       lightning: gate.lightning && { backend: gate.lightning.backend, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down },
       aperture_pow: gate.aperturePow,
       trusted_proxies: this.trustProxy?.entries.length ?? 0,
@@ -414,7 +428,8 @@ export class PowgateService {
 
   async #sendMetrics(ctx: Context): Promise<void> {
     const text = await this.metrics.text();
-    ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+    const degraded = degradedHeader(this.gate);
+    ctx.res.writeHead(200, { 'content-type': this.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(degraded ? { [DEGRADED_HEADER]: degraded } : {}) });
     ctx.res.end(text);
     this.#done(ctx, 200, undefined);
   }
@@ -461,13 +476,13 @@ export class PowgateService {
   }
 
   #reply(ctx: Context, status: number, body: unknown, headers?: Record<string, string>, reason?: string): void {
-    sendJson(ctx.res, status, body, { ...this.#link, ...corsHeaders(ctx.req, this.#cors), ...headers });
+    const degraded = degradedHeader(this.gate);
+    sendJson(ctx.res, status, body, { ...this.#link, ...corsHeaders(ctx.req, this.#cors), ...headers, ...(degraded ? { [DEGRADED_HEADER]: degraded } : {}) });
     this.#done(ctx, status, reason);
   }
 
   #done(ctx: Context, status: number, reason: string | undefined): void {
-    this.metrics.requests.inc({ route: ctx.route, method: ctx.req.method ?? '', status });
-    if (reason !== undefined) this.metrics.refusals.inc({ route: ctx.route, reason });
+    this.metrics.countRequest(ctx.route, ctx.req.method ?? '', status, ctx.channel, reason);
     this.#log(ctx, status, reason);
   }
 
@@ -476,10 +491,11 @@ export class PowgateService {
     if (!logger) return;
     // Token checks are the hot route (every gated call of every backend): a line each costs about
     // a quarter of its throughput, and /metrics counts them, so they are logged at debug.
-    const level = ctx.route === TOKEN_VERIFY_ROUTE && status === 200 ? 'debug' : 'info';
+    // A refused check (valid: false, answered 200) is a refusal: at info, as every other.
+    const level = ctx.route === TOKEN_VERIFY_ROUTE && status === 200 && reason === undefined ? 'debug' : 'info';
     if (level === 'debug' && !logger.isLevelEnabled('debug')) return;
     // Only these fields: never the URL's query, a header, a body, a token or a challenge.
-    logger[level]({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, reason });
+    logger[level]({ method: ctx.req.method, route: ctx.route, status, ms: Math.round((performance.now() - ctx.started) * 100) / 100, channel: ctx.channel, reason });
   }
 }
 

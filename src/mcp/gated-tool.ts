@@ -9,6 +9,7 @@ import { l402Credential } from '../protocol/l402.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { lenientInput, type LenientInput } from './lenient-input.js';
+import { callChannel, type McpChannelClassifier, type McpLogger, type McpMetrics } from './channel.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
 import { PRICE_META_KEY, describePrices, powgateReference, powgateToolNames, priceMeta, registerPowgateTools } from './tools.js';
 
@@ -34,6 +35,12 @@ export interface GatedToolOptions {
    * the result's `_meta["powgate/refusal"]`. registerGatedTool sets it from the config.
    */
   structuredRefusal?: boolean;
+  /** Refines the standard channel of each call (see {@link mcpChannel}). Default: the standard rules. */
+  channel?: McpChannelClassifier;
+  /** A pino-compatible logger: a line per refused call at info (tool, scope, reason, channel; never a token). Default: no logs. */
+  logger?: McpLogger;
+  /** Where the gate's funnel is counted (an HttpMetrics of powgate/http: the gate is watched). Default: not counted. */
+  metrics?: McpMetrics;
 }
 
 /** Where a call's token was found. */
@@ -91,8 +98,13 @@ function gatedHandler<Args, Extra extends ToolExtra>(
   if (!isScope(scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected printable ASCII of at most 256 characters for scope');
   if (typeof handler !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for handler');
   const clientKey = options.clientKey ?? mcpClientKey;
+  if (options.channel !== undefined && typeof options.channel !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for channel');
+  if (options.logger !== undefined && typeof options.logger?.info !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a pino-compatible logger for logger');
+  if (options.metrics !== undefined && typeof options.metrics?.watch !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected an HttpMetrics for metrics');
   gate.door(scope, options.difficulty, options.sats);
+  options.metrics?.watch(gate);
   return async (args, extra) => {
+    const channel = callChannel(extra, options.channel);
     const tokens = presentedTokens(args, extra);
     if (check && tokens.length > 0) {
       // Checked before a call is spent; a call without a token gets the on-ramp whatever its arguments.
@@ -104,12 +116,14 @@ function gatedHandler<Args, Extra extends ToolExtra>(
     for (const [i, { token }] of tokens.entries()) {
       // A paid L402 credential is a token too: `L402 <macaroon>:<preimage hex>`.
       const l402 = typeof token === 'string' ? l402Credential(token) : undefined;
-      const used = l402 === undefined ? await gate.useToken(token, { scope }) : await gate.useL402(l402, { scope });
+      const used = l402 === undefined ? await gate.useToken(token, { scope, channel }) : await gate.useL402(l402, { scope, channel });
       if (used.ok) return handler(withoutToken(args), tokenFree(extra));
       if (i === 0) reason = used.reason;
     }
+    options.logger?.info({ tool: options.toolName, scope, reason, channel }, 'refused');
     return refusal(gate, reason, extra, {
       scope,
+      channel,
       client: clientKey(extra),
       verifyTool: options.verifyTool ?? 'powgate_verify',
       toolName: options.toolName,
@@ -149,7 +163,7 @@ async function refusal(
   gate: Gate,
   reason: GateReason,
   extra: ToolExtra | undefined,
-  o: { scope: string; client: string; verifyTool: string; toolName: string | undefined; structured: boolean },
+  o: { scope: string; channel: string; client: string; verifyTool: string; toolName: string | undefined; structured: boolean },
 ): Promise<CallToolResult> {
   const again = o.toolName === undefined ? 'call this tool again' : `call ${o.toolName} again`;
   const present: Record<string, string> = { argument: TOKEN_ARGUMENT, meta: TOKEN_META_KEY };
@@ -169,7 +183,7 @@ async function refusal(
     present: presentPaid,
     or_redeem: { tool: o.verifyTool, arguments: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' }, returns: 'a token with the same calls, counted together' },
   };
-  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, l402Redeem, pooled: isPooledKey(o.client) });
+  const { body } = await gate.refuse(reason, o.client, { scope: o.scope, redeem, l402Redeem, pooled: isPooledKey(o.client), channel: o.channel });
   const text = JSON.stringify(body);
   return {
     isError: true,
@@ -242,7 +256,7 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
   options: GatedToolOptions = {},
 ): RegisteredTool {
   if (typeof name !== 'string' || name === '') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a tool name');
-  const names = powgateToolNames(server) ?? registerPowgateTools(server, gate, { clientKey: options.clientKey });
+  const names = powgateToolNames(server) ?? registerPowgateTools(server, gate, { clientKey: options.clientKey, channel: options.channel, logger: options.logger });
   const takesArgs = config.inputSchema !== undefined;
   const inner = (args: unknown, extra: ToolExtra) =>
     takesArgs
@@ -259,6 +273,9 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
     verifyTool: options.verifyTool ?? names.verify,
     clientKey: options.clientKey,
     structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
+    channel: options.channel,
+    logger: options.logger,
+    metrics: options.metrics,
   }, input.check);
   gate.resource({ scope, tool: name });
   const reference = powgateReference(server);

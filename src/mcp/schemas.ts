@@ -152,6 +152,7 @@ export const statusOutput = z.object({
     replay_protection: z.string().describe("'per-instance' with a memory store (several instances each accept a solution once: degraded), 'shared' with Redis or a custom store"),
     lightning: z.object({ backend: z.string(), sats_per_call: z.number(), down: z.boolean() }).optional().describe('the Lightning (L402) door, when there is one'),
     aperture_pow: z.boolean().describe("whether refusals also offer proof of work in Aperture's L402 dialect"),
+    degraded: z.array(z.string()).optional().describe('how the gate serves degraded now, if at all: backend_wasm, backend_js, fail_open, lightning_unavailable, replay_per_instance'),
   }),
   discovery: z
     .record(z.string(), z.unknown())

@@ -10,7 +10,8 @@ import { packageInfo } from '../package-info.js';
 import { MemoryReplayStore } from '../protocol/replay/memory.js';
 import { RedisReplayStore } from '../protocol/replay/redis.js';
 import { isScope } from '../protocol/shape.js';
-import { isPooledKey, mcpClientKey, type ClientKeyFn } from './client-key.js';
+import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
+import { callChannel, type McpChannelClassifier, type McpLogger } from './channel.js';
 import {
   TOKEN_ARGUMENT,
   TOKEN_META_KEY,
@@ -36,6 +37,10 @@ export interface PowgateToolsOptions {
   log?: (line: string) => void;
   /** The machine prices are stated in seconds for (gated tools' descriptions, `_meta`, the status tool's discovery document). Default: none (seconds unknown). */
   reference?: ReferenceHardware;
+  /** Refines the standard channel of each call (see {@link mcpChannel}). Default: the standard rules. */
+  channel?: McpChannelClassifier;
+  /** A pino-compatible logger: a line per call at info (tool, outcome, reason, channel; never a token, challenge or solution). Default: no logs. */
+  logger?: McpLogger;
 }
 
 /** The names of the powgate tools registered on a server. */
@@ -126,6 +131,16 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
   if (typeof prefix !== 'string') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a string for prefix');
   const clientKey = options.clientKey ?? mcpClientKey;
   const log = options.log ?? (() => {});
+  const logger = options.logger;
+  const channelOf = (extra: ToolExtra) => callChannel(extra, options.channel);
+  /** The call's line: its outcome is the result's `reason` when refused. */
+  const logged = (tool: string, extra: ToolExtra, result: CallToolResult): CallToolResult => {
+    if (logger) {
+      const reason = (result.structuredContent as { reason?: unknown } | undefined)?.reason;
+      logger.info({ tool, outcome: result.isError ? 'refused' : 'ok', ...(typeof reason === 'string' ? { reason } : {}), channel: channelOf(extra) }, 'call');
+    }
+    return result;
+  };
   const names: PowgateToolNames = { challenge: `${prefix}challenge`, verify: `${prefix}verify`, status: `${prefix}status` };
   if (registered.has(server)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'the powgate tools are already registered on this server');
   const reference = options.reference;
@@ -142,8 +157,10 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       outputSchema: challengeOutput,
       annotations: { readOnlyHint: false, openWorldHint: false },
     },
-    async (args, extra) => {
-      const scope = args.scope ?? '';
+    async (args, extra) => logged(names.challenge, extra, await challengeCall(args, extra)),
+  );
+  const challengeCall = async (args: { scope?: unknown; difficulty?: unknown; calls?: unknown }, extra: ToolExtra): Promise<CallToolResult> => {
+      const scope = (args.scope ?? '') as string;
       if (!isScope(scope)) return refused('malformed', 'scope must be printable ASCII of at most 256 characters');
       const difficulty = args.difficulty;
       if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
@@ -151,9 +168,10 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       }
       const client = clientKey(extra);
       const pooled = isPooledKey(client);
-      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled });
+      const channel = channelOf(extra);
+      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled, channel });
       if (!issued.ok) return refused(issued.reason, issued.detail);
-      const paid = await gate.lightningOffer(client, { scope, calls: issued.challenge.calls, pooled });
+      const paid = await gate.lightningOffer(client, { scope, calls: issued.challenge.calls, pooled, channel });
       return structured({
         ok: true,
         challenge: issued.challenge,
@@ -164,8 +182,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
           then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks; each call spends one of its calls`,
         },
       });
-    },
-  );
+  };
 
   server.registerTool(
     names.verify,
@@ -179,10 +196,13 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       outputSchema: verifyOutput,
       annotations: { readOnlyHint: false, openWorldHint: false },
     },
-    async (args, extra) => {
+    async (args, extra) => logged(names.verify, extra, await verifyCall(args, extra)),
+  );
+  const verifyCall = async (args: { method?: unknown; macaroon?: unknown; preimage?: unknown; challenge?: unknown; solution?: unknown }, extra: ToolExtra): Promise<CallToolResult> => {
+      const channel = channelOf(extra);
       if (args.method === 'l402') {
         if (typeof args.macaroon !== 'string' || typeof args.preimage !== 'string') return refused('malformed', 'l402: macaroon and preimage (hex) are required');
-        const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`);
+        const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`, { channel });
         if (!paid.ok) return refused(paid.reason, reasonDetail(paid.reason));
         return structured({ ok: true, token: paid.token, scope: paid.scope, expires_at: paid.expiresAt, calls: paid.calls, price: paid.price });
       }
@@ -193,7 +213,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       let result;
       try {
         const client = clientKey(extra);
-        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution), { client, pooled: isPooledKey(client) });
+        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution), { client, pooled: isPooledKey(client), channel });
       } catch (error) {
         // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
         if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {
@@ -204,8 +224,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       }
       if (!result.ok) return refused(result.reason, reasonText(result.reason));
       return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
-    },
-  );
+  };
 
   server.registerTool(
     names.status,
@@ -268,6 +287,7 @@ export function statusOf(gate: Gate, log: (line: string) => void = () => {}): Re
       replay_protection: storeKind(gate.store) === 'memory' ? 'per-instance' : 'shared',
       ...(gate.lightning ? { lightning: { backend: gate.lightning.backend.kind, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down } } : {}),
       aperture_pow: gate.aperturePow,
+      degraded: gate.degraded(),
     },
   };
 }

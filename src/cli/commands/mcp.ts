@@ -20,7 +20,8 @@ Tools, each with input and output schemas and structured results:
                                      or { ok: false, reason } with isError
   status    {}                       the backend and kernel, what the gate charges, and the
                                      discovery document (doors, prices, seconds per call)
-stdout carries only the protocol; logs go to stderr. The server stops when stdin closes.
+stdout carries only the protocol; logs go to stderr, a line per call (tool, outcome,
+refusal reason, channel). The server stops when stdin closes.
 
 Options:
 ${GATE_USAGE}
@@ -48,7 +49,9 @@ ${SECRET_USAGE}
       throw error;
     }
     const log = (line: string) => println(io.stderr, `powgate mcp: ${line}`);
-    const server = createPowgateMcpServer(gate, { log, reference });
+    // A line per call on stderr (stdout is the protocol): which tool, its outcome and channel.
+    const logger = { info: (fields: Record<string, unknown>, message = '') => log(`${message} ${JSON.stringify(fields)}`) };
+    const server = createPowgateMcpServer(gate, { log, logger, reference });
     const transport = new StdioServerTransport(io.stdin as Readable, io.stdout as Writable);
     const closed = new Promise<'eof' | 'signal'>((resolve) => {
       io.stdin.once('end', () => resolve('eof'));

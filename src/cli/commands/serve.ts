@@ -55,7 +55,7 @@ Options:
   --cors ORIGINS           browser origins allowed (comma-separated scheme://host[:port]), '*'
                            or 'off'; preflights (OPTIONS) get 204 whatever it says; default *
   --log-level LEVEL        ${LOG_LEVELS.join(', ')}: a line per request at info, except token
-                           checks answered 200 (the hot route) at debug; warn hides them all;
+                           checks that pass (the hot route) at debug; warn hides them all;
                            the listening and stopped lines always show; default info
 ${GATE_USAGE}
 ${DISCOVERY_USAGE}

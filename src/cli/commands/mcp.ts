@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { println, type Command } from '../command.js';
 import { GATE_OPTIONS, GATE_USAGE, gateOptionsFromFlags } from '../gate-flags.js';
+import { reachRedis } from '../redis-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
 export const mcpCommand: Command = {
@@ -27,7 +28,8 @@ ${SECRET_USAGE}
   options: GATE_OPTIONS,
   maxPositionals: 0,
   async run(parsed, io) {
-    const options = gateOptionsFromFlags(parsed, io);
+    const { redis, ...options } = gateOptionsFromFlags(parsed, io);
+    await reachRedis(redis); // A Cluster or Sentinel that cannot be reached stops start-up here.
     // Loaded here, not at the top: the SDK costs every other command a quarter of a second to import.
     const [{ Gate }, { createPowgateMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../gate/gate.js'),

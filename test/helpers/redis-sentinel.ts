@@ -1,4 +1,4 @@
-// A throwaway Redis master, one replica and one Sentinel watching them, on loopback.
+// A throwaway Redis master, its replicas and one Sentinel watching them, on loopback.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ export const MASTER_NAME = 'powgate-master';
 
 export interface RedisSentinelSet {
   master: RedisServer;
+  /** The first replica, promoted by a failover (its priority is the best). */
   replica: RedisServer;
+  replicas: RedisServer[];
   sentinel: RedisServer;
   /** `127.0.0.1:<port>` of the sentinel, for --redis-sentinel. */
   sentinels: string;
@@ -27,18 +29,22 @@ export async function caughtUp(masterPort: number, replicaPort: number): Promise
 }
 
 /**
- * Starts a master, a replica of it and, once the replica has synced (so that the sentinel's
- * first look finds it), a sentinel monitoring the master with a quorum of 1.
+ * Starts a master, `count` replicas of it and, once they have synced (so that the sentinel's
+ * first look finds them), a sentinel monitoring the master with a quorum of 1.
  */
-export async function startRedisSentinel(): Promise<RedisSentinelSet> {
+export async function startRedisSentinel(count = 1): Promise<RedisSentinelSet> {
   const dir = await mkdtemp(join(tmpdir(), 'powgate-sentinel-'));
   const started: RedisServer[] = [];
   try {
     const master = await startRedis();
     started.push(master);
-    const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port)]);
-    started.push(replica);
-    await waitFor(() => caughtUp(master.port, replica.port), 20_000, 'the replica synced');
+    const replicas: RedisServer[] = [];
+    for (let i = 0; i < count; i++) {
+      const replica = await startRedis(['--replicaof', '127.0.0.1', String(master.port), '--replica-priority', String(10 + i)]);
+      started.push(replica);
+      replicas.push(replica);
+      await waitFor(() => caughtUp(master.port, replica.port), 20_000, 'the replica synced');
+    }
     const port = await freePort();
     const conf = join(dir, 'sentinel.conf');
     await writeFile(conf, [
@@ -50,12 +56,13 @@ export async function startRedisSentinel(): Promise<RedisSentinelSet> {
     const sentinel = await startRedis([conf, '--sentinel', '--dir', dir], port);
     started.push(sentinel);
     await waitFor(async () => {
-      const replicas = (await ask(port, 'sentinel', 'replicas', MASTER_NAME)) as string[][];
-      return replicas.length === 1 && !String(replicas[0]).includes('s_down') && String(replicas[0]).includes('slave');
-    }, 30_000, 'the sentinel found the replica');
+      const known = (await ask(port, 'sentinel', 'replicas', MASTER_NAME)) as string[][];
+      return known.length === count && known.every((r) => !String(r).includes('s_down'));
+    }, 30_000, 'the sentinel found the replicas');
     return {
       master,
-      replica,
+      replica: replicas[0]!,
+      replicas,
       sentinel,
       sentinels: `127.0.0.1:${port}`,
       masterPort: async () => Number(((await ask(port, 'sentinel', 'get-master-addr-by-name', MASTER_NAME)) as string[])[1]),

@@ -41,7 +41,9 @@ export interface RedisReplayStoreOptions extends RedisConnectionOptions {
    * Replicas that must hold a spend (Redis `WAIT`) before it counts, from 0 to 16: with 1 or more,
    * a spend, a counted call or a redemption that the master could not copy within `timeoutMs`
    * resolves 'store_unavailable' (the id stays spent: the safe side), so a failover to that
-   * replica (Sentinel, Cluster) cannot forget it and accept it again. Default 0 (no wait).
+   * replica (Sentinel, Cluster) cannot forget it and accept it again. Wait for every replica
+   * that may be promoted: one that was not waited for may lack the last spends. Default 1 with
+   * `sentinels`, else 0 (no wait).
    */
   waitReplicas?: number;
 }
@@ -76,7 +78,7 @@ export class RedisReplayStore implements ReplayStore {
 
   constructor(options: RedisReplayStoreOptions) {
     const checked = checkOptions(options, 'options');
-    const { epochMarginMs = 0, waitReplicas = 0 } = checked;
+    const { epochMarginMs = 0, waitReplicas = checked.sentinels === undefined ? 0 : 1 } = checked;
     this.#margin = checkInteger(epochMarginMs, 'epochMarginMs', 0, 600_000);
     this.#replicas = checkInteger(waitReplicas, 'waitReplicas', 0, 16);
     this.#redis = new RedisConnection(checked, 'RedisReplayStore');

@@ -63,7 +63,8 @@ export function redisFromFlags(parsed: Parsed, io: Io, onError?: (error: Error) 
   }
   if (url !== undefined && !/^rediss?:\/\/./.test(url)) throw new UsageError('expected a redis:// or rediss:// URL for --redis');
   const waitReplicas = optional(waitText, (text) => parseInteger(text, 'redis-wait-replicas', 0, 16)) ?? (sentinels ? 1 : 0);
-  const password = io.env.POWGATE_REDIS_PASSWORD || undefined;
+  // A password in the URL wins (ioredis would let the option override it).
+  const password = url !== undefined && /^rediss?:\/\/[^/]*@/.test(url) ? undefined : io.env.POWGATE_REDIS_PASSWORD || undefined;
   const target: RedisConnectionOptions = url !== undefined ? { url } : cluster ? { cluster } : { sentinels, masterName };
   const shared = { ...target, ...(password === undefined ? {} : { password }), onError };
   const list = (nodes: RedisNode[]) => nodes.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(',');

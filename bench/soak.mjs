@@ -11,7 +11,9 @@
  *      one: must get the same token), check a token without spending, malformed input, /healthz;
  *   3. every interval (30 s, 10 s for runs under 5 minutes; SOAK_INTERVAL_S) print a row:
  *      elapsed, requests and errors in the interval, p50/p99 latency, the RSS of each serve
- *      process (/proc/<pid>/status VmRSS) and of Redis (INFO memory), and Redis's key count;
+ *      process (/proc/<pid>/status VmRSS) and its V8 heap in use (its /metrics), the RSS of Redis
+ *      (INFO memory), Redis's key count, and the
+ *      machine's 1-minute load average (other work on the machine moves the latencies);
  *   4. at the end, a verdict on flatness: after the warm-up (the first 20% of the run, at most
  *      90 s), the mean of the last third of the rows against the mean of the first third.
  *
@@ -77,14 +79,15 @@ async function startRedis() {
 }
 
 function startServe(redisUrl) {
-  const args = [cli, 'serve', '--port', '0', '--redis', redisUrl, '--base-difficulty', '4', '--max-difficulty', '8', '--free-requests', '1000000000', '--challenge-ttl', '30s', '--token-ttl', '60s', '--log-level', 'warn'];
+  const args = [cli, 'serve', '--port', '0', '--redis', redisUrl, '--base-difficulty', '4', '--max-difficulty', '8', '--free-requests', '1000000000', '--challenge-ttl', '30s', '--token-ttl', '60s', '--log-level', 'warn', '--metrics-port', '0'];
   const child = spawn(process.execPath, args, { env: { ...process.env, POWGATE_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
       try {
-        resolve({ child, url: JSON.parse(line).url });
+        const { url, metrics } = JSON.parse(line);
+        resolve({ child, url, metrics });
       } catch {
         reject(new Error(`powgate serve did not start: ${line}`));
       }
@@ -255,6 +258,14 @@ function choose() {
 
 // ---------------------------------------------------------------- reporting
 
+/** The V8 heap in use (prom-client's default gauge on the metrics listener), in MB: a leak shows here first. */
+async function heapMb(metricsUrl) {
+  const reply = await call(metricsUrl, '');
+  requests--; // A scrape is not part of the load.
+  latencies.pop();
+  const match = /^\w*nodejs_heap_size_used_bytes (\S+)$/m.exec(reply.text);
+  return match ? Number(match[1]) / 1048576 : NaN;
+}
 const rssMb = (pid) => {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
@@ -266,6 +277,7 @@ const pad = (text, width) => String(text).padStart(width);
 const rows = [];
 async function report(elapsed) {
   judgeRetired();
+  const heaps = await Promise.all(servers.map((s) => heapMb(s.metrics)));
   const sorted = latencies.sort((a, b) => a - b);
   const info = await admin.info('memory');
   const row = {
@@ -276,8 +288,11 @@ async function report(elapsed) {
     p99: percentile(sorted, 99),
     rssA: rssMb(servers[0].child.pid),
     rssB: rssMb(servers[1].child.pid),
+    heapA: heaps[0],
+    heapB: heaps[1],
     redisRss: Number(/used_memory_rss:(\d+)/.exec(info)?.[1]) / 1048576,
     keys: await admin.dbsize(),
+    load: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
   };
   rows.push(row);
   latencies = [];
@@ -285,13 +300,13 @@ async function report(elapsed) {
   errors = 0;
   totalRequests += row.requests;
   console.log(
-    [pad(`${Math.round(elapsed)}s`, 7), pad(row.requests, 9), pad(fixed(row.requests / INTERVAL_S, 0), 6), pad(row.errors, 6), pad(fixed(row.p50), 7), pad(fixed(row.p99), 7), pad(fixed(row.rssA), 8), pad(fixed(row.rssB), 8), pad(fixed(row.redisRss), 9), pad(row.keys, 7)].join(' '),
+    [pad(`${Math.round(elapsed)}s`, 7), pad(row.requests, 9), pad(fixed(row.requests / INTERVAL_S, 0), 6), pad(row.errors, 6), pad(fixed(row.p50), 7), pad(fixed(row.p99), 7), pad(fixed(row.rssA), 8), pad(fixed(row.rssB), 8), pad(fixed(row.heapA), 7), pad(fixed(row.heapB), 7), pad(fixed(row.redisRss), 9), pad(row.keys, 7), pad(fixed(row.load, 2), 6)].join(' '),
   );
 }
 
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
 console.log(`soak: ${DURATION_S} s, a row every ${INTERVAL_S} s, ${WORKERS} workers, two powgate serve --redis (pids ${servers.map((s) => s.child.pid).join(', ')}), redis-server on ${redis.port}; node ${process.version}; ${cpu}`);
-console.log(['elapsed', 'requests', 'req/s', 'errors', 'p50 ms', 'p99 ms', 'rss A MB', 'rss B MB', 'redis MB', 'keys'].map((h, i) => pad(h, [7, 9, 6, 6, 7, 7, 8, 8, 9, 7][i])).join(' '));
+console.log(['elapsed', 'requests', 'req/s', 'errors', 'p50 ms', 'p99 ms', 'rss A MB', 'rss B MB', 'heap A', 'heap B', 'redis MB', 'keys', 'load1'].map((h, i) => pad(h, [7, 9, 6, 6, 7, 7, 8, 8, 7, 7, 9, 7, 6][i])).join(' '));
 
 const started = performance.now();
 const deadline = started + DURATION_S * 1000;
@@ -326,10 +341,12 @@ const [first, last] = [measured.slice(0, third), measured.slice(-third)];
 const checks = [
   ['rss A MB', 'rssA', (a, b) => b - a <= Math.max(5, a * 0.1)],
   ['rss B MB', 'rssB', (a, b) => b - a <= Math.max(5, a * 0.1)],
+  ['heap A MB', 'heapA', (a, b) => b - a <= Math.max(5, a * 0.1)],
+  ['heap B MB', 'heapB', (a, b) => b - a <= Math.max(5, a * 0.1)],
   ['redis MB', 'redisRss', (a, b) => b - a <= Math.max(5, a * 0.1)],
   ['p99 ms', 'p99', (a, b) => b - a <= Math.max(5, a * 0.5)],
 ];
-console.log(`\nflatness (after ${Math.round(WARMUP_S)} s of warm-up: mean of the first ${first.length} rows -> mean of the last ${last.length}; flat = RSS +10% (or +5 MB) at most, p99 +50% (or +5 ms) at most):`);
+console.log(`\nflatness (after ${Math.round(WARMUP_S)} s of warm-up: mean of the first ${first.length} rows -> mean of the last ${last.length}; flat = RSS and heap +10% (or +5 MB) at most, p99 +50% (or +5 ms) at most):`);
 let flat = measured.length >= 2;
 for (const [name, key, ok] of checks) {
   const [a, b] = [mean(first, key), mean(last, key)];

@@ -1,7 +1,8 @@
 // Throwaway redis-server processes on loopback for the RedisReplayStore tests:
 // no persistence, a free port, killed by stop() (and on exit, as a safety net).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -24,8 +25,10 @@ export function redisServerPath(): string | undefined {
 }
 
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A loopback port that was free a moment ago. */
@@ -51,10 +54,11 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function launch(bin: string, port: number, extra: readonly string[] = []): Promise<ChildProcess> {
-  // A config file (a sentinel's) must come first.
+function launch(bin: string, port: number, dir: string, extra: readonly string[] = []): Promise<ChildProcess> {
+  // A config file (a sentinel's) must come first. A directory of its own: a replica writes
+  // dump.rdb when it syncs, and any server started later in that directory would load it.
   const [file, rest] = extra[0]?.endsWith('.conf') ? [[extra[0]], extra.slice(1)] : [[], extra];
-  const args = [...file, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local', ...rest];
+  const args = [...file, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local', ...rest];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
@@ -88,14 +92,18 @@ export async function startRedis(extra: readonly string[] = [], port?: number): 
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed');
   port ??= await freePort();
-  let child = await launch(bin, port, extra);
+  const dir = mkdtempSync(join(tmpdir(), 'powgate-redis-'));
+  dirs.add(dir);
+  let child = await launch(bin, port, dir, extra);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop: () => kill(child),
     restart: async () => {
       await kill(child);
-      child = await launch(bin, port!, extra);
+      rmSync(dir, { recursive: true, force: true }); // Empty, whatever it wrote.
+      mkdirSync(dir);
+      child = await launch(bin, port!, dir, extra);
     },
   };
 }

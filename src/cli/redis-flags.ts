@@ -33,6 +33,8 @@ export interface RedisFromFlags {
   where: string;
   /** Whether start-up must reach it ({@link reachRedis}): a seed list or a master name is checked then, not at the first call. */
   mustReach: boolean;
+  /** The last error the clients reported (connection errors say more than a refused PING). */
+  lastError(): Error | undefined;
 }
 
 /** Host:port pairs, comma-separated; IPv6 addresses in brackets (`[::1]:7000`). */
@@ -66,13 +68,19 @@ export function redisFromFlags(parsed: Parsed, io: Io, onError?: (error: Error) 
   // A password in the URL wins (ioredis would let the option override it).
   const password = url !== undefined && /^rediss?:\/\/[^/]*@/.test(url) ? undefined : io.env.POWGATE_REDIS_PASSWORD || undefined;
   const target: RedisConnectionOptions = url !== undefined ? { url } : cluster ? { cluster } : { sentinels, masterName };
-  const shared = { ...target, ...(password === undefined ? {} : { password }), onError };
+  let last: Error | undefined;
+  const report = (error: Error) => {
+    last = error;
+    onError?.(error);
+  };
+  const shared = { ...target, ...(password === undefined ? {} : { password }), onError: report };
   const list = (nodes: RedisNode[]) => nodes.map(({ host, port }) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(',');
   return {
     store: new RedisReplayStore({ ...shared, waitReplicas }),
     counter: new RedisRateCounter(shared),
     where: url !== undefined ? 'Redis' : cluster ? `the Redis Cluster at ${list(cluster)}` : `the master ${masterName} behind ${list(sentinels!)}`,
     mustReach: url === undefined,
+    lastError: () => last,
   };
 }
 
@@ -95,6 +103,7 @@ export async function reachRedis(redis: RedisFromFlags | undefined): Promise<voi
     }
   }
   await Promise.all([redis.store.close(), redis.counter.close()]);
-  const reason = last instanceof Error ? last.message.slice(0, 200) : String(last);
+  const cause = redis.lastError() ?? last;
+  const reason = cause instanceof Error ? cause.message.slice(0, 200) : String(cause);
   throw new Error(`cannot reach ${redis.where} within ${REACH_MS / 1000} s: ${reason}`);
 }

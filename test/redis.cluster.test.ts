@@ -81,6 +81,17 @@ describe.skipIf(!bin)(`powgate on a Redis Cluster of three masters${reason}`, ()
     expect(await b.spendRecorded(redeemed, inAMinute(), 'record-2')).toEqual({ result: 'replayed', record: 'record-1' });
   });
 
+  it('waits for replicas when told to: on masters without any, a spend is refused, never counted as spent', async () => {
+    const errors: Error[] = [];
+    const waiting = store(1, { waitReplicas: 1, timeoutMs: 400, onError: (e: Error) => errors.push(e) });
+    const one = id();
+    expect(await waiting.spend(one, inAMinute())).toBe('store_unavailable');
+    expect(await waiting.spendCall(id(), 3, inAMinute())).toEqual({ ok: false, reason: 'store_unavailable' });
+    expect(errors.length).toBeGreaterThan(0);
+    // The id was written all the same (the safe side): a store that does not wait finds it spent.
+    expect(await store(0).spend(one, inAMinute())).toBe('replayed');
+  });
+
   it("counts rates across counters, each client's windows in one slot and clients spread over the masters", async () => {
     const [a, b] = [counter(0), counter(1)];
     const before = await sizes();

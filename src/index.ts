@@ -11,6 +11,7 @@ export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type
 export { MAX_CALLS } from './protocol/price.js';
 export { MemoryReplayStore, type MemoryReplayStoreOptions } from './protocol/replay/memory.js';
 export { RedisReplayStore, type RedisReplayStoreOptions } from './protocol/replay/redis.js';
+export type { RedisClient, RedisConnectionOptions, RedisNode } from './protocol/replay/redis-connection.js';
 export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';

@@ -78,7 +78,7 @@ describe.skipIf(!bin)(bin ? 'RedisRateCounter' : 'RedisRateCounter (skipped: red
   });
 
   it('refuses bad options', () => {
-    expect(() => new RedisRateCounter({} as RedisRateCounterOptions)).toThrow(/expected exactly one of url and client in the options of RedisRateCounter/);
+    expect(() => new RedisRateCounter({} as RedisRateCounterOptions)).toThrow(/expected exactly one of url, cluster, sentinels and client in the options of RedisRateCounter/);
     expect(() => new RedisRateCounter({ url: server.url, keyPrefix: 3 as never })).toThrow(/keyPrefix/);
     expect(() => new RedisRateCounter({ url: server.url, now: 3 as never })).toThrow(/for now/);
     expect(() => new RedisRateCounter({ url: server.url, timeoutMs: 0 })).toThrow(/timeoutMs/);

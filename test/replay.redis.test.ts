@@ -169,12 +169,23 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
         expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(message) }),
       );
     };
-    bad({}, /expected exactly one of url and client/);
-    bad({ url: server.url, client: admin }, /expected exactly one of url and client/);
-    bad(undefined, /expected exactly one of url and client/);
+    bad({}, /expected exactly one of url, cluster, sentinels and client/);
+    bad({ url: server.url, client: admin }, /expected exactly one of url, cluster, sentinels and client/);
+    bad(undefined, /expected exactly one of url, cluster, sentinels and client/);
     bad('redis://x', /expected an object for options but received a string/);
     bad({ url: '' }, /expected a non-empty string for url but received a string of length 0/);
-    bad({ client: {} }, /expected an ioredis Redis instance for client but received an object/);
+    bad({ client: {} }, /expected an ioredis Redis or Cluster instance for client but received an object/);
+    bad({ url: server.url, cluster: [{ host: '127.0.0.1', port: 1 }] }, /expected exactly one of url, cluster, sentinels and client/);
+    bad({ cluster: [] }, /expected an array of 1 to 64 \{ host, port \} for cluster/);
+    bad({ cluster: [{ host: '127.0.0.1', port: 0 }] }, /for cluster\[0\]\.port but received the number 0/);
+    bad({ cluster: ['127.0.0.1:7000'] }, /expected an object for cluster\[0\]/);
+    // Untagged, a batch of spends would span slots (and nodes): refused before anything connects.
+    bad({ cluster: [{ host: '127.0.0.1', port: 7000 }], keyPrefix: 'powgate:spent:' }, /a Redis Cluster needs a hash tag in the keyPrefix/);
+    bad({ cluster: [{ host: '127.0.0.1', port: 7000 }], keyPrefix: 'powgate:{}:' }, /a Redis Cluster needs a hash tag/);
+    bad({ cluster: [{ host: '127.0.0.1', port: 7000 }], masterName: 'm' }, /masterName goes with sentinels/);
+    bad({ sentinels: [{ host: '127.0.0.1', port: 26379 }] }, /for masterName but received undefined/);
+    bad({ url: server.url, password: '' }, /expected a non-empty string for password/);
+    bad({ url: server.url, waitReplicas: 17 }, /expected an integer from 0 to 16 for waitReplicas/);
     bad({ url: server.url, keyPrefix: 1 }, /expected a string for keyPrefix but received the number 1/);
     bad({ url: server.url, timeoutMs: 0 }, /expected an integer from 1 to 60000 for timeoutMs but received the number 0/);
     bad({ url: server.url, onError: 'log' }, /expected a function for onError/);

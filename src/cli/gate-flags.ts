@@ -1,15 +1,14 @@
 import type { AdaptiveDifficultyOptions } from '../gate/adaptive-difficulty.js';
 import type { GateOptions } from '../gate/gate.js';
-import { RedisRateCounter } from '../gate/redis-rate-counter.js';
 import { lightningFromEnv } from '../lightning/from-env.js';
 import { PROTOCOL_MAX_DIFFICULTY } from '../protocol/difficulty.js';
 import { MAX_SATS_PER_CALL } from '../protocol/l402.js';
 import { MAX_CALLS } from '../protocol/price.js';
 import { isScope } from '../protocol/shape.js';
-import { RedisReplayStore } from '../protocol/replay/redis.js';
-import { importRedisClient } from '../protocol/replay/redis-connection.js';
+import { importIoredis } from '../protocol/replay/redis-connection.js';
 import { UsageError, optional, parseDuration, parseInteger, parseNumber, stringFlag, type OptionSpecs, type Parsed } from './args.js';
 import type { Io } from './command.js';
+import { REDIS_OPTIONS, REDIS_USAGE, type RedisFromFlags, redisFromFlags } from './redis-flags.js';
 import { SECRET_OPTIONS, secretOptions } from './secret.js';
 
 /** The flags that set what a gate charges and where it keeps state: shared by `serve` and `mcp`. */
@@ -26,7 +25,7 @@ export const GATE_OPTIONS: OptionSpecs = {
   'max-calls': { type: 'string' },
   'challenge-ttl': { type: 'string' },
   'token-ttl': { type: 'string' },
-  redis: { type: 'string' },
+  ...REDIS_OPTIONS,
   'fail-open': { type: 'boolean' },
   sats: { type: 'string' },
   'aperture-pow': { type: 'boolean' },
@@ -47,8 +46,7 @@ export const GATE_USAGE = `  --difficulty D           the price of one call, fix
   --max-calls N            most calls one challenge (one token) may buy; default 100
   --challenge-ttl DURATION challenge lifetime; default 2m
   --token-ttl DURATION     token lifetime; default 5m
-  --redis URL              keep spent challenges, tokens' calls and rates in this Redis, shared
-                           by every instance on it; default: in memory (this process)
+${REDIS_USAGE}
   --fail-open              when the store cannot answer, issue challenges at the base
                            difficulty and accept solutions unspent (replays possible);
                            default: refuse with store_unavailable (fail closed)
@@ -62,7 +60,7 @@ export const GATE_USAGE = `  --difficulty D           the price of one call, fix
  * Gate options from the flags of {@link GATE_OPTIONS}, every flag checked before
  * anything starts. With `--redis`, the replay store and the rate counter live there.
  */
-export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (error: Error) => void): GateOptions {
+export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (error: Error) => void): GateOptions & { redis?: RedisFromFlags } {
   const keys = secretOptions(parsed, io);
   const bits = (flag: string) => optional(stringFlag(parsed, flag), (text) => parseNumber(text, flag, 1, PROTOCOL_MAX_DIFFICULTY));
   const ms = (flag: string) => optional(stringFlag(parsed, flag), (text) => Math.round(parseDuration(text, flag) * 1000));
@@ -99,8 +97,7 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
   if (sats !== undefined && backend === undefined) {
     throw new UsageError('--sats opens the Lightning door: set POWGATE_LND_URL and POWGATE_LND_MACAROON (or _FILE), or POWGATE_LNBITS_URL and POWGATE_LNBITS_KEY (or _FILE)');
   }
-  const redis = stringFlag(parsed, 'redis');
-  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError('expected a redis:// or rediss:// URL for --redis');
+  const redis = redisFromFlags(parsed, io, onRedisError);
   return {
     ...keys,
     difficulty: fixed ?? adaptive,
@@ -113,9 +110,7 @@ export function gateOptionsFromFlags(parsed: Parsed, io: Io, onRedisError?: (err
     failOpen: parsed.values['fail-open'] === true,
     aperturePow: parsed.values['aperture-pow'] === true,
     ...(sats === undefined ? {} : { lightning: { backend: backend!, satsPerCall: sats } }),
-    ...(redis === undefined
-      ? {}
-      : { store: new RedisReplayStore({ url: redis, onError: onRedisError }), counter: new RedisRateCounter({ url: redis, onError: onRedisError }) }),
+    ...(redis === undefined ? {} : { store: redis.store, counter: redis.counter, redis }),
   };
 }
 
@@ -131,7 +126,7 @@ export function doorsOf(options: GateOptions): string[] {
  */
 export async function requireRedisClient(options: GateOptions): Promise<void> {
   try {
-    await importRedisClient('--redis');
+    await importIoredis('--redis');
   } catch (error) {
     await Promise.all([options.store?.close(), options.counter?.close()]);
     throw error;

@@ -4,7 +4,7 @@ import { checkOptions } from '../protocol/replay/types.js';
 import { checkInteger, invalid } from '../validate.js';
 import type { RateCounter } from './rate-counter.js';
 
-/** Options of {@link RedisRateCounter}: exactly one of `url` and `client`. */
+/** Options of {@link RedisRateCounter}: exactly one of `url`, `cluster`, `sentinels` and `client`. */
 export interface RedisRateCounterOptions extends RedisConnectionOptions {
   /** Prefix of every key. Default `'powgate:rate:'`. */
   keyPrefix?: string;
@@ -19,7 +19,8 @@ const MAX_KEY_CHARS = 512;
  * A rate counter shared by many servers, so that spreading requests over
  * instances does not lower a client's price. The same two-window approximation
  * as {@link MemoryRateCounter}: one Redis key per client and fixed window
- * (`prefix + key + ':' + windowStart`), incremented in a MULTI transaction that
+ * (`prefix + '{k:' + key + '}:' + windowStart`: a client's windows share a hash slot, so the
+ * transaction works on a Redis Cluster, and clients spread over its slots), incremented in a MULTI transaction that
  * also reads the previous window's count and sets the current key to expire
  * after two windows: one round trip, atomic, nothing left behind.
  *
@@ -44,13 +45,18 @@ export class RedisRateCounter implements RateCounter {
     this.#now = now as () => number;
   }
 
+  /** Resolves when Redis answers PING within `timeoutMs`; rejects with the reason otherwise (for a start-up check). */
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
   async hit(key: string, windowMs: number, weight = 1): Promise<number | undefined> {
     if (typeof key !== 'string') throw invalid('a string', 'key', key);
     checkInteger(windowMs, 'windowMs', 1, 86_400_000);
     checkInteger(weight, 'weight', 0, 1_000_000);
     const now = this.#now();
     const start = now - (now % windowMs);
-    const base = this.#prefix + (key.length > MAX_KEY_CHARS ? key.slice(0, MAX_KEY_CHARS) : key) + ':';
+    const base = `${this.#prefix}{k:${key.length > MAX_KEY_CHARS ? key.slice(0, MAX_KEY_CHARS) : key}}:`;
     const current = base + start;
     const previous = base + (start - windowMs);
     let replies: [Error | null, unknown][] | null;

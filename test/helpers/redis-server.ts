@@ -1,7 +1,8 @@
 // Throwaway redis-server processes on loopback for the RedisReplayStore tests:
 // no persistence, a free port, killed by stop() (and on exit, as a safety net).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -24,11 +25,14 @@ export function redisServerPath(): string | undefined {
 }
 
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -50,8 +54,11 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function launch(bin: string, port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'];
+function launch(bin: string, port: number, dir: string, extra: readonly string[] = []): Promise<ChildProcess> {
+  // A config file (a sentinel's) must come first. A directory of its own: a replica writes
+  // dump.rdb when it syncs, and any server started later in that directory would load it.
+  const [file, rest] = extra[0]?.endsWith('.conf') ? [[extra[0]], extra.slice(1)] : [[], extra];
+  const args = [...file, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local', ...rest];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
@@ -77,19 +84,26 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Starts redis-server on a free loopback port and waits until it answers PING. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free loopback port (or `port`) and waits until it answers PING;
+ * `extra` arguments are appended (a `.conf` file first is passed first: `sentinel.conf --sentinel`).
+ */
+export async function startRedis(extra: readonly string[] = [], port?: number): Promise<RedisServer> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed');
-  const port = await freePort();
-  let child = await launch(bin, port);
+  port ??= await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'powgate-redis-'));
+  dirs.add(dir);
+  let child = await launch(bin, port, dir, extra);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop: () => kill(child),
     restart: async () => {
       await kill(child);
-      child = await launch(bin, port);
+      rmSync(dir, { recursive: true, force: true }); // Empty, whatever it wrote.
+      mkdirSync(dir);
+      child = await launch(bin, port!, dir, extra);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { println, type Command } from '../command.js';
 import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
 import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
+import { reachRedis } from '../redis-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
 export const mcpCommand: Command = {
@@ -31,10 +32,12 @@ ${SECRET_USAGE}
   options: { ...GATE_OPTIONS, ...DISCOVERY_OPTIONS },
   maxPositionals: 0,
   async run(parsed, io) {
-    const options = gateOptionsFromFlags(parsed, io);
+    const { redis, ...options } = gateOptionsFromFlags(parsed, io);
     const { reference } = discoveryFromFlags(parsed, doorsOf(options));
-    // A missing Redis client stops the start, not every call after it.
+    // A missing Redis client stops the start, not every call after it; so does a Cluster or
+    // Sentinel that cannot be reached.
     if (options.store) await requireRedisClient(options);
+    await reachRedis(redis);
     // Loaded here, not at the top: the SDK costs every other command a quarter of a second to import.
     const [{ Gate }, { createPowgateMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../gate/gate.js'),

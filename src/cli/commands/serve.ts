@@ -7,6 +7,7 @@ import { UsageError, optional, parseChoice, parseInteger, stringFlag } from '../
 import type { Command, Io } from '../command.js';
 import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
 import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
+import { reachRedis } from '../redis-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -83,7 +84,7 @@ ${SECRET_USAGE}
     const port = parseInteger(stringFlag(parsed, 'port') ?? '8080', 'port', 0, 65_535);
     const host = stringFlag(parsed, 'host') ?? '127.0.0.1';
     let redisError = (_error: Error) => {}; // the logger is not made yet
-    const options = gateOptionsFromFlags(parsed, io, (error) => redisError(error));
+    const { redis, ...options } = gateOptionsFromFlags(parsed, io, (error) => redisError(error));
     const trustText = stringFlag(parsed, 'trust-proxy');
     let trustProxy: TrustedProxies | undefined;
     try {
@@ -114,6 +115,12 @@ ${SECRET_USAGE}
     const { logger, flush } = makeLogger(io, 'info', pino);
     const requestLogger = level === 'silent' ? false : logger.child({}, { level });
     redisError = throttledRedisLog(logger);
+    try {
+      await reachRedis(redis); // A Cluster or Sentinel that cannot be reached stops start-up here.
+    } catch (error) {
+      await flush();
+      throw error;
+    }
     const gate = new Gate(options);
     const metricsAccess = bearer ? { bearer } : 'off';
     const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, maxPerClient, bodyTimeoutMs, metricsAccess, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory', cors, discovery: { resources, reference } });

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { PowgateError } from '../../errors.js';
 import { checkInteger, invalid } from '../../validate.js';
-import { RedisConnection } from './redis-connection.js';
+import { hasHashTag } from './hash-tag.js';
+import { RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 import {
   CALL_REFUSED,
   type CallSpendResult,
@@ -23,22 +23,12 @@ if used < tonumber(ARGV[1]) then used = redis.call('INCR', KEYS[1]) else used = 
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return used`;
 
-/** Options of {@link RedisReplayStore}: exactly one of `url` and `client`. */
-export interface RedisReplayStoreOptions {
+/** Options of {@link RedisReplayStore}: exactly one of `url`, `cluster`, `sentinels` and `client`. */
+export interface RedisReplayStoreOptions extends RedisConnectionOptions {
   /**
-   * A `redis://` or `rediss://` URL. The store then creates and owns an ioredis
-   * client tuned to fail fast (no offline queue, no retried commands, a command
-   * timeout) that reconnects forever in the background; `close()` disconnects it.
+   * Prefix of every key. Default `'powgate:spent:'`, and `'{powgate}:spent:'` on a Redis Cluster,
+   * where the prefix must hold a hash tag (a batch of spends and the epoch go to one slot).
    */
-  url?: string;
-  /**
-   * An ioredis `Redis` instance that the caller owns and configures; `close()`
-   * leaves it open. Recommended: `enableOfflineQueue: false` and
-   * `maxRetriesPerRequest: 0`, so commands sent during an outage are refused
-   * rather than queued and run later.
-   */
-  client?: Redis;
-  /** Prefix of every key. Default `'powgate:spent:'`. */
   keyPrefix?: string;
   /**
    * Added to the epoch (`<keyPrefix>epoch`, the time the first verifier after a restart found the
@@ -47,13 +37,15 @@ export interface RedisReplayStoreOptions {
    * before a restart by a clock running ahead is refused too. Default 0 (clocks kept in step by NTP).
    */
   epochMarginMs?: number;
-  /** Longest a call may wait for Redis before it resolves 'store_unavailable', in ms from 1 to 60,000. Default 1000. */
-  timeoutMs?: number;
   /**
-   * Told of every error behind a 'store_unavailable' and, for a store made from
-   * a `url`, of connection errors (which otherwise go unreported). Default: none.
+   * Replicas that must hold a spend (Redis `WAIT`) before it counts, from 0 to 16: with 1 or more,
+   * a spend, a counted call or a redemption that the master could not copy within `timeoutMs`
+   * resolves 'store_unavailable' (the id stays spent: the safe side), so a failover to that
+   * replica (Sentinel, Cluster) cannot forget it and accept it again. Wait for every replica
+   * that may be promoted: one that was not waited for may lack the last spends. Default 1 with
+   * `sentinels`, else 0 (no wait).
    */
-  onError?: (error: Error) => void;
+  waitReplicas?: number;
 }
 
 /**
@@ -72,20 +64,35 @@ export interface RedisReplayStoreOptions {
  *   it is not installed, that call rejects with a PowgateError `ERR_REDIS_CLIENT_MISSING`.
  * - Run Redis with `maxmemory-policy noeviction`: an evicted key reopens replay.
  * - An `expiresAt` already past is sent as is: Redis keeps nothing and answers 'spent'.
- * - For Redis Cluster, put a hash tag in `keyPrefix` (e.g. `'{powgate}:spent:'`) so that a batch stays in one slot.
+ * - On a Redis Cluster the prefix must hold a hash tag (`'{powgate}:spent:'` unless told otherwise):
+ *   a batch is one pipeline to one node, so every spent id lives in that tag's slot.
+ * - Behind Sentinel (or a Cluster with replicas), set `waitReplicas` so that no spend is
+ *   acknowledged before a replica holds it: replication is asynchronous, and a failover would
+ *   otherwise forget the last spends and accept them again.
  */
 export class RedisReplayStore implements ReplayStore {
   readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #margin: number;
+  readonly #replicas: number;
 
   constructor(options: RedisReplayStoreOptions) {
     const checked = checkOptions(options, 'options');
-    const { keyPrefix = 'powgate:spent:', epochMarginMs = 0 } = checked;
+    const { epochMarginMs = 0, waitReplicas = checked.sentinels === undefined ? 0 : 1 } = checked;
     this.#margin = checkInteger(epochMarginMs, 'epochMarginMs', 0, 600_000);
+    this.#replicas = checkInteger(waitReplicas, 'waitReplicas', 0, 16);
     this.#redis = new RedisConnection(checked, 'RedisReplayStore');
+    const { keyPrefix = this.#redis.isCluster ? '{powgate}:spent:' : 'powgate:spent:' } = checked;
     if (typeof keyPrefix !== 'string') throw invalid('a string', 'keyPrefix', keyPrefix);
+    if (this.#redis.isCluster && !hasHashTag(keyPrefix)) {
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `a Redis Cluster needs a hash tag in the keyPrefix of RedisReplayStore (e.g. '{powgate}:spent:'), so that a batch of spends stays in one slot; received ${JSON.stringify(keyPrefix.slice(0, 64))}`);
+    }
     this.#prefix = keyPrefix;
+  }
+
+  /** Resolves when Redis answers PING within `timeoutMs`; rejects with the reason otherwise (for a start-up check). */
+  async ping(): Promise<void> {
+    await this.#redis.ping();
   }
 
   async spend(id: string, expiresAt: number): Promise<SpendResult> {
@@ -109,12 +116,13 @@ export class RedisReplayStore implements ReplayStore {
     const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.pipeline([['set', key, record, 'PX', ttl, 'NX'], ['get', key]]).exec());
+      replies = await this.#redis.run((client) => client.pipeline(this.#waited([['set', key, record, 'PX', ttl, 'NX'], ['get', key]])).exec());
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);
       return { result: 'store_unavailable' };
     }
+    if (!this.#copied(replies)) return { result: 'store_unavailable' };
     const [set, get] = replies ?? [];
     if (!set || set[0] || (set[1] !== 'OK' && set[1] !== null)) {
       this.#redis.report(set?.[0] ?? new Error('Redis returned no replies'));
@@ -132,7 +140,15 @@ export class RedisReplayStore implements ReplayStore {
     if (ttl <= 0) return CALL_REFUSED.token_exhausted;
     let reply: unknown;
     try {
-      reply = await this.#redis.run((client) => client.eval(SPEND_CALL, 1, `${this.#prefix}calls:${id}`, calls, ttl));
+      const key = `${this.#prefix}calls:${id}`;
+      if (this.#replicas === 0) reply = await this.#redis.run((client) => client.eval(SPEND_CALL, 1, key, calls, ttl));
+      else {
+        const replies = await this.#redis.run((client) => client.pipeline(this.#waited([['eval', SPEND_CALL, 1, key, calls, ttl]])).exec());
+        if (!this.#copied(replies)) return CALL_REFUSED.store_unavailable;
+        const [error, value] = replies?.[0] ?? [new Error('Redis returned no replies')];
+        if (error) throw error;
+        reply = value;
+      }
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);
@@ -183,16 +199,34 @@ export class RedisReplayStore implements ReplayStore {
     const commands = entries.map(({ id, expiresAt }) => ['set', this.#prefix + id, '1', 'PX', Math.max(1, Math.ceil(expiresAt - now)), 'NX']);
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.pipeline(commands).exec()); // One round trip for the whole batch.
+      replies = await this.#redis.run((client) => client.pipeline(this.#waited(commands)).exec()); // One round trip for the whole batch.
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       return unavailable(error);
     }
     if (!replies) return unavailable(new Error('Redis returned no replies'));
+    if (!this.#copied(replies)) return entries.map(() => 'store_unavailable');
     const failed = replies.find(([error]) => error);
     if (failed) this.#redis.report(failed[0]!); // Once per call, not once per id.
     return replies.map(([error, reply]) =>
       error ? 'store_unavailable' : reply === 'OK' ? 'spent' : reply === null ? 'replayed' : 'store_unavailable',
     );
+  }
+
+  /** `commands`, then `WAIT` for the replicas when the store asks for any. */
+  #waited(commands: (string | number)[][]): (string | number)[][] {
+    return this.#replicas === 0 ? commands : [...commands, ['wait', this.#replicas, this.#redis.timeoutMs]];
+  }
+
+  /**
+   * Whether the replicas asked for hold what the pipeline wrote (always, with none asked for);
+   * the `WAIT` reply is removed from `replies`. Reports when they do not.
+   */
+  #copied(replies: [Error | null, unknown][] | null): boolean {
+    if (this.#replicas === 0 || !replies) return true;
+    const [error, count] = replies.pop() ?? [new Error('Redis returned no replies'), 0];
+    if (!error && typeof count === 'number' && count >= this.#replicas) return true;
+    this.#redis.report(error ?? new Error(`Redis copied the spend to ${String(count)} of ${this.#replicas} replicas in time`));
+    return false;
   }
 }

@@ -4,7 +4,7 @@
 // native addon serves from the prebuild; then the same tarball without its prebuilds, which must
 // install anyway, say in one line that the WebAssembly backend serves and why, and serve it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,11 @@ const work = mkdtempSync(path.join(tmpdir(), 'powgate-install-'));
 // in a later run without build/: removed unless it was there before.
 const prebuildsDir = path.join(root, 'prebuilds');
 const hadPrebuilds = existsSync(prebuildsDir);
+// prebuildify builds in build/ and leaves no build/Release/powgate.node: the checkout's own
+// addon is put back afterwards.
+const addon = path.join(root, 'build', 'Release', 'powgate.node');
+const addonCopy = path.join(work, 'powgate.node');
+if (existsSync(addon)) copyFileSync(addon, addonCopy);
 let failed = false;
 
 function run(command, args, options = {}) {
@@ -76,7 +81,11 @@ try {
   check('without it: installed, and one line names the WebAssembly fallback', withoutPrebuild.notice.some((line) => /WebAssembly backend/.test(line)), withoutPrebuild.notice.join(' | '));
   check('without it: the WebAssembly backend serves, saying why', withoutPrebuild.info.backend === 'wasm' && typeof withoutPrebuild.info.nativeError === 'string', JSON.stringify(withoutPrebuild.info));
 } finally {
-  rmSync(work, { recursive: true, force: true });
   if (!hadPrebuilds) rmSync(prebuildsDir, { recursive: true, force: true });
+  if (existsSync(addonCopy)) {
+    mkdirSync(path.dirname(addon), { recursive: true });
+    copyFileSync(addonCopy, addon);
+  }
+  rmSync(work, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

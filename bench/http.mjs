@@ -33,10 +33,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startRedisServer } from './redis-server.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -95,34 +95,12 @@ async function main() {
   const stopAll = () => children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
   process.on('exit', stopAll);
 
-  /** A free TCP port on loopback (for redis-server, which cannot be told to pick one). */
-  const freePort = () =>
-    new Promise((resolve, reject) => {
-      const probe = createNetServer();
-      probe.once('error', reject);
-      probe.listen(0, '127.0.0.1', () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
   /** redis-server on a free port, without persistence; null when it is not installed or BENCH_REDIS=0. */
   async function startRedis() {
     if (env.BENCH_REDIS === '0' || spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-    const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    await new Promise((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout });
-      lines.on('line', (line) => {
-        if (/ready to accept connections/i.test(line)) {
-          lines.close();
-          child.stdout.resume();
-          resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
-    return { child, url: `redis://127.0.0.1:${port}` };
+    const redis = await startRedisServer();
+    children.push(redis.child);
+    return redis;
   }
 
   /** Starts a server process and resolves its URL from its first stdout line; the rest of stdout is drained. */

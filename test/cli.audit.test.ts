@@ -4,7 +4,7 @@
 // one route left ungated, an MCP server with one tool left ungated, a hand-made 402 without
 // its on-ramp. The servers are real processes; the audit speaks to them as a scanner would.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
@@ -18,9 +18,9 @@ import { listen } from './helpers/http.js';
 import { startStandInNode } from './helpers/lightning-node.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { startReadmeExpress } from './helpers/readme-express.js';
+import { readmeMcpExample } from './helpers/readme-mcp.js';
 
 const root = path.join(__dirname, '..');
-const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 // Inside the package (so that 'powgate' is the package itself, built in dist/), files of their own.
 const dir = path.join(root, 'build', 'readme-examples');
 mkdirSync(dir, { recursive: true });
@@ -37,12 +37,6 @@ function file(name: string, code: string): string {
   return at;
 }
 
-function example(name: string): string {
-  const code = new RegExp(`<!-- example:${name} -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\`\\n<!-- /example:${name} -->`).exec(readme)?.[1];
-  expect(code, `the README has an example:${name} block`).toBeDefined();
-  return code!;
-}
-
 /** Runs `node <script>`, which prints its port on its first line; its base URL. */
 async function startServer(script: string): Promise<string> {
   const child = spawn(process.execPath, [script], { env: { ...process.env, POWGATE_SECRET: CLI_SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -54,15 +48,6 @@ async function startServer(script: string): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-const STDIO_LINE = 'await server.connect(new StdioServerTransport());';
-/** The README's MCP example over Streamable HTTP: its last line swapped for a listener on any free port. */
-const HTTP_LINES = [
-  "const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');",
-  'const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => crypto.randomUUID() });',
-  'await server.connect(transport);',
-  "const listener = (await import('node:http')).createServer((req, res) => transport.handleRequest(req, res));",
-  "listener.listen(0, '127.0.0.1', () => console.log(listener.address().port));",
-].join('\n');
 
 /** An Express app with the gate on /search, and mistakes beside it. */
 const LEAKY_EXPRESS = `import express from 'express';
@@ -132,7 +117,7 @@ describe('the README examples pass the audit', () => {
   });
 
   it('MCP over stdio: search refuses {} and minimal arguments with its on-ramp; the powgate tools are the on-ramp (exit 0)', async () => {
-    const server = file('readme-mcp-stdio', example('mcp'));
+    const server = file('readme-mcp-stdio', readmeMcpExample('stdio'));
     const run = await runCli(['audit', '--', process.execPath, server]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^mcp-stdio +search +\{\} +refused +token_required +complete +pass$/m);
@@ -142,9 +127,7 @@ describe('the README examples pass the audit', () => {
   });
 
   it('MCP over Streamable HTTP: the same verdicts through --mcp URL (exit 0)', async () => {
-    const code = example('mcp');
-    expect(code).toContain(STDIO_LINE);
-    const base = await startServer(file('readme-mcp-http', code.replace(STDIO_LINE, HTTP_LINES)));
+    const base = await startServer(file('readme-mcp-http', readmeMcpExample('http')));
     const run = await runCli(['audit', '--mcp', `${base}/mcp`, '--json']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const report = reportOf(run.stdout);

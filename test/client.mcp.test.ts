@@ -4,7 +4,7 @@
 // stand-in node. The agents are a few lines, with no glue; the tests count what crossed the wire
 // by spying on the SDK client's own callTool.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,9 +21,9 @@ import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
 import { CLI_SECRET } from './helpers/cli.js';
 import { startStandInNode, type StandInNode } from './helpers/lightning-node.js';
 import { bundleFixture, connectHttp, connectStdio, serveHttp, type Connected } from './helpers/mcp.js';
+import { readmeMcpExample } from './helpers/readme-mcp.js';
 
 const root = path.join(__dirname, '..');
-const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 // Inside the package (so that 'powgate' is the package itself, built in dist/), files of their own.
 const dir = path.join(root, 'build', 'readme-examples');
 mkdirSync(dir, { recursive: true });
@@ -32,23 +32,11 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const STDIO_LINE = 'await server.connect(new StdioServerTransport());';
-/** The README's MCP example over Streamable HTTP: its last line swapped for a listener on any free port (one session). */
-const HTTP_LINES = [
-  "const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');",
-  'const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => crypto.randomUUID() });',
-  'await server.connect(transport);',
-  "const listener = (await import('node:http')).createServer((req, res) => transport.handleRequest(req, res));",
-  "listener.listen(0, '127.0.0.1', () => console.log(listener.address().port));",
-].join('\n');
 
 /** The README's example:mcp block, as a file in the package: as written (stdio), or serving Streamable HTTP. */
 function example(kind: 'stdio' | 'http'): string {
-  const code = /<!-- example:mcp -->\n```js\n([\s\S]*?)```\n<!-- \/example:mcp -->/.exec(readme)?.[1];
-  expect(code, 'the README has an example:mcp block').toBeDefined();
-  expect(code).toContain(STDIO_LINE);
   const file = path.join(dir, `client-mcp-readme-${kind}-${process.pid}.mjs`);
-  writeFileSync(file, kind === 'stdio' ? code! : code!.replace(STDIO_LINE, HTTP_LINES));
+  writeFileSync(file, readmeMcpExample(kind));
   cleanups.push(() => rmSync(file, { force: true }));
   return file;
 }

@@ -238,6 +238,8 @@ it('reads the routes of a discovery document (/.well-known/l402.json), its path 
     services: [
       { name: 'items', resources: [{ method: 'POST', path: '/items/{id}' }, { path: '/items' }, { tool: 'search' }] },
       { name: 'open', resources: [{ method: 'GET', path: '/open/:slug' }, 'nonsense', { path: 'no-slash' }] },
+      // Paths that would aim the probes at another host: skipped.
+      { name: 'elsewhere', resources: [{ path: '//169.254.169.254/latest' }, { path: '/\\169.254.169.254/latest' }, { path: '/\\\\10.0.0.5/admin' }] },
     ],
   };
   const server = createServer((req, res) => {
@@ -307,6 +309,12 @@ it('makes the smallest arguments a JSON Schema accepts', () => {
   for (let i = 0; i < 10_000; i++) deep = { anyOf: [{ type: 'array', minItems: 1, items: deep }] };
   expect(JSON.stringify(minimalArguments({ type: 'object', required: ['d'], properties: { d: deep } })).length).toBeLessThan(200);
   expect(minimalArguments('not a schema')).toEqual({});
+  // A hostile server's small schema whose arrays multiply (64 items of 64 items of ...): bounded.
+  let wide: Record<string, unknown> = { type: 'string', minLength: 64 };
+  for (let i = 0; i < 6; i++) wide = { type: 'array', minItems: 64, items: wide };
+  const required = Array.from({ length: 50 }, (_, i) => `p${i}`);
+  const hostile = { type: 'object', required, properties: Object.fromEntries(required.map((name) => [name, wide])) };
+  expect(JSON.stringify(minimalArguments(hostile)).length).toBeLessThan(100_000);
 });
 
 it('Ctrl-C stops an audit stuck on a server that never answers: exit 130, no verdict', async () => {

@@ -9,6 +9,17 @@ const MAX_DISCOVERED = 256;
 /** RFC 9110 `token`: a method. */
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
 
+/**
+ * Whether `path` names a path on the audited origin: never another host, as `//host/x` does, or
+ * `/\\host/x` (WHATWG URLs read a backslash as a slash), which a hostile discovery document
+ * could list to aim the audit's probes at an internal address.
+ */
+function isLocalPath(path: string): boolean {
+  if (!path.startsWith('/') || /[\s\x00-\x1f\\]/.test(path)) return false;
+  const base = 'http://audited.invalid';
+  return new URL(path, base).origin === base;
+}
+
 /** One route: an HTTP method and a path (with its query, if any). */
 export interface Route {
   method: string;
@@ -28,7 +39,7 @@ export function parseRoute(text: string, flag: string): Route {
   const at = text.indexOf(':/');
   const method = at < 0 ? 'GET' : text.slice(0, at);
   const path = at < 0 ? text : text.slice(at + 1);
-  if (!METHOD.test(method) || !path.startsWith('/') || path.startsWith('//') || /[\s\x00-\x1f]/.test(path)) {
+  if (!METHOD.test(method) || !isLocalPath(path)) {
     throw new UsageError(`expected METHOD:/path (e.g. GET:/search) for --${flag} but received '${text.slice(0, 80)}'`);
   }
   return { method: method.toUpperCase(), path };
@@ -78,7 +89,7 @@ function routesOf(document: unknown): Route[] {
     if (!isObject(resource) || typeof resource.path !== 'string') continue;
     const method = typeof resource.method === 'string' && METHOD.test(resource.method) ? resource.method.toUpperCase() : 'GET';
     const path = resource.path.replace(/\{[^/}]*\}|:[A-Za-z_][A-Za-z0-9_]*/g, 'audit');
-    if (!path.startsWith('/') || path.startsWith('//') || path.length > 2048 || /[\s\x00-\x1f]/.test(path)) continue;
+    if (path.length > 2048 || !isLocalPath(path)) continue;
     const route = { method, path };
     if (seen.has(routeName(route))) continue;
     seen.add(routeName(route));

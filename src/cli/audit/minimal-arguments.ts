@@ -5,6 +5,16 @@
 const MAX_DEPTH = 8;
 /** Longest string or array synthesized (a schema's minLength or minItems beyond it is not met). */
 const MAX_LENGTH = 64;
+/**
+ * Most values synthesized for one tool: nested arrays with large minItems (or long required
+ * lists) would otherwise multiply, and a hostile server's small schema exhaust the auditor's memory.
+ */
+const MAX_VALUES = 1_000;
+
+/** What is left of {@link MAX_VALUES} for one synthesis. */
+interface Budget {
+  left: number;
+}
 
 type Schema = Record<string, unknown>;
 
@@ -18,13 +28,13 @@ function isSchema(value: unknown): value is Schema {
  * `false`, `null`, `minItems` minimal items, or an object of its required properties only.
  * Unions take their first branch. Never throws: an unreadable schema gives `"audit"`.
  */
-export function minimalValue(schema: unknown, depth = 0): unknown {
-  if (!isSchema(schema) || depth > MAX_DEPTH) return 'audit';
+export function minimalValue(schema: unknown, depth = 0, budget: Budget = { left: MAX_VALUES }): unknown {
+  if (!isSchema(schema) || depth > MAX_DEPTH || --budget.left < 0) return 'audit';
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   if ('default' in schema) return schema.default;
   const branch = [schema.anyOf, schema.oneOf, schema.allOf].find((b) => Array.isArray(b) && b.length > 0) as unknown[] | undefined;
-  if (branch) return minimalValue(branch[0], depth + 1);
+  if (branch) return minimalValue(branch[0], depth + 1, budget);
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') ?? schema.type[0] : schema.type;
   switch (type) {
     case 'string': {
@@ -44,22 +54,24 @@ export function minimalValue(schema: unknown, depth = 0): unknown {
       return null;
     case 'array': {
       const count = Math.min(MAX_LENGTH, typeof schema.minItems === 'number' ? schema.minItems : 0);
-      return Array.from({ length: count }, () => minimalValue(schema.items, depth + 1));
+      const items: unknown[] = [];
+      while (items.length < count && budget.left > 0) items.push(minimalValue(schema.items, depth + 1, budget));
+      return items;
     }
     case 'object':
-      return minimalArguments(schema, depth + 1);
+      return minimalArguments(schema, depth + 1, budget);
     default:
-      return isSchema(schema.properties) ? minimalArguments(schema, depth + 1) : 'audit';
+      return isSchema(schema.properties) ? minimalArguments(schema, depth + 1, budget) : 'audit';
   }
 }
 
-/** An object with the schema's required properties only, each minimal; `{}` when none are required or past {@link MAX_DEPTH}. */
-export function minimalArguments(schema: unknown, depth = 0): Record<string, unknown> {
+/** An object with the schema's required properties only, each minimal; `{}` when none are required or past {@link MAX_DEPTH}; at most {@link MAX_VALUES} values in all. */
+export function minimalArguments(schema: unknown, depth = 0, budget: Budget = { left: MAX_VALUES }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isSchema(schema) || depth > MAX_DEPTH || !Array.isArray(schema.required)) return out;
   const properties = isSchema(schema.properties) ? schema.properties : {};
   for (const name of schema.required) {
-    if (typeof name === 'string') out[name] = minimalValue(properties[name], depth);
+    if (typeof name === 'string' && budget.left > 0) out[name] = minimalValue(properties[name], depth, budget);
   }
   return out;
 }

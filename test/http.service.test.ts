@@ -2,7 +2,6 @@
 // every route and status, the limits, logs and metrics, node:http / Express /
 // Fastify gates and their probes, adaptive difficulty, trusted proxies, and
 // failing open or closed when the store cannot answer.
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
@@ -20,22 +19,12 @@ import { createChallenge, type Challenge } from '../src/protocol/challenge.js';
 import type { ReplayStore, SpendResult } from '../src/protocol/replay/types.js';
 import { issueToken } from '../src/protocol/token.js';
 import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
-import { meetsThreshold, nonceHex, workMessage } from '../src/protocol/work.js';
 import { solve } from '../src/solver/solve.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { close, listen, post, request, startServe, type Reply } from './helpers/http.js';
-import { OTHER_SECRET, SECRET, anotherSolution } from './helpers/protocol.js';
+import { OTHER_SECRET, SECRET, anotherSolution, failingNonce } from './helpers/protocol.js';
 
 const LOW = 4; // Difficulty low enough to solve at once.
-
-/** A nonce that does not solve sub-puzzle 0 of `challenge` (at difficulty 4, one in 16 does). */
-function failingNonce(challenge: Challenge): string {
-  const signature = Buffer.from(challenge.signature, 'base64url');
-  for (let n = 0n; ; n++) {
-    const digest = createHash('sha256').update(workMessage(signature, 0, n)).digest();
-    if (!meetsThreshold(digest, 0, BigInt(`0x${challenge.threshold}`))) return nonceHex(n);
-  }
-}
 
 /** A store that cannot answer (Redis down), or answers `result`. */
 function brokenStore(result: SpendResult = 'store_unavailable'): ReplayStore {

@@ -13,7 +13,7 @@ import { PowgateService } from '../src/http/service.js';
 import { solve } from '../src/solver/solve.js';
 import { close, listen, post, request } from './helpers/http.js';
 import { sample } from './helpers/metrics.js';
-import { SECRET } from './helpers/protocol.js';
+import { SECRET, failingNonce } from './helpers/protocol.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -95,7 +95,7 @@ describe('the funnel, scraped', () => {
     expect(sample(text, `powgate_paid_calls_total{${labels}}`)).toBe(2);
 
     // A replayed redemption is a refusal at the redeem step, its scope read from the (signed) challenge.
-    expect((await post(url, '/api/verify', { challenge, solution: { ...solution, nonces: ['0'.repeat(16)] } })).status).toBe(403);
+    expect((await post(url, '/api/verify', { challenge, solution: { ...solution, nonces: [failingNonce(challenge)] } })).status).toBe(403);
     text = await scrape();
     expect(sample(text, `powgate_gate_refusals_total{${labels},step="redeem",reason="bad_solution"}`)).toBe(1);
   });

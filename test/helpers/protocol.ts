@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createChallenge, type Challenge, type CreateChallengeOptions } from '../../src/protocol/challenge.js';
 import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+import { meetsThreshold, nonceHex, workMessage } from '../../src/protocol/work.js';
 
 export const SECRET = 'a test secret that is at least 32 bytes long';
 export const OTHER_SECRET = 'another test secret, also 32 bytes or more';
@@ -27,4 +29,13 @@ export async function anotherSolution<S extends { id: string; nonces: readonly s
     if (nonce !== solution.nonces[0] && (await verifySolution(challenge, other, { secret, store: new MemoryReplayStore({ since: 0 }) })).ok) return other;
   }
   throw new Error('no other solution found');
+}
+
+/** A nonce that does not solve sub-puzzle 0 of `challenge` (at difficulty 4, one in 16 does). */
+export function failingNonce(challenge: Challenge): string {
+  const signature = Buffer.from(challenge.signature, 'base64url');
+  for (let n = 0n; ; n++) {
+    const digest = createHash('sha256').update(workMessage(signature, 0, n)).digest();
+    if (!meetsThreshold(digest, 0, BigInt(`0x${challenge.threshold}`))) return nonceHex(n);
+  }
 }

@@ -39,9 +39,9 @@ function generate() {
     return { subPuzzle, nonce: nonceHex(nonce), message: message.toString('hex'), digest: createHash('sha256').update(message).digest('hex') };
   });
   const tokenId = Buffer.from('f0e1d2c3b4a5968778695a4b3c2d1e0f', 'hex');
-  const token = signToken(key, {
-    kid: key.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, id: tokenId, calls: 4, priceUnits: 7 * 65536,
-  });
+  // Every input of the token, so that another implementation can rebuild it from the file alone.
+  const tokenInputs = { kid: key.kid, method: 'pow' as const, scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, calls: 4, price: 7 };
+  const token = signToken(key, { ...tokenInputs, id: tokenId, priceUnits: tokenInputs.price * 65536 });
   return {
     secret: SECRET,
     keys: { kid: key.kid, challengeKey: key.challenge.toString('hex'), tokenKey: key.token.toString('hex') },
@@ -50,7 +50,7 @@ function generate() {
     challengeMacInput: challengeMacInput(challenge, parsed.id, parsed.steps, parsed.threshold, parsed.priceSteps).toString('hex'),
     solution: { v: 1, id: challenge.id, nonces: work.map((w) => w.nonce) },
     work,
-    token: { id: tokenId.toString('hex'), string: token, payload: Buffer.from(token.split('.')[1]!, 'base64url').toString('hex') },
+    token: { id: tokenId.toString('hex'), ...tokenInputs, string: token, payload: Buffer.from(token.split('.')[1]!, 'base64url').toString('hex') },
   };
 }
 
@@ -119,15 +119,17 @@ describe('protocol v2 vectors', () => {
   });
 
   it('the token payload is the documented layout, and its MAC covers label + payload', () => {
-    const scope = Buffer.from('tool:search', 'ascii');
+    const t = vectors.token;
+    expect(t).toMatchObject({ kid: vectors.keys.kid, method: 'pow', scope: 'tool:search', issuedAt: ISSUED_AT, expiresAt: ISSUED_AT + 300_000, calls: 4, price: 7 });
+    const scope = Buffer.from(t.scope, 'ascii');
     const payload = Buffer.concat([
       u8(2),
-      u8(vectors.keys.kid.length), Buffer.from(vectors.keys.kid, 'ascii'),
-      u8(3), Buffer.from('pow', 'ascii'),
+      u8(t.kid.length), Buffer.from(t.kid, 'ascii'),
+      u8(t.method.length), Buffer.from(t.method, 'ascii'),
       u16(scope.length), scope,
-      u64(ISSUED_AT), u64(ISSUED_AT + 300_000),
-      Buffer.from(vectors.token.id, 'hex'),
-      u32(4), u32(7 * 65536),
+      u64(t.issuedAt), u64(t.expiresAt),
+      Buffer.from(t.id, 'hex'),
+      u32(t.calls), u32(t.price * 65536),
     ]);
     expect(payload.toString('hex')).toBe(vectors.token.payload);
     const mac = createHmac('sha256', Buffer.from(vectors.keys.tokenKey, 'hex')).update('powgate/token/v2\0').update(payload).digest('base64url');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createChallenge, type Challenge, type CreateChallengeOptions } from '../../src/protocol/challenge.js';
 import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+import type { Solution } from '../../src/protocol/solution.js';
+import { solve, type SolveOptions } from '../../src/solver/solve.js';
 import { meetsThreshold, nonceHex, workMessage } from '../../src/protocol/work.js';
 
 export const SECRET = 'a test secret that is at least 32 bytes long';
@@ -10,6 +12,21 @@ export const NOW = 1_790_000_000_000;
 /** A challenge issued at NOW with the test secret; options override. */
 export function challengeAt(options: Partial<CreateChallengeOptions> = {}): Challenge {
   return createChallenge({ secret: SECRET, difficulty: 8, now: NOW, ...options } as CreateChallengeOptions);
+}
+
+/** A challenge and a solution of it. */
+export interface SolvedPair {
+  challenge: Challenge;
+  solution: Solution;
+}
+
+/**
+ * The one way tests get a solved pair: solves `from` (a challenge, however it was issued), or
+ * `challengeAt(from)` when given options, on one thread unless `solveOptions` say otherwise.
+ */
+export async function solvedPair(from: Challenge | Partial<CreateChallengeOptions> = {}, solveOptions: SolveOptions = {}): Promise<SolvedPair> {
+  const challenge = 'signature' in from && typeof from.signature === 'string' ? (from as Challenge) : challengeAt(from as Partial<CreateChallengeOptions>);
+  return { challenge, solution: await solve(challenge, { threads: 1, ...solveOptions }) };
 }
 
 /** A memory store on the test clock, knowing every spend since the epoch (tests judge challenges from before it). */

@@ -9,8 +9,7 @@ import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
 import { RedisReplayStore } from '../src/protocol/replay/redis.js';
 import type { RecordedSpend, ReplayStore } from '../src/protocol/replay/types.js';
 import type { Solution } from '../src/protocol/solution.js';
-import { solve } from '../src/solver/solve.js';
-import { SECRET, anotherSolution } from './helpers/protocol.js';
+import { SECRET, anotherSolution, solvedPair } from './helpers/protocol.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 
 /** A memory store whose first recorded spend is applied but answered as an outage, as a slow Redis did. */
@@ -25,7 +24,7 @@ class LateStore extends MemoryReplayStore {
 async function solvedAt(gate: Gate): Promise<{ challenge: Challenge; solution: Solution }> {
   const issued = await gate.challenge('client');
   if (!issued.ok) throw new Error(issued.reason);
-  return { challenge: issued.challenge, solution: await solve(issued.challenge, { threads: 1 }) };
+  return solvedPair(issued.challenge);
 }
 
 async function expectRetriesGetTheSameToken(store: ReplayStore, beforeRetry: () => Promise<void> = async () => {}) {

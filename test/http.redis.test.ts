@@ -10,7 +10,7 @@ import type { Challenge } from '../src/protocol/challenge.js';
 import type { Solution } from '../src/protocol/solution.js';
 import { solve } from '../src/solver/solve.js';
 import { CLI_SECRET } from './helpers/cli.js';
-import { anotherSolution } from './helpers/protocol.js';
+import { anotherSolution, solvedPair } from './helpers/protocol.js';
 import { post, request, startServe, type ServeProcess } from './helpers/http.js';
 import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';
 
@@ -20,10 +20,10 @@ if (!bin) console.warn('powgate tests: redis-server is not installed, so the two
 const SOLUTIONS = 1_000;
 const COPIES = 10;
 
-async function solvedPair(url: string, agent?: Agent): Promise<{ challenge: Challenge; solution: Solution }> {
+async function solvedAt(url: string, agent?: Agent): Promise<{ challenge: Challenge; solution: Solution }> {
   const reply = await post(url, '/api/challenge', {}, { agent });
   expect(reply.status, reply.text).toBe(200);
-  return { challenge: reply.json.challenge, solution: await solve(reply.json.challenge, { threads: 1 }) };
+  return solvedPair(reply.json.challenge);
 }
 
 /** Polls `probe` every 100 ms until it returns true; how long that took. */
@@ -58,7 +58,7 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
   it('verifies on one server what the other issued: challenges, solutions and tokens', async () => {
     const [a, b] = urls as [string, string];
     expect((await request(a, '/api/status')).json).toMatchObject({ store: 'redis', counter: 'redis' });
-    const { challenge, solution } = await solvedPair(a);
+    const { challenge, solution } = await solvedAt(a);
     const redeemed = await post(b, '/api/verify', { challenge, solution });
     expect(redeemed.status, redeemed.text).toBe(200);
     expect((await post(a, '/api/verify', { challenge, solution })).json).toEqual(redeemed.json);
@@ -124,8 +124,8 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
 
   it('fails closed while Redis is down, stays up, and recovers when it returns', async () => {
     const [a, b] = urls as [string, string];
-    const pending = await solvedPair(a); // solved before the outage, redeemed after it
-    const token = (await post(b, '/api/verify', await solvedPair(b))).json.token as string;
+    const pending = await solvedAt(a); // solved before the outage, redeemed after it
+    const token = (await post(b, '/api/verify', await solvedAt(b))).json.token as string;
 
     // Traffic through the whole outage: only answers, never a dropped connection or a 500.
     let running = true;
@@ -171,7 +171,7 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
     const redeemed = await post(b, '/api/verify', pending);
     expect(redeemed.json.error, redeemed.text).toBe('predates_store');
     // New challenges made after recovery redeem across servers.
-    const fresh = await solvedPair(b);
+    const fresh = await solvedAt(b);
     expect((await post(a, '/api/verify', fresh)).status).toBe(200);
     expect((await request(a, '/healthz')).json).toMatchObject({ store: 'up', counter: 'up' });
     for (const s of servers) expect(s.child.exitCode).toBeNull();

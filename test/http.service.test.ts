@@ -22,7 +22,7 @@ import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
 import { solve } from '../src/solver/solve.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { close, listen, post, request, startServe, type Reply } from './helpers/http.js';
-import { OTHER_SECRET, SECRET, anotherSolution, failingNonce } from './helpers/protocol.js';
+import { OTHER_SECRET, SECRET, anotherSolution, failingNonce, solvedPair } from './helpers/protocol.js';
 
 const LOW = 4; // Difficulty low enough to solve at once.
 
@@ -79,8 +79,7 @@ async function startService(gateOptions: Partial<GateOptions> = {}, serviceOptio
 async function solved(url: string, body: unknown = {}): Promise<{ challenge: Challenge; solution: Awaited<ReturnType<typeof solve>> }> {
   const reply = await post(url, '/api/challenge', body);
   expect(reply.status, reply.text).toBe(200);
-  const { challenge } = reply.json;
-  return { challenge, solution: await solve(challenge, { threads: 1 }) };
+  return solvedPair(reply.json.challenge);
 }
 
 async function tokenFrom(url: string, scope = ''): Promise<string> {

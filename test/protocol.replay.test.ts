@@ -9,12 +9,11 @@ import type { Solution } from '../src/protocol/solution.js';
 import { verifySolution, verifySolutions } from '../src/protocol/verify.js';
 import { solve } from '../src/solver/solve.js';
 import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
-import { SECRET, challengeAt } from './helpers/protocol.js';
+import { SECRET, challengeAt, solvedPair } from './helpers/protocol.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 
 async function solved(): Promise<{ challenge: Challenge; solution: Solution }> {
-  const challenge = challengeAt({ difficulty: 8, now: Date.now() });
-  return { challenge, solution: await solve(challenge, { threads: 1 }) };
+  return solvedPair({ difficulty: 8, now: Date.now() });
 }
 
 function expectExactlyOnce(verdicts: { ok: boolean; reason?: string }[]): void {

@@ -20,13 +20,13 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { backendTag, loadBackends } from './cases.mjs';
-import { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } from './machine.mjs';
-import { addonFacts } from './nonce-search.mjs';
-import { formatYardstick, writeJson } from './report.mjs';
-import { measureRounds, warmUp } from './rounds.mjs';
-import { REPO_ROOT, RESULTS_DIR, fail, startBench } from './settings.mjs';
-import { summarize } from './stats.mjs';
+import { backendTag, loadBackends } from '../lib/cases.mjs';
+import { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } from '../lib/machine.mjs';
+import { addonFacts } from '../lib/nonce-search.mjs';
+import { formatYardstick, writeJson } from '../lib/report.mjs';
+import { measureRounds, warmUp } from '../lib/rounds.mjs';
+import { REPO_ROOT, RESULTS_DIR, fail, startBench } from '../lib/settings.mjs';
+import { summarize } from '../lib/stats.mjs';
 import {
   ALTCHA_PATHS,
   ALTCHA_PER_CALL,
@@ -50,9 +50,9 @@ import {
   proofCase,
   tamperedCopy,
   verifyBatchCase,
-} from './verify-cases.mjs';
-import { formatDirect, formatPairTable, formatProofTable, formatVerdicts, latencyDistribution, verifyRows, verifyVerdicts } from './verify-report.mjs';
-import { yardstickMedian, yardstickPath } from './yardstick.mjs';
+} from './cases.mjs';
+import { formatDirect, formatPairTable, formatProofTable, formatVerdicts, latencyDistribution, verifyRows, verifyVerdicts } from './report.mjs';
+import { yardstickMedian, yardstickPath } from '../lib/yardstick.mjs';
 
 /** Direct-timed samples: per-call latencies and fresh-object batches. */
 const DIRECT_SAMPLES = {
@@ -68,7 +68,7 @@ const cpuMicros = () => {
 // ---------------------------------------------------------------- backends and checkProofs agreement
 
 /**
- * Every backend bench/hash.mjs measures (each native ISA this CPU and build run, wasm, js),
+ * Every backend bench/hash/hash.mjs measures (each native ISA this CPU and build run, wasm, js),
  * and those among them whose checkProofs works. What cannot run is skipped with its reason.
  */
 async function loadProofBackends(powgate, skipped) {

@@ -4,7 +4,7 @@
  * about 50-150 ms, so benny times whole calls and per-call overhead is negligible.
  */
 import { altchaV1Solver, altchaV2Solver } from './altcha.mjs';
-import { NEVER, nativeSearch } from './nonce-search.mjs';
+import { NEVER, nativeSearch } from '../lib/nonce-search.mjs';
 
 /** Nonces per call on one thread for each native ISA: about 40-210 ms on the machines of docs/BENCHMARKS.md. */
 export const NATIVE_NONCES = { scalar: 2 ** 18, shani: 2 ** 22, avx2: 2 ** 21, avx512: 2 ** 23 };

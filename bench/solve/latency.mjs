@@ -3,7 +3,7 @@
  * a trivial challenge end to end with a warm pool, and cancellation, i.e. the time from
  * `controller.abort()` to the rejection and until the solver threads stop using the CPU.
  */
-import { distribution } from './stats.mjs';
+import { distribution } from '../lib/stats.mjs';
 
 /** Only for challenges this bench makes and solves itself. */
 const SECRET = 'powgate bench secret (not for use) 0123456789abcdef';

@@ -1,5 +1,5 @@
 /**
- * Inputs and timed cases of bench/verify.mjs, the defender's side of proof of work:
+ * Inputs and timed cases of bench/verify/verify.mjs, the defender's side of proof of work:
  *
  * - packed proof batches for `backend.checkProofs` (40-byte prefix, 8-byte BE nonce and
  *   8-byte BE threshold per proof; one proof = one SHA-256 block compression), with the
@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createChallenge as altchaCreateChallenge, solveChallenge as altchaSolveChallenge, verifySolution as altchaVerifySolution } from 'altcha-lib';
 import { deriveKey as altchaDeriveKey } from 'altcha-lib/algorithms/sha';
-import { backendTag, seededBytes } from './cases.mjs';
+import { backendTag, seededBytes } from '../lib/cases.mjs';
 
 /** Only for challenges this bench makes and verifies itself. */
 export const SECRET = 'powgate bench secret (not for use) 0123456789abcdef';

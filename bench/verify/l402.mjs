@@ -17,10 +17,10 @@
  * Env: BENCH_ROUNDS (default 5), BENCH_QUICK=1 (2 short rounds).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { cpuLoadBetween, cpuSnapshot, describeCpuLoad } from './machine.mjs';
-import { writeJson } from './report.mjs';
-import { RESULTS_DIR, fail, startBench } from './settings.mjs';
-import { median } from './stats.mjs';
+import { cpuLoadBetween, cpuSnapshot, describeCpuLoad } from '../lib/machine.mjs';
+import { writeJson } from '../lib/report.mjs';
+import { RESULTS_DIR, fail, startBench } from '../lib/settings.mjs';
+import { median } from '../lib/stats.mjs';
 
 const { startedAt, config, powgate, machine, cpuLoadAtStart } = await startBench();
 const { Gate, verifyL402, verifyToken } = powgate;

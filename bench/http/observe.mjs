@@ -3,13 +3,13 @@
 //   - unobserved: no observer (the events are never built);
 //   - metrics (deferred cells): HttpMetrics.watch(gate), as shipped: a plain cell per label set;
 //   - metrics (label hashing): the naive observer, counter.inc({ scope, door, channel }) per event.
-// Run: npx tsup && node bench/observe.mjs [--calls N] [--rounds R] [--dist DIR]
+// Run: npx tsup && node bench/http/observe.mjs [--calls N] [--rounds R] [--dist DIR]
 // --dist DIR times another build's Gate (e.g. the main checkout's, before events), unobserved only.
 import { Counter, Registry } from 'prom-client';
 import { pathToFileURL } from 'node:url';
 
 const distAt = process.argv.indexOf('--dist');
-const dist = distAt === -1 ? new URL('../dist/', import.meta.url) : pathToFileURL(`${process.argv[distAt + 1]}/`);
+const dist = distAt === -1 ? new URL('../../dist/', import.meta.url) : pathToFileURL(`${process.argv[distAt + 1]}/`);
 const { Gate, solve } = await import(new URL('index.js', dist).href);
 const { HttpMetrics } = await import(new URL('http.js', dist).href);
 

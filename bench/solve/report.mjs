@@ -2,8 +2,8 @@
  * The solving bench's figures: hashes per second per row with its ratios (yardstick,
  * naive baselines, thread scaling), the latency tables, and the pass/fail targets.
  */
-import { fmt, formatColumns, ratio } from './report.mjs';
-import { mapSummary, median, summarize } from './stats.mjs';
+import { fmt, formatColumns, ratio } from '../lib/report.mjs';
+import { mapSummary, median, summarize } from '../lib/stats.mjs';
 
 /** The targets, stated once; docs/BENCHMARKS.md quotes them. */
 export const SOLVE_TARGETS = {

@@ -54,7 +54,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
-const REPO_ROOT = path.resolve(path.dirname(SELF), '..');
+const REPO_ROOT = path.resolve(path.dirname(SELF), '..', '..');
 const DIST = path.resolve(process.env.POWGATE_DIST ?? path.join(REPO_ROOT, 'dist'));
 /** The package's own dependencies (the MCP SDK, zod), as the dist under test resolves them: one copy of each. */
 const DIST_MODULES = path.join(DIST, '..', 'node_modules');
@@ -137,9 +137,9 @@ async function mcpChild(difficulty) {
 // ---------------------------------------------------------------- the bench
 
 async function main() {
-  const { busyWarning, checkIdle, cpuLoadBetween, cpuSnapshot, describeCpuLoad, describeMachine, loadAverage, machineFacts } = await import('./machine.mjs');
-  const { writeJson } = await import('./report.mjs');
-  const { median, round } = await import('./stats.mjs');
+  const { busyWarning, checkIdle, cpuLoadBetween, cpuSnapshot, describeCpuLoad, describeMachine, loadAverage, machineFacts } = await import('../lib/machine.mjs');
+  const { writeJson } = await import('../lib/report.mjs');
+  const { median, round } = await import('../lib/stats.mjs');
   const fail = (message) => {
     console.error(`bench: ${message}`);
     process.exit(1);
@@ -472,7 +472,7 @@ async function main() {
   const agents = {};
   let mcpClient;
   try {
-    const client = agentKind === 'client' ? await (await import('./settings.mjs')).importPowgateClient() : undefined;
+    const client = agentKind === 'client' ? await (await import('../lib/settings.mjs')).importPowgateClient() : undefined;
     if (client && legs.includes('mcp') && typeof client.wrapMcpClientWithPowgate !== 'function') {
       throw new Error('dist/client.js has no wrapMcpClientWithPowgate: rebuild (npm run build), or run BENCH_LEGS=http, or BENCH_AGENT=loop');
     }

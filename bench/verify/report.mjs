@@ -3,8 +3,8 @@
  * cores the process used during the row's calls), ratios to the yardstick and to the
  * baselines, the direct-timed latency and fresh-object tables, and the targets.
  */
-import { fmt, formatColumns, ratio } from './report.mjs';
-import { mapSummary, median, percentile, summarize } from './stats.mjs';
+import { fmt, formatColumns, ratio } from '../lib/report.mjs';
+import { mapSummary, median, percentile, summarize } from '../lib/stats.mjs';
 
 /** The targets, stated once. */
 export const VERIFY_TARGETS = {

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 520);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const secret = process.env.POWGATE_SECRET ?? 'bench-slow-bodies-secret-0123456789abcdef-0123456789';
 
 const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--log-level', 'warn'], { env: { ...process.env, POWGATE_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });

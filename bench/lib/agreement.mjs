@@ -1,8 +1,8 @@
 /**
  * Before anything is timed, every implementation must give the node:crypto oracle's
- * answer. For hashing (bench/hash.mjs): the same digests, on the timed inputs and on
+ * answer. For hashing (bench/hash/hash.mjs): the same digests, on the timed inputs and on
  * padding-boundary lengths with a count that leaves a partial SIMD group. For solving
- * (bench/solve.mjs): the same first qualifying nonce over the same ranges.
+ * (bench/solve/solve.mjs): the same first qualifying nonce over the same ranges.
  * A fast wrong answer is not a result.
  */
 import { createHash } from 'node:crypto';

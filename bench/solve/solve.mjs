@@ -17,16 +17,16 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EASY, SEARCH_RANGES, checkNativeSearch, checkSearchAgreement } from './agreement.mjs';
+import { EASY, SEARCH_RANGES, checkNativeSearch, checkSearchAgreement } from '../lib/agreement.mjs';
 import { abortLatency, trivialSolveLatency } from './latency.mjs';
-import { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } from './machine.mjs';
-import { addonFacts, benchPrefix, cryptoLoopSearcher, hashWasmLoopSearcher, loadAddon, nativeIsas, nativeKernelSearcher, wasmKernelSearcher } from './nonce-search.mjs';
-import { formatYardstick, writeJson } from './report.mjs';
-import { measureRounds, warmUp } from './rounds.mjs';
-import { REPO_ROOT, RESULTS_DIR, fail, startBench } from './settings.mjs';
-import { buildSolveCases } from './solve-cases.mjs';
-import { formatLatency, formatSolveTable, formatVerdicts, solveRows, solveVerdicts } from './solve-report.mjs';
-import { yardstickMedian, yardstickPath } from './yardstick.mjs';
+import { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } from '../lib/machine.mjs';
+import { addonFacts, benchPrefix, cryptoLoopSearcher, hashWasmLoopSearcher, loadAddon, nativeIsas, nativeKernelSearcher, wasmKernelSearcher } from '../lib/nonce-search.mjs';
+import { formatYardstick, writeJson } from '../lib/report.mjs';
+import { measureRounds, warmUp } from '../lib/rounds.mjs';
+import { REPO_ROOT, RESULTS_DIR, fail, startBench } from '../lib/settings.mjs';
+import { buildSolveCases } from './cases.mjs';
+import { formatLatency, formatSolveTable, formatVerdicts, solveRows, solveVerdicts } from './report.mjs';
+import { yardstickMedian, yardstickPath } from '../lib/yardstick.mjs';
 
 /** Latency samples: many in full mode, enough to see the shape in quick mode. */
 const LATENCY_SAMPLES = {

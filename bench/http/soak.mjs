@@ -28,9 +28,9 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startRedisServer } from './redis-server.mjs';
+import { startRedisServer } from '../lib/redis-server.mjs';
 
-const root = new URL('..', import.meta.url);
+const root = new URL('../..', import.meta.url);
 const cli = fileURLToPath(new URL('dist/cli.js', root));
 const { MemoryReplayStore, verifySolution } = await import(new URL('dist/index.js', root).href);
 const { Redis } = await import('ioredis');

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { MemoryReplayStore } from '../dist/index.js';
+import { MemoryReplayStore } from '../../dist/index.js';
 import os from 'node:os';
 
 const HOUR = 3_600_000;

@@ -36,7 +36,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startRedisServer } from './redis-server.mjs';
+import { startRedisServer } from '../lib/redis-server.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -71,10 +71,10 @@ if (process.argv[2] === '--echo') {
 
 async function main() {
   const { default: autocannon } = await import('autocannon');
-  const { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } = await import('./machine.mjs');
-  const { writeJson } = await import('./report.mjs');
-  const { REPO_ROOT, RESULTS_DIR, fail, startBench } = await import('./settings.mjs');
-  const { median, summarize, round } = await import('./stats.mjs');
+  const { busyWarning, cpuLoadBetween, cpuSnapshot, describeCpuLoad, loadAverage, roundWarnings } = await import('../lib/machine.mjs');
+  const { writeJson } = await import('../lib/report.mjs');
+  const { REPO_ROOT, RESULTS_DIR, fail, startBench } = await import('../lib/settings.mjs');
+  const { median, summarize, round } = await import('../lib/stats.mjs');
 
   const { startedAt, config, powgate, machine, cpuLoadAtStart } = await startBench();
   const env = process.env;

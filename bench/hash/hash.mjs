@@ -13,13 +13,13 @@
  *      POWGATE_YARDSTICK (path to the probe), POWGATE_ISA (which native ISA counts as best).
  */
 import path from 'node:path';
-import { checkAgreement } from './agreement.mjs';
-import { buildCases, loadBackends } from './cases.mjs';
-import { loadAverage, roundWarnings } from './machine.mjs';
-import { caseResult, formatTable, formatYardstick, targetVerdict, writeJson } from './report.mjs';
-import { measureRounds, warmUp } from './rounds.mjs';
-import { REPO_ROOT, RESULTS_DIR, startBench } from './settings.mjs';
-import { yardstickMedian, yardstickPath } from './yardstick.mjs';
+import { checkAgreement } from '../lib/agreement.mjs';
+import { buildCases, loadBackends } from '../lib/cases.mjs';
+import { loadAverage, roundWarnings } from '../lib/machine.mjs';
+import { caseResult, formatTable, formatYardstick, targetVerdict, writeJson } from '../lib/report.mjs';
+import { measureRounds, warmUp } from '../lib/rounds.mjs';
+import { REPO_ROOT, RESULTS_DIR, startBench } from '../lib/settings.mjs';
+import { yardstickMedian, yardstickPath } from '../lib/yardstick.mjs';
 
 /** Fails loudly (exit 1) if any implementation disagrees with node:crypto. */
 function requireAgreement(cases, backends) {

@@ -1,4 +1,4 @@
-import { WORK_PREFIX_BYTES } from '../protocol/work.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
 import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
 import { WASM_KERNEL_BASE64 } from './wasm-kernel.js';
 

@@ -4,19 +4,20 @@
 // buffer a chunk of pairs at a time, and the addon decodes them strictly and lays out the MAC
 // inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
 // with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
-import type { PackChallenges } from '../backend/native.js';
-import { CHALLENGE_KEYS, CHALLENGE_VERSION, MAX_SUB_PUZZLES, isCalls, isPrice } from './challenge.js';
+import type { PackChallenges } from '../backend/types.js';
+import { CHALLENGE_KEYS, CHALLENGE_VERSION, ID_CHARS, MAX_SUB_PUZZLES, NONCE_CHARS, SIGNATURE_CHARS, SOLUTION_KEYS, SOLUTION_OPTIONAL_KEYS } from '../wire.js';
+import { isCalls, isPrice } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
 import type { KeyRing } from './keys.js';
 import { headerOf, macInputLength, thresholdEntry, type Accepted } from './pair-reader.js';
 import { isScope, isTimestamp, keysInOrder } from './shape.js';
 
-const SOLUTION_KEYS = ['v', 'id', 'nonces', 'elapsedMs'];
+const SOLUTION_ORDER = [...SOLUTION_KEYS, ...SOLUTION_OPTIONAL_KEYS];
 const ITEM_WORDS = 7;
 /** A table entry: the MAC input's u32 steps, u64 T, u32 calls and u32 price. */
 const TERMS_BYTES = 20;
 /** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
-const ID_AND_SIGNATURE_CHARS = 22 + 43;
+const ID_AND_SIGNATURE_CHARS = ID_CHARS + SIGNATURE_CHARS;
 
 // The MAC input's opening bytes per key (label, version, kid), packed once per ring.
 const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
@@ -121,7 +122,7 @@ export class BatchReader {
   /** Reads and checks everything before it records anything. */
   private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
-    const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
+    const solutionKeys = keysInOrder(solution, SOLUTION_ORDER);
     if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < 3) return false;
     const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Record<string, unknown>;
     const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Record<string, unknown>;

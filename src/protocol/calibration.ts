@@ -15,7 +15,7 @@
 // the log of the smaller tail: ln P(k, e^u) is concave and ln Q(k, e^u) too (ln G has a
 // log-concave density), so from a start on the right side of the root Newton cannot overshoot.
 import { checkInteger, invalid } from '../validate.js';
-import { MAX_SUB_PUZZLES } from './challenge.js';
+import { MAX_SUB_PUZZLES } from '../wire.js';
 import {
   DIFFICULTY_STEPS,
   PROTOCOL_MAX_DIFFICULTY,

@@ -14,6 +14,7 @@ import {
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
 import { MAX_CALLS, MAX_PRICE, isStepMultiple, priceSteps } from './price.js';
 import { hasExactKeys, isScope, isTimestamp } from './shape.js';
+import { CHALLENGE_KEYS, CHALLENGE_LABEL, CHALLENGE_VERSION, ID_BYTES, ID_CHARS, MAC_BYTES, MAX_SUB_PUZZLES, SIGNATURE_CHARS } from '../wire.js';
 
 /** A signed challenge, plain JSON. See docs/PROTOCOL.md for every field. */
 export interface Challenge {
@@ -53,11 +54,6 @@ export interface ParsedChallenge {
   signature: Buffer;
 }
 
-export const CHALLENGE_VERSION = 2;
-export const CHALLENGE_LABEL = 'powgate/challenge/v2';
-/** A challenge's keys, in the order powgate writes them. */
-export const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'calls', 'price', 'scope', 'issuedAt', 'expiresAt', 'signature'];
-export const MAX_SUB_PUZZLES = 64;
 
 /** The bytes under a challenge's MAC (docs/PROTOCOL.md, "Challenge MAC"). */
 export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, steps: number, threshold: bigint, price: number): Buffer {
@@ -130,7 +126,7 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected milliseconds since the epoch for now but received ${describe(issuedAt)}`);
   }
 
-  return signChallenge(ring.signing, { difficulty, subPuzzles, calls, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(16));
+  return signChallenge(ring.signing, { difficulty, subPuzzles, calls, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(ID_BYTES));
 }
 
 /** Signs checked fields with a given id (the test vectors fix it; createChallenge draws it). */
@@ -179,9 +175,9 @@ export function parseChallenge(value: unknown): ParsedChallenge | undefined {
     const c = value as Challenge;
     if (c.v !== CHALLENGE_VERSION || typeof c.kid !== 'string' || !KID_PATTERN.test(c.kid) || !isScope(c.scope)) return undefined;
     if (typeof c.id !== 'string' || typeof c.signature !== 'string' || typeof c.threshold !== 'string') return undefined;
-    const id = fromBase64url(c.id, 22);
-    const signature = fromBase64url(c.signature, 43);
-    if (id?.length !== 16 || signature?.length !== 32) return undefined;
+    const id = fromBase64url(c.id, ID_CHARS);
+    const signature = fromBase64url(c.signature, SIGNATURE_CHARS);
+    if (id?.length !== ID_BYTES || signature?.length !== MAC_BYTES) return undefined;
     if (typeof c.difficulty !== 'number' || !(c.difficulty >= PROTOCOL_MIN_DIFFICULTY && c.difficulty <= PROTOCOL_MAX_DIFFICULTY)) {
       return undefined;
     }

@@ -3,8 +3,8 @@
 // hex are decoded in place, and each field is read once (so a getter cannot change it
 // between check and use). verifySolution reads every pair here, and verifySolutions
 // every pair its fast path (batch-reader.ts) does not take, with the same verdicts.
-import { PROOF_PREFIX_BYTES } from '../backend/batch.js';
-import { CHALLENGE_KEYS, CHALLENGE_LABEL, CHALLENGE_VERSION, MAX_SUB_PUZZLES, isCalls, isPrice } from './challenge.js';
+import { CHALLENGE_KEYS, CHALLENGE_LABEL, CHALLENGE_VERSION, ID_CHARS, MAX_SUB_PUZZLES, SIGNATURE_CHARS, SOLUTION_KEYS, SOLUTION_OPTIONAL_KEYS, WORK_LABEL, WORK_PREFIX_BYTES } from '../wire.js';
+import { isCalls, isPrice } from './challenge.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, thresholdForSteps, thresholdHex } from './difficulty.js';
 import { KID_PATTERN, type Key, type KeyRing } from './keys.js';
 import { hasExactKeys, isScope, isTimestamp, keysInOrder } from './shape.js';
@@ -41,12 +41,8 @@ interface ThresholdEntry {
   macBytes: Uint8Array;
 }
 
-const SOLUTION_KEYS = ['v', 'id', 'nonces'];
-const SOLUTION_OPTIONAL = ['elapsedMs'];
-const SOLUTION_ORDER = [...SOLUTION_KEYS, ...SOLUTION_OPTIONAL];
-const ID_CHARS = 22;
-const SIGNATURE_CHARS = 43;
-const WORK_LABEL = Uint8Array.of(0x50, 0x47, 0x57, 0x31); // "PGW1"
+const SOLUTION_ORDER = [...SOLUTION_KEYS, ...SOLUTION_OPTIONAL_KEYS];
+const WORK_LABEL_BYTES = Buffer.from(WORK_LABEL, 'latin1');
 /** The MAC input's fixed-width fields: label, version, two length bytes, id, steps, T, calls, price, sub-puzzles, u16 length, two times. */
 const MAC_FIXED_BYTES = CHALLENGE_LABEL.length + 1 + 1 + 1 + 16 + 4 + 8 + 4 + 4 + 1 + 2 + 8 + 8;
 
@@ -183,7 +179,7 @@ export class PairReader {
   /** The MAC input, at [0, macLength). */
   readonly input = new Uint8Array(MAX_MAC_INPUT);
   /** One proof per sub-puzzle; the signature sits at prefixes[4, 36). */
-  readonly prefixes = new Uint8Array(PROOF_PREFIX_BYTES * MAX_SUB_PUZZLES);
+  readonly prefixes = new Uint8Array(WORK_PREFIX_BYTES * MAX_SUB_PUZZLES);
   readonly nonces = new Uint8Array(8 * MAX_SUB_PUZZLES);
   readonly thresholds = new Uint8Array(8 * MAX_SUB_PUZZLES);
   /** The expected tag: a view of the first prefix's signature. */
@@ -204,7 +200,7 @@ export class PairReader {
   private readUnsafe(ring: KeyRing, challenge: unknown, solution: unknown): ReadPair | 'malformed' | 'unsupported_version' | 'unknown_key' {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return 'malformed';
     if ((challenge as { v?: unknown }).v === 1) return 'unsupported_version';
-    if (!hasKeys(challenge, CHALLENGE_KEYS, [], CHALLENGE_KEYS) || !hasKeys(solution, SOLUTION_KEYS, SOLUTION_OPTIONAL, SOLUTION_ORDER)) {
+    if (!hasKeys(challenge, CHALLENGE_KEYS, [], CHALLENGE_KEYS) || !hasKeys(solution, SOLUTION_KEYS, SOLUTION_OPTIONAL_KEYS, SOLUTION_ORDER)) {
       return 'malformed';
     }
     const c = challenge as Record<string, unknown>;
@@ -276,11 +272,11 @@ export class PairReader {
   /** Completes the first prefix around its signature, copies it for the other sub-puzzles, and sets T. */
   private fillProofs(count: number, threshold: Uint8Array): void {
     const { prefixes, thresholds } = this;
-    prefixes.set(WORK_LABEL, 0);
+    prefixes.set(WORK_LABEL_BYTES, 0);
     prefixes[36] = prefixes[37] = prefixes[38] = prefixes[39] = 0;
     for (let j = 1; j < count; j++) {
-      prefixes.copyWithin(PROOF_PREFIX_BYTES * j, 0, PROOF_PREFIX_BYTES);
-      prefixes[PROOF_PREFIX_BYTES * j + 39] = j;
+      prefixes.copyWithin(WORK_PREFIX_BYTES * j, 0, WORK_PREFIX_BYTES);
+      prefixes[WORK_PREFIX_BYTES * j + 39] = j;
     }
     for (let j = 0; j < count; j++) thresholds.set(threshold, 8 * j);
   }

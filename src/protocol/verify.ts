@@ -1,5 +1,4 @@
 import { getBackend, readyBackend } from '../backend/loader.js';
-import { NativeBackend } from '../backend/native.js';
 import type { Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, describe, invalid } from '../validate.js';
@@ -199,7 +198,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   const n = pairs.length;
   // A pair that passes every check but the spend holds its Accepted verdict until the spend.
   const verdicts: Verdict[] = new Array(n);
-  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
+  const fast = typeof backend.packChallenges === 'function' ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
   const slow: number[] = [];
   for (let i = 0; i < n; i++) {
     let taken = false;

@@ -182,7 +182,7 @@ async function verifyPrediction(c: Calibration, count: number, threads: number, 
     status(`verifying: solve ${i + 1} of ${count}`);
     const challenge = createChallenge({ secret, difficulty: c.difficulty, subPuzzles: c.subPuzzles, maxDifficulty: 64, ttlMs: 86_400_000 });
     const started = performance.now();
-    const solution = await solve(challenge, { threads, signal: io.signal, backend: solverOf(c.rate) });
+    const solution = await solve(challenge, { threads, signal: io.signal, backend: await solverOf(c.rate) });
     seconds.push((performance.now() - started) / 1000);
     const verdict = await verifySolution(challenge, solution, { secret, store, maxDifficulty: 64 });
     if (!verdict.ok) throw new Error(`a solution of the solver was refused (${verdict.reason}): the solver is broken`);

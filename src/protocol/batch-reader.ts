@@ -5,14 +5,15 @@
 // inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
 // with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
 import type { PackChallenges } from '../backend/types.js';
-import { CHALLENGE_KEYS, CHALLENGE_VERSION, ID_CHARS, MAX_SUB_PUZZLES, NONCE_CHARS, SIGNATURE_CHARS, SOLUTION_KEYS, SOLUTION_OPTIONAL_KEYS } from '../wire.js';
-import { isCalls, isPrice } from './challenge.js';
-import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
+import { CHALLENGE_KEYS, ID_BYTES, ID_CHARS, MAC_BYTES, NONCE_BYTES, NONCE_CHARS, SIGNATURE_CHARS, SOLUTION_KEYS, WORK_PREFIX_BYTES } from '../wire.js';
+import type { Challenge } from './challenge.js';
+import { DIFFICULTY_STEPS } from './difficulty.js';
+import { SOLUTION_ORDER, challengeFieldsHold, exactSteps, solutionFieldsHold } from './fields.js';
 import type { KeyRing } from './keys.js';
-import { headerOf, macInputLength, thresholdEntry, type Accepted } from './pair-reader.js';
-import { isScope, isTimestamp, keysInOrder } from './shape.js';
-
-const SOLUTION_ORDER = [...SOLUTION_KEYS, ...SOLUTION_OPTIONAL_KEYS];
+import { headerOf, macInputLength, thresholdEntry } from './mac-layout.js';
+import type { Accepted } from './pair-reader.js';
+import { isScope, keysInOrder } from './shape.js';
+import type { Solution } from './solution.js';
 const ITEM_WORDS = 7;
 /** A table entry: the MAC input's u32 steps, u64 T, u32 calls and u32 price. */
 const TERMS_BYTES = 20;
@@ -98,7 +99,7 @@ export class BatchReader {
     this.ids = new Array<string>(room);
     this.words = new Uint32Array(ITEM_WORDS * room);
     this.times = new Float64Array(2 * room);
-    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + 16) * room + TEXT_SLACK);
+    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + NONCE_CHARS) * room + TEXT_SLACK);
   }
 
   get count(): number {
@@ -123,20 +124,15 @@ export class BatchReader {
   private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
     const solutionKeys = keysInOrder(solution, SOLUTION_ORDER);
-    if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < 3) return false;
-    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Record<string, unknown>;
-    const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Record<string, unknown>;
-    if (solutionKeys === 4 && !isTimestamp(elapsedMs)) return false;
-    if (v !== CHALLENGE_VERSION || sv !== 1 || typeof id !== 'string' || id.length !== 22 || solvedId !== id) return false;
-    if (typeof signature !== 'string' || signature.length !== 43 || typeof kid !== 'string' || typeof scope !== 'string') return false;
-    if (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY)) return false;
-    if (typeof subPuzzles !== 'number' || !Number.isInteger(subPuzzles) || subPuzzles < 1 || subPuzzles > MAX_SUB_PUZZLES) return false;
-    if (!isTimestamp(issuedAt) || !isTimestamp(expiresAt) || expiresAt < issuedAt) return false;
-    if (!isCalls(calls) || !isPrice(price)) return false;
-    if (!Array.isArray(nonces) || nonces.length !== subPuzzles) return false;
+    if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < SOLUTION_KEYS.length) return false;
+    // Each field read once, typed as claimed and checked at once.
+    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Challenge;
+    const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Solution;
+    if (!challengeFieldsHold(v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature)) return false;
+    if (!solutionFieldsHold(sv, solvedId, nonces, solutionKeys > SOLUTION_KEYS.length, elapsedMs) || solvedId !== id || nonces.length !== subPuzzles) return false;
     // Consecutive pairs mostly share key, terms and scope: remember the last of each.
-    const steps = Math.round(difficulty * DIFFICULTY_STEPS);
-    if (steps / DIFFICULTY_STEPS !== difficulty) return false;
+    const steps = exactSteps(difficulty);
+    if (steps < 0) return false;
     const priceSteps = Math.round(price * DIFFICULTY_STEPS);
     if (steps !== this.lastSteps || calls !== this.lastCalls || priceSteps !== this.lastPrice) {
       const text = `${steps}/${calls}/${priceSteps}`;
@@ -174,7 +170,7 @@ export class BatchReader {
     let text = this.text + id + signature;
     for (let j = 0; j < subPuzzles; j++) {
       const nonce: unknown = nonces[j];
-      if (typeof nonce !== 'string' || nonce.length !== 16) return false;
+      if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS) return false;
       text += nonce;
     }
 
@@ -249,7 +245,7 @@ export class BatchReader {
   /** Decodes and packs every taken item; undefined when a text is not ASCII (then read them one by one). */
   finish(): PackedBatch | undefined {
     const n = this.items;
-    const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
+    const textBytes = ID_AND_SIGNATURE_CHARS * n + NONCE_CHARS * this.proofs;
     this.write(this.text);
     this.text = '';
     this.chunkItems = 0;
@@ -284,19 +280,19 @@ export class BatchReader {
         const k = items[rank]!;
         const w = ITEM_WORDS * k;
         words[w + 4] = dataBytes + rank * length;
-        words[w + 5] = tagBytes + 32 * rank;
+        words[w + 5] = tagBytes + MAC_BYTES * rank;
         keyIndexes[rank] = words[w]!;
       }
       macGroups.push({ length, data: EMPTY, tags: EMPTY, keyIndexes, items });
       dataBytes += items.length * length;
-      tagBytes += 32 * items.length;
+      tagBytes += MAC_BYTES * items.length;
     }
-    const ids = buffer('ids', 16 * n).subarray(0, 16 * n);
-    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
+    const ids = buffer('ids', ID_BYTES * n).subarray(0, ID_BYTES * n);
+    const nonces = buffer('nonces', NONCE_BYTES * this.proofs).subarray(0, NONCE_BYTES * this.proofs);
     const refused = buffer('refused', n).subarray(0, n);
     const data = buffer('data', dataBytes).subarray(0, dataBytes);
     const tags = buffer('tags', tagBytes).subarray(0, tagBytes);
-    const prefixes = buffer('prefixes', 40 * this.proofs).subarray(0, 40 * this.proofs);
+    const prefixes = buffer('prefixes', WORK_PREFIX_BYTES * this.proofs).subarray(0, WORK_PREFIX_BYTES * this.proofs);
     const thresholds = buffer('thresholds', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const headers = headersOf(ring);
     let scopeEnd = 0;
@@ -328,7 +324,7 @@ export class BatchReader {
     let tagAt = 0;
     for (const group of macGroups) {
       group.data = data.subarray(at, (at += group.items.length * group.length));
-      group.tags = tags.subarray(tagAt, (tagAt += 32 * group.items.length));
+      group.tags = tags.subarray(tagAt, (tagAt += MAC_BYTES * group.items.length));
     }
     const rejected: number[] = [];
     for (let k = 0; k < n; k++) if (refused[k] !== 0) rejected.push(k);

@@ -24,3 +24,13 @@ export function priceSteps(steps: number, subPuzzles: number, calls: number): nu
 export function isStepMultiple(value: number): boolean {
   return Math.round(value * DIFFICULTY_STEPS) / DIFFICULTY_STEPS === value;
 }
+
+/** A per-call price as signed: a multiple of 1/65536 from 0 to {@link MAX_PRICE}. */
+export function isPrice(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_PRICE && isStepMultiple(value);
+}
+
+/** A number of calls as signed: an integer from 1 to {@link MAX_CALLS}. */
+export function isCalls(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CALLS;
+}

@@ -1,9 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
-import { ByteReader, ByteWriter, fromBase64url } from './bytes.js';
+import { fromBase64url } from '../base64url.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
-import { isCalls, isPrice } from './challenge.js';
+import { isCalls, isPrice } from './price.js';
 import { DIFFICULTY_STEPS } from './difficulty.js';
 import { MAX_CALLS } from './price.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';

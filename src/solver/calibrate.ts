@@ -4,7 +4,7 @@ import { loadBackend } from '../backend/loader.js';
 import type { BackendName, NativeIsa, Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { createChallenge } from '../protocol/challenge.js';
-import { recommendDifficulty, type DifficultyRecommendation } from '../protocol/calibration.js';
+import { recommendDifficulty, type DifficultyRecommendation } from './calibration-model.js';
 import { checkInteger, describe } from '../validate.js';
 import { measureWith, solverBackend, type HashRate } from './measure.js';
 import { solve } from './solve.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { packageInfo } from '../../package-info.js';
 import { createChallenge } from '../../protocol/challenge.js';
-import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../protocol/calibration.js';
+import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../solver/calibration-model.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, expectedHashes, thresholdHex } from '../../protocol/difficulty.js';
 import { MAX_CALLS, log2Steps, priceSteps } from '../../protocol/price.js';
 import { MemoryReplayStore } from '../../protocol/replay/memory.js';

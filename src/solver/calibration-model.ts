@@ -23,7 +23,7 @@ import {
   expectedHashes,
   thresholdForSteps,
   thresholdHex,
-} from './difficulty.js';
+} from '../protocol/difficulty.js';
 
 /** The largest Erlang shape (number of sub-puzzles) that {@link erlangCdf} and {@link erlangQuantile} accept: 2^24. */
 export const MAX_ERLANG_SHAPE = 2 ** 24;

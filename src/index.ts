@@ -15,7 +15,7 @@ export type { RedisClient, RedisConnectionOptions, RedisNode } from './protocol/
 export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
-export { calibrate, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
+export { calibrate, type CalibratedDifficulty, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
 export {
   erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
   type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,

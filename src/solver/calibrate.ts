@@ -29,8 +29,17 @@ export interface CalibrateOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link calibrate} measured and recommends. */
-export interface Calibration extends DifficultyRecommendation {
+/**
+ * A {@link DifficultyRecommendation} as plain JSON: `threshold` is the threshold's decimal
+ * digits (`BigInt(threshold)` gives it back), since JSON has no bigint.
+ */
+export interface CalibratedDifficulty extends Omit<DifficultyRecommendation, 'threshold'> {
+  /** The threshold for the difficulty, in decimal digits: `BigInt(threshold) === thresholdForSteps(difficulty * 65536)`. */
+  threshold: string;
+}
+
+/** What {@link calibrate} measured and recommends: plain JSON (`JSON.stringify` gives it all). */
+export interface Calibration extends CalibratedDifficulty {
   targetSeconds: number;
   percentile: number;
   subPuzzles: number;
@@ -39,7 +48,11 @@ export interface Calibration extends DifficultyRecommendation {
   /** The median time of a trivial solve (difficulty 1): the solver's fixed start-up cost, in seconds. */
   overheadSeconds: number;
   /** The same target met with one puzzle: its difficulty and its (wider) spread of solve times. */
-  onePuzzle: DifficultyRecommendation;
+  onePuzzle: CalibratedDifficulty;
+}
+
+function plain(recommendation: DifficultyRecommendation): CalibratedDifficulty {
+  return { ...recommendation, threshold: recommendation.threshold.toString() };
 }
 
 /** Trivial solves timed for the start-up cost: their median ignores a slow first one. */
@@ -65,13 +78,13 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   const overheadSeconds = await solveOverhead({ solver, threads, subPuzzles, signal });
   const model = { hashesPerSecond: rate.hashesPerSecond, targetSeconds, percentile, overheadSeconds };
   return {
-    ...recommendDifficulty({ ...model, subPuzzles }),
+    ...plain(recommendDifficulty({ ...model, subPuzzles })),
     targetSeconds,
     percentile,
     subPuzzles,
     rate,
     overheadSeconds,
-    onePuzzle: recommendDifficulty({ ...model, subPuzzles: 1 }),
+    onePuzzle: plain(recommendDifficulty({ ...model, subPuzzles: 1 })),
   };
 }
 

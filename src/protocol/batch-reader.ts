@@ -10,34 +10,20 @@ import type { Challenge } from './challenge.js';
 import { DIFFICULTY_STEPS } from './difficulty.js';
 import { SOLUTION_ORDER, challengeFieldsHold, exactSteps, solutionFieldsHold } from './fields.js';
 import type { KeyRing } from './keys.js';
-import { headerOf, macInputLength, thresholdEntry } from './mac-layout.js';
+import { TEXT_SLACK, buffer, headersOf, writeAscii } from './batch-buffers.js';
+import { ITEM_WORDS, macGroupsOf, termsTable, type MacGroup } from './batch-layout.js';
+import { thresholdEntry } from './mac-layout.js';
 import type { Accepted } from './pair-reader.js';
 import { isScope, keysInOrder } from './shape.js';
 import type { Solution } from './solution.js';
-const ITEM_WORDS = 7;
-/** A table entry: the MAC input's u32 steps, u64 T, u32 calls and u32 price. */
-const TERMS_BYTES = 20;
+
 /** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
 const ID_AND_SIGNATURE_CHARS = ID_CHARS + SIGNATURE_CHARS;
-
-// The MAC input's opening bytes per key (label, version, kid), packed once per ring.
-const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
-
-function headersOf(ring: KeyRing): { bytes: Uint8Array; ends: Uint32Array } {
-  let headers = headerCache.get(ring);
-  if (!headers) {
-    const parts = ring.keys.map(headerOf);
-    let end = 0;
-    headers = { bytes: Buffer.concat(parts), ends: Uint32Array.from(parts, (p) => (end += p.length)) };
-    headerCache.set(ring, headers);
-  }
-  return headers;
-}
 
 /** The packed batch: MAC inputs in groups of equal length, and all proofs. */
 export interface PackedBatch {
   /** Group g holds items `items` (by position in the reader), its inputs and tags packed in that order. */
-  macGroups: { length: number; data: Uint8Array; tags: Uint8Array; keyIndexes: Uint8Array; items: number[] }[];
+  macGroups: MacGroup[];
   prefixes: Uint8Array;
   nonces: Uint8Array;
   thresholds: Uint8Array;
@@ -252,41 +238,8 @@ export class BatchReader {
     if (!this.ascii || this.textAt !== textBytes) return undefined;
     const text = this.textBytes;
 
-    // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
-    const groups = new Map<number, number[]>();
-    let lastKey = -1;
-    let lastScope = -1;
-    let group: number[] = [];
-    for (let k = 0; k < n; k++) {
-      const w = ITEM_WORDS * k;
-      // Consecutive items mostly share key and scope, and so their group.
-      if (words[w] !== lastKey || words[w + 2] !== lastScope) {
-        lastKey = words[w]!;
-        lastScope = words[w + 2]!;
-        const length = macInputLength(ring.keys[lastKey]!.kid.length, scopeList[lastScope]!.length);
-        const known = groups.get(length);
-        if (known) group = known;
-        else groups.set(length, (group = []));
-      }
-      group.push(k);
-    }
-    const macGroups: PackedBatch['macGroups'] = [];
-    let dataBytes = 0;
-    let tagBytes = 0;
-    for (const [length, items] of groups) {
-      const keyIndexes = new Uint8Array(items.length);
-      for (let rank = 0; rank < items.length; rank++) {
-        const k = items[rank]!;
-        const w = ITEM_WORDS * k;
-        words[w + 4] = dataBytes + rank * length;
-        words[w + 5] = tagBytes + MAC_BYTES * rank;
-        keyIndexes[rank] = words[w]!;
-      }
-      macGroups.push({ length, data: EMPTY, tags: EMPTY, keyIndexes, items });
-      dataBytes += items.length * length;
-      tagBytes += MAC_BYTES * items.length;
-    }
+    const { macGroups, dataBytes, tagBytes } = macGroupsOf(words, n, ring, scopeList);
     const ids = buffer('ids', ID_BYTES * n).subarray(0, ID_BYTES * n);
     const nonces = buffer('nonces', NONCE_BYTES * this.proofs).subarray(0, NONCE_BYTES * this.proofs);
     const refused = buffer('refused', n).subarray(0, n);
@@ -296,17 +249,10 @@ export class BatchReader {
     const thresholds = buffer('thresholds', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const headers = headersOf(ring);
     let scopeEnd = 0;
-    const table = new Uint8Array(TERMS_BYTES * this.termList.length);
-    const view = new DataView(table.buffer);
-    this.termList.forEach(({ steps, calls, price }, i) => {
-      table.set(thresholdEntry(steps).macBytes, TERMS_BYTES * i);
-      view.setUint32(TERMS_BYTES * i + 12, calls);
-      view.setUint32(TERMS_BYTES * i + 16, price);
-    });
     this.pack(
       headers.bytes,
       headers.ends,
-      table,
+      termsTable(this.termList),
       Buffer.from(scopeList.join(''), 'latin1'),
       Uint32Array.from(scopeList, (scope) => (scopeEnd += scope.length)),
       words.subarray(0, ITEM_WORDS * n),
@@ -332,48 +278,6 @@ export class BatchReader {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
-// Batches reuse these (fresh buffers of megabytes cost a page fault per 4 KiB on first
-// touch). Safe because verifySolutions packs and checks with no await in between.
-const scratch: Record<'text' | 'ids' | 'nonces' | 'refused' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
-  text: Buffer.alloc(0),
-  ids: Buffer.alloc(0),
-  refused: Buffer.alloc(0),
-  nonces: Buffer.alloc(0),
-  data: Buffer.alloc(0),
-  tags: Buffer.alloc(0),
-  prefixes: Buffer.alloc(0),
-  thresholds: Buffer.alloc(0),
-};
-
-/** Scratch buffers are kept up to this size; a bigger batch gets buffers of its own, left to the collector. */
-const KEEP_BYTES = 8 << 20;
-
-function buffer(name: keyof typeof scratch, size: number): Buffer {
-  const kept = scratch[name];
-  if (kept.length >= size) return kept;
-  if (size > KEEP_BYTES) return Buffer.allocUnsafeSlow(size);
-  return (scratch[name] = Buffer.allocUnsafeSlow(Math.min(KEEP_BYTES, Math.max(size, 2 * kept.length))));
-}
-
 // Texts are written a chunk of pairs at a time: strings this short are young garbage,
 // where a whole batch's would be large objects, which cost full collections of the old heap.
 const CHUNK_ITEMS = 256;
-
-/**
- * Room past the texts, so that a chunk with a character above U+007F, which UTF-8
- * writes as 2 to 4 bytes, always shows as more bytes written than characters (it
- * cannot be cut short to exactly its length).
- */
-const TEXT_SLACK = 4;
-
-/**
- * Writes `text` into `into` at `at`, one byte a character. False when any character is
- * above U+007F: its UTF-8 bytes would put every later text out of place (the addon
- * refuses such bytes, but could not tell where the next text starts), so the whole
- * batch goes to the per-pair reader.
- */
-function writeAscii(text: string, into: Buffer, at: number): boolean {
-  return into.write(text, at, 'utf8') === text.length;
-}

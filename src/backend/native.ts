@@ -59,7 +59,7 @@ export interface NativeAddon {
  * they differ for SHA-NI and AVX-512, and each must keep the same contract.
  */
 export type NativeTuning = 'intel' | 'zen';
-export const TUNING_IDS: Record<NativeTuning, number> = { intel: 0, zen: 1 };
+const TUNING_IDS: Record<NativeTuning, number> = { intel: 0, zen: 1 };
 export const NATIVE_TUNINGS = Object.keys(TUNING_IDS) as NativeTuning[];
 
 /** Kernel ids as the addon numbers them (native/cpu_features.h). */

@@ -73,7 +73,7 @@ export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, s
     .finish();
 }
 
-export function challengeMac(key: Key, input: Buffer): Buffer {
+function challengeMac(key: Key, input: Buffer): Buffer {
   return createHmac('sha256', key.challenge).update(input).digest();
 }
 

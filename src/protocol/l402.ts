@@ -16,14 +16,14 @@ export { APERTURE_POW_CAVEAT, CAVEATS, MAX_POW_BITS, POW_SENTINEL, type L402Mode
 const ROOT_KEY_LABEL = 'powgate/l402/root/v1';
 const COUNT_LABEL = 'powgate/l402/count/v1';
 /** The macaroons' location: informative only (not under any MAC). */
-export const L402_LOCATION = 'powgate';
+const L402_LOCATION = 'powgate';
 /** Identifier layout version (macaroon-spec: u16 version, payment hash, token id). */
 const IDENTIFIER_VERSION = 0;
 const IDENTIFIER_BYTES = 66;
 /** Longest credential read (`<base64 macaroon>:<preimage>`); longer ones are refused unread. */
-export const MAX_CREDENTIAL_CHARS = 6_000;
+const MAX_CREDENTIAL_CHARS = 6_000;
 /** Most caveats an L402 macaroon may carry here: powgate signs five and an Aperture client appends one; more is refused before any hashing. */
-export const MAX_L402_CAVEATS = 16;
+const MAX_L402_CAVEATS = 16;
 /** Most sats one call may cost. */
 export const MAX_SATS_PER_CALL = 1_000_000;
 /** What powgate signs into a new L402 macaroon. */

@@ -29,7 +29,7 @@ import {
 export const MAX_ERLANG_SHAPE = 2 ** 24;
 
 /** The percentiles that {@link predictSolveSeconds} reports by default. */
-export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 99]);
+const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 99]);
 
 // ---------------------------------------------------------------------------------------------
 // Erlang (Gamma with an integer shape) distribution

@@ -17,7 +17,7 @@ export interface NonceSearcher {
  * Any backend's batch hashing: the messages share their prefix, so only the
  * nonce words change between calls. (The js backend; tests.)
  */
-export class BatchNonceSearcher implements NonceSearcher {
+class BatchNonceSearcher implements NonceSearcher {
   private readonly data: Uint8Array;
   private readonly view: DataView;
   private readonly digests: Uint8Array;

@@ -41,7 +41,7 @@ export interface SolveOptions {
 const PROGRESS_INTERVAL_MS = 100;
 // Defaults that keep a hostile challenge from pinning every core for long.
 export const DEFAULT_SOLVE_TIMEOUT_MS = 300_000;
-export const DEFAULT_SOLVE_MAX_DIFFICULTY = 40;
+const DEFAULT_SOLVE_MAX_DIFFICULTY = 40;
 const MAX_THREADS = 256;
 
 /**

@@ -15,11 +15,11 @@ export type { RedisClient, RedisConnectionOptions, RedisNode } from './protocol/
 export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
-export { calibrate, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
+export { calibrate, type CalibratedDifficulty, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
 export {
   erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
   type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
-} from './protocol/calibration.js';
+} from './solver/calibration-model.js';
 export { FAIL_OPEN_REPORT_MS, Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type ClientCounting, type DoorPrice, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
 export { CHANNELS, DEFAULT_CHANNEL, DEGRADATIONS, GATE_STAGES, OTHER_SCOPE, isChannel, type Channel, type Degradation, type DoorKind, type GateEvent, type GateObserver, type GateStage, type RefusedStep } from './gate/events.js';
 export type { ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';

@@ -48,14 +48,16 @@ describe('calibrate', () => {
   it('recommends the difficulty whose predicted percentile is the target, for the measured rate', async () => {
     const c = await calibrate({ targetSeconds: 0.02, percentile: 99, subPuzzles: 3, backend: 'wasm', threads: 1, durationMs: 1_000 });
     expect(c).toMatchObject({ targetSeconds: 0.02, percentile: 99, subPuzzles: 3, rate: { backend: 'wasm', threads: 1 } });
-    expect(c.threshold).toBe(thresholdForSteps(c.difficulty * 65536));
-    expect(c.expectedHashes).toBe(expectedHashes(c.threshold));
+    expect(BigInt(c.threshold)).toBe(thresholdForSteps(c.difficulty * 65536));
+    expect(c.expectedHashes).toBe(expectedHashes(BigInt(c.threshold)));
     // The prediction is the model's for this rate and overhead: recomputed independently here.
-    const again = predictSolveSeconds({ threshold: c.threshold, subPuzzles: 3, hashesPerSecond: c.rate.hashesPerSecond, overheadSeconds: c.overheadSeconds }, [50, 90, 99]);
+    const again = predictSolveSeconds({ threshold: BigInt(c.threshold), subPuzzles: 3, hashesPerSecond: c.rate.hashesPerSecond, overheadSeconds: c.overheadSeconds }, [50, 90, 99]);
     expect(c.predicted.percentiles).toEqual(again.percentiles);
     expect(c.predicted.percentiles[99]).toBeCloseTo(0.02, 4);
     expect(c.overheadSeconds).toBeGreaterThan(0);
     expect(c.onePuzzle.predicted.percentiles[99]).toBeCloseTo(0.02, 4);
+    // Plain JSON: nothing is lost (or thrown, as a bigint would) in a round trip.
+    expect(JSON.parse(JSON.stringify(c))).toEqual(c);
   });
 
   it.each([

@@ -11,7 +11,7 @@ import {
   quantileInterval,
   recommendDifficulty,
   type RecommendDifficultyOptions,
-} from '../src/protocol/calibration.js';
+} from '../src/solver/calibration-model.js';
 import { DIFFICULTY_STEPS, difficultySteps, expectedHashes, thresholdForSteps, thresholdHex } from '../src/protocol/difficulty.js';
 import { expectCode } from './helpers/errors.js';
 import { SEED, rng } from './helpers/random.js';

@@ -1,10 +1,10 @@
 import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, checkUint32Array, checkUint8Array, describe, invalid } from '../validate.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
 import type { MacKey } from './mac-key.js';
 import type { BackendName, Sha256Backend } from './types.js';
 
 export const DIGEST_BYTES = 32;
-export const PROOF_PREFIX_BYTES = 40;
 /** Most keys one checkMacs call may name (key indexes are bytes). */
 export const MAX_MAC_KEYS = 256;
 
@@ -84,7 +84,7 @@ export abstract class BatchHasher implements Sha256Backend {
     checkUint8Array(nonces, 'nonces');
     if (nonces.length % 8 !== 0) throw invalid('8 bytes per proof', 'nonces', nonces);
     const count = nonces.length / 8;
-    checkSized(prefixes, PROOF_PREFIX_BYTES * count, 'prefixes', '40 bytes per proof');
+    checkSized(prefixes, WORK_PREFIX_BYTES * count, 'prefixes', '40 bytes per proof');
     checkSized(thresholds, 8 * count, 'thresholds', '8 bytes per proof');
     const target = verdicts === undefined ? new Uint8Array(count) : checkSized(verdicts, count, 'verdicts', 'one byte per proof');
     this.checkProofsUnchecked(prefixes, nonces, thresholds, target);

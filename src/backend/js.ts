@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { BatchHasher, DIGEST_BYTES, PROOF_PREFIX_BYTES } from './batch.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
+import { BatchHasher, DIGEST_BYTES } from './batch.js';
 import type { MacKey } from './mac-key.js';
 
 /** node:crypto (OpenSSL), one message at a time: the reference the tests trust. */
@@ -23,7 +24,7 @@ export class JsBackend extends BatchHasher {
     const limits = Buffer.from(thresholds.buffer, thresholds.byteOffset, thresholds.length);
     for (let i = 0; i < verdicts.length; i++) {
       const digest = createHash('sha256')
-        .update(prefixes.subarray(PROOF_PREFIX_BYTES * i, PROOF_PREFIX_BYTES * (i + 1)))
+        .update(prefixes.subarray(WORK_PREFIX_BYTES * i, WORK_PREFIX_BYTES * (i + 1)))
         .update(nonces.subarray(8 * i, 8 * i + 8))
         .digest();
       verdicts[i] = digest.readBigUInt64BE(0) < limits.readBigUInt64BE(8 * i) ? 1 : 0;

@@ -5,30 +5,9 @@ import { packageInfo } from '../package-info.js';
 import { BatchHasher } from './batch.js';
 import type { MacKey } from './mac-key.js';
 import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
-import type { NativeIsa } from './types.js';
-
-/** Decodes challenges' texts and lays out their MAC inputs, tags and proof prefixes (native/pack_binding.cc; see src/protocol/batch-reader.ts). */
-export type PackChallenges = (
-  headers: Uint8Array,
-  headerEnds: Uint32Array,
-  table: Uint8Array,
-  scopes: Uint8Array,
-  scopeEnds: Uint32Array,
-  items: Uint32Array,
-  times: Float64Array,
-  /** Per item: id (22 characters), signature (43), nonces (16 each), in ASCII. */
-  text: Uint8Array,
-  /** Out: 16 decoded id bytes per item. */
-  ids: Uint8Array,
-  /** Out: 8 bytes per proof. */
-  nonces: Uint8Array,
-  /** Out: 1 for an item whose texts are not canonical (left unpacked), else 0. */
-  refused: Uint8Array,
-  macData: Uint8Array,
-  tags: Uint8Array,
-  prefixes: Uint8Array,
-  thresholds: Uint8Array,
-) => void;
+import { nativeSearchEngine } from './native-search-engine.js';
+import type { SearchEngine } from './search-engine.js';
+import type { NativeIsa, PackChallenges } from './types.js';
 
 /** What the C++ addon exports (native/*_binding.cc). */
 export interface NativeAddon {
@@ -80,7 +59,7 @@ export interface NativeAddon {
  * they differ for SHA-NI and AVX-512, and each must keep the same contract.
  */
 export type NativeTuning = 'intel' | 'zen';
-export const TUNING_IDS: Record<NativeTuning, number> = { intel: 0, zen: 1 };
+const TUNING_IDS: Record<NativeTuning, number> = { intel: 0, zen: 1 };
 export const NATIVE_TUNINGS = Object.keys(TUNING_IDS) as NativeTuning[];
 
 /** Kernel ids as the addon numbers them (native/cpu_features.h). */
@@ -144,6 +123,10 @@ export class NativeBackend extends BatchHasher {
     super();
     this.isaId = ISA_IDS[isa];
     this.packChallenges = native.packChallenges.bind(native);
+  }
+
+  createSearchEngine(): SearchEngine {
+    return nativeSearchEngine(this.native, this.isaId);
   }
 
   protected hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void {

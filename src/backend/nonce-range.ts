@@ -1,5 +1,5 @@
 import { checkInteger, invalid } from '../validate.js';
-import { WORK_PREFIX_BYTES } from '../protocol/work.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
 
 const TWO_32 = 2 ** 32;
 

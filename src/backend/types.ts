@@ -1,10 +1,37 @@
 import type { MacKey } from './mac-key.js';
+import type { SearchEngine } from './search-engine.js';
 
 /** The three implementations of the backend interface. */
 export type BackendName = 'native' | 'wasm' | 'js';
 
 /** Native SHA-256 kernels, chosen at run time from cpuid (or forced with `POWGATE_ISA`). */
 export type NativeIsa = 'scalar' | 'shani' | 'avx2' | 'avx512';
+
+/**
+ * Decodes challenges' texts and lays out their MAC inputs, tags and proof prefixes in one
+ * call (the native addon's native/pack_binding.cc; its caller: src/protocol/batch-reader.ts).
+ */
+export type PackChallenges = (
+  headers: Uint8Array,
+  headerEnds: Uint32Array,
+  table: Uint8Array,
+  scopes: Uint8Array,
+  scopeEnds: Uint32Array,
+  items: Uint32Array,
+  times: Float64Array,
+  /** Per item: id (22 characters), signature (43), nonces (16 each), in ASCII. */
+  text: Uint8Array,
+  /** Out: 16 decoded id bytes per item. */
+  ids: Uint8Array,
+  /** Out: 8 bytes per proof. */
+  nonces: Uint8Array,
+  /** Out: 1 for an item whose texts are not canonical (left unpacked), else 0. */
+  refused: Uint8Array,
+  macData: Uint8Array,
+  tags: Uint8Array,
+  prefixes: Uint8Array,
+  thresholds: Uint8Array,
+) => void;
 
 /**
  * What every backend does, bit for bit the same. Digests are 32 bytes each,
@@ -44,4 +71,14 @@ export interface Sha256Backend {
     macs: Uint8Array,
     verdicts?: Uint8Array,
   ): Uint8Array;
+  /**
+   * Optional capability: a packer for verifySolutions' fast path. Absent, every pair is
+   * read one by one in TypeScript (same verdicts).
+   */
+  readonly packChallenges?: PackChallenges;
+  /**
+   * Optional capability: a nonce-search engine on the backend's own solver threads, with the
+   * kernel in use. Absent, solvers run the backend's kernel on worker threads.
+   */
+  createSearchEngine?(): SearchEngine;
 }

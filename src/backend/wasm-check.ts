@@ -1,4 +1,5 @@
-import { DIGEST_BYTES, MAX_MAC_KEYS, PROOF_PREFIX_BYTES } from './batch.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
+import { DIGEST_BYTES, MAX_MAC_KEYS } from './batch.js';
 import type { MacKey } from './mac-key.js';
 import { instantiateKernel } from './wasm-search.js';
 
@@ -18,7 +19,7 @@ interface CheckExports {
 const BLOCK = 64;
 const PAD_WORDS = 16;
 // io[] bytes per proof: prefix, nonce, threshold, verdict.
-const PROOF_IO_BYTES = PROOF_PREFIX_BYTES + 8 + 8 + 1;
+const PROOF_IO_BYTES = WORK_PREFIX_BYTES + 8 + 8 + 1;
 
 /**
  * Checks proofs and HMAC tags in batches with powgate's own WebAssembly SIMD kernel (4 per
@@ -53,10 +54,10 @@ export class WasmChecker {
     for (let first = 0; first < count; first += chunk) {
       const n = Math.min(chunk, count - first);
       const atPrefixes = this.io;
-      const atNonces = atPrefixes + PROOF_PREFIX_BYTES * n;
+      const atNonces = atPrefixes + WORK_PREFIX_BYTES * n;
       const atThresholds = atNonces + 8 * n;
       const atVerdicts = atThresholds + 8 * n;
-      this.memory.set(prefixes.subarray(PROOF_PREFIX_BYTES * first, PROOF_PREFIX_BYTES * (first + n)), atPrefixes);
+      this.memory.set(prefixes.subarray(WORK_PREFIX_BYTES * first, WORK_PREFIX_BYTES * (first + n)), atPrefixes);
       this.memory.set(nonces.subarray(8 * first, 8 * (first + n)), atNonces);
       this.memory.set(thresholds.subarray(8 * first, 8 * (first + n)), atThresholds);
       this.kernel.check_proofs(atPrefixes, atNonces, atThresholds, atVerdicts, n);

@@ -1,4 +1,4 @@
-import { WORK_PREFIX_BYTES } from '../protocol/work.js';
+import { WORK_PREFIX_BYTES } from '../wire.js';
 import { checkPrefix, checkRange, type NonceRangeSearcher } from './nonce-range.js';
 import { WASM_KERNEL_BASE64 } from './wasm-kernel.js';
 
@@ -22,7 +22,7 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: Promise<object> | undefined;
 
 /** The kernel module (wasm/sha256_search.c and sha256_check.c), compiled once per thread. */
-export function kernelModule(): Promise<object> {
+function kernelModule(): Promise<object> {
   compiled ??= wasmApi.compile(Buffer.from(WASM_KERNEL_BASE64, 'base64')).catch((error: unknown) => {
     compiled = undefined; // let a later call retry rather than cache the failure
     throw error;

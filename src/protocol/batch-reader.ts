@@ -4,38 +4,26 @@
 // buffer a chunk of pairs at a time, and the addon decodes them strictly and lays out the MAC
 // inputs and proofs. Anything else (a pair whose texts are not canonical, or a batch
 // with a non-ASCII character) goes to the per-pair reader, which gives the exact refusal.
-import type { PackChallenges } from '../backend/native.js';
-import { CHALLENGE_KEYS, CHALLENGE_VERSION, MAX_SUB_PUZZLES, isCalls, isPrice } from './challenge.js';
-import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY } from './difficulty.js';
+import type { PackChallenges } from '../backend/types.js';
+import { CHALLENGE_KEYS, ID_BYTES, ID_CHARS, MAC_BYTES, NONCE_BYTES, NONCE_CHARS, SIGNATURE_CHARS, SOLUTION_KEYS, WORK_PREFIX_BYTES } from '../wire.js';
+import type { Challenge } from './challenge.js';
+import { DIFFICULTY_STEPS } from './difficulty.js';
+import { SOLUTION_ORDER, challengeFieldsHold, exactSteps, solutionFieldsHold } from './fields.js';
 import type { KeyRing } from './keys.js';
-import { headerOf, macInputLength, thresholdEntry, type Accepted } from './pair-reader.js';
-import { isScope, isTimestamp, keysInOrder } from './shape.js';
+import { TEXT_SLACK, buffer, headersOf, writeAscii } from './batch-buffers.js';
+import { ITEM_WORDS, macGroupsOf, termsTable, type MacGroup } from './batch-layout.js';
+import { thresholdEntry } from './mac-layout.js';
+import type { Accepted } from './pair-reader.js';
+import { isScope, keysInOrder } from './shape.js';
+import type { Solution } from './solution.js';
 
-const SOLUTION_KEYS = ['v', 'id', 'nonces', 'elapsedMs'];
-const ITEM_WORDS = 7;
-/** A table entry: the MAC input's u32 steps, u64 T, u32 calls and u32 price. */
-const TERMS_BYTES = 20;
 /** Characters of an item's id and signature texts; its nonces (16 each) follow them. */
-const ID_AND_SIGNATURE_CHARS = 22 + 43;
-
-// The MAC input's opening bytes per key (label, version, kid), packed once per ring.
-const headerCache = new WeakMap<KeyRing, { bytes: Uint8Array; ends: Uint32Array }>();
-
-function headersOf(ring: KeyRing): { bytes: Uint8Array; ends: Uint32Array } {
-  let headers = headerCache.get(ring);
-  if (!headers) {
-    const parts = ring.keys.map(headerOf);
-    let end = 0;
-    headers = { bytes: Buffer.concat(parts), ends: Uint32Array.from(parts, (p) => (end += p.length)) };
-    headerCache.set(ring, headers);
-  }
-  return headers;
-}
+const ID_AND_SIGNATURE_CHARS = ID_CHARS + SIGNATURE_CHARS;
 
 /** The packed batch: MAC inputs in groups of equal length, and all proofs. */
 export interface PackedBatch {
   /** Group g holds items `items` (by position in the reader), its inputs and tags packed in that order. */
-  macGroups: { length: number; data: Uint8Array; tags: Uint8Array; keyIndexes: Uint8Array; items: number[] }[];
+  macGroups: MacGroup[];
   prefixes: Uint8Array;
   nonces: Uint8Array;
   thresholds: Uint8Array;
@@ -97,7 +85,7 @@ export class BatchReader {
     this.ids = new Array<string>(room);
     this.words = new Uint32Array(ITEM_WORDS * room);
     this.times = new Float64Array(2 * room);
-    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + 16) * room + TEXT_SLACK);
+    this.textBytes = buffer('text', (ID_AND_SIGNATURE_CHARS + NONCE_CHARS) * room + TEXT_SLACK);
   }
 
   get count(): number {
@@ -121,21 +109,16 @@ export class BatchReader {
   /** Reads and checks everything before it records anything. */
   private read(challenge: unknown, solution: unknown, index: number): boolean {
     if (typeof challenge !== 'object' || challenge === null || typeof solution !== 'object' || solution === null) return false;
-    const solutionKeys = keysInOrder(solution, SOLUTION_KEYS);
-    if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < 3) return false;
-    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Record<string, unknown>;
-    const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Record<string, unknown>;
-    if (solutionKeys === 4 && !isTimestamp(elapsedMs)) return false;
-    if (v !== CHALLENGE_VERSION || sv !== 1 || typeof id !== 'string' || id.length !== 22 || solvedId !== id) return false;
-    if (typeof signature !== 'string' || signature.length !== 43 || typeof kid !== 'string' || typeof scope !== 'string') return false;
-    if (typeof difficulty !== 'number' || !(difficulty >= PROTOCOL_MIN_DIFFICULTY && difficulty <= PROTOCOL_MAX_DIFFICULTY)) return false;
-    if (typeof subPuzzles !== 'number' || !Number.isInteger(subPuzzles) || subPuzzles < 1 || subPuzzles > MAX_SUB_PUZZLES) return false;
-    if (!isTimestamp(issuedAt) || !isTimestamp(expiresAt) || expiresAt < issuedAt) return false;
-    if (!isCalls(calls) || !isPrice(price)) return false;
-    if (!Array.isArray(nonces) || nonces.length !== subPuzzles) return false;
+    const solutionKeys = keysInOrder(solution, SOLUTION_ORDER);
+    if (keysInOrder(challenge, CHALLENGE_KEYS) !== CHALLENGE_KEYS.length || solutionKeys < SOLUTION_KEYS.length) return false;
+    // Each field read once, typed as claimed and checked at once.
+    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = challenge as Challenge;
+    const { v: sv, id: solvedId, nonces, elapsedMs } = solution as Solution;
+    if (!challengeFieldsHold(v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature)) return false;
+    if (!solutionFieldsHold(sv, solvedId, nonces, solutionKeys > SOLUTION_KEYS.length, elapsedMs) || solvedId !== id || nonces.length !== subPuzzles) return false;
     // Consecutive pairs mostly share key, terms and scope: remember the last of each.
-    const steps = Math.round(difficulty * DIFFICULTY_STEPS);
-    if (steps / DIFFICULTY_STEPS !== difficulty) return false;
+    const steps = exactSteps(difficulty);
+    if (steps < 0) return false;
     const priceSteps = Math.round(price * DIFFICULTY_STEPS);
     if (steps !== this.lastSteps || calls !== this.lastCalls || priceSteps !== this.lastPrice) {
       const text = `${steps}/${calls}/${priceSteps}`;
@@ -173,7 +156,7 @@ export class BatchReader {
     let text = this.text + id + signature;
     for (let j = 0; j < subPuzzles; j++) {
       const nonce: unknown = nonces[j];
-      if (typeof nonce !== 'string' || nonce.length !== 16) return false;
+      if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS) return false;
       text += nonce;
     }
 
@@ -248,68 +231,28 @@ export class BatchReader {
   /** Decodes and packs every taken item; undefined when a text is not ASCII (then read them one by one). */
   finish(): PackedBatch | undefined {
     const n = this.items;
-    const textBytes = ID_AND_SIGNATURE_CHARS * n + 16 * this.proofs;
+    const textBytes = ID_AND_SIGNATURE_CHARS * n + NONCE_CHARS * this.proofs;
     this.write(this.text);
     this.text = '';
     this.chunkItems = 0;
     if (!this.ascii || this.textAt !== textBytes) return undefined;
     const text = this.textBytes;
 
-    // One MAC group per input length; usually there is just one.
     const { words, ring, scopeList } = this;
-    const groups = new Map<number, number[]>();
-    let lastKey = -1;
-    let lastScope = -1;
-    let group: number[] = [];
-    for (let k = 0; k < n; k++) {
-      const w = ITEM_WORDS * k;
-      // Consecutive items mostly share key and scope, and so their group.
-      if (words[w] !== lastKey || words[w + 2] !== lastScope) {
-        lastKey = words[w]!;
-        lastScope = words[w + 2]!;
-        const length = macInputLength(ring.keys[lastKey]!.kid.length, scopeList[lastScope]!.length);
-        const known = groups.get(length);
-        if (known) group = known;
-        else groups.set(length, (group = []));
-      }
-      group.push(k);
-    }
-    const macGroups: PackedBatch['macGroups'] = [];
-    let dataBytes = 0;
-    let tagBytes = 0;
-    for (const [length, items] of groups) {
-      const keyIndexes = new Uint8Array(items.length);
-      for (let rank = 0; rank < items.length; rank++) {
-        const k = items[rank]!;
-        const w = ITEM_WORDS * k;
-        words[w + 4] = dataBytes + rank * length;
-        words[w + 5] = tagBytes + 32 * rank;
-        keyIndexes[rank] = words[w]!;
-      }
-      macGroups.push({ length, data: EMPTY, tags: EMPTY, keyIndexes, items });
-      dataBytes += items.length * length;
-      tagBytes += 32 * items.length;
-    }
-    const ids = buffer('ids', 16 * n).subarray(0, 16 * n);
-    const nonces = buffer('nonces', 8 * this.proofs).subarray(0, 8 * this.proofs);
+    const { macGroups, dataBytes, tagBytes } = macGroupsOf(words, n, ring, scopeList);
+    const ids = buffer('ids', ID_BYTES * n).subarray(0, ID_BYTES * n);
+    const nonces = buffer('nonces', NONCE_BYTES * this.proofs).subarray(0, NONCE_BYTES * this.proofs);
     const refused = buffer('refused', n).subarray(0, n);
     const data = buffer('data', dataBytes).subarray(0, dataBytes);
     const tags = buffer('tags', tagBytes).subarray(0, tagBytes);
-    const prefixes = buffer('prefixes', 40 * this.proofs).subarray(0, 40 * this.proofs);
+    const prefixes = buffer('prefixes', WORK_PREFIX_BYTES * this.proofs).subarray(0, WORK_PREFIX_BYTES * this.proofs);
     const thresholds = buffer('thresholds', 8 * this.proofs).subarray(0, 8 * this.proofs);
     const headers = headersOf(ring);
     let scopeEnd = 0;
-    const table = new Uint8Array(TERMS_BYTES * this.termList.length);
-    const view = new DataView(table.buffer);
-    this.termList.forEach(({ steps, calls, price }, i) => {
-      table.set(thresholdEntry(steps).macBytes, TERMS_BYTES * i);
-      view.setUint32(TERMS_BYTES * i + 12, calls);
-      view.setUint32(TERMS_BYTES * i + 16, price);
-    });
     this.pack(
       headers.bytes,
       headers.ends,
-      table,
+      termsTable(this.termList),
       Buffer.from(scopeList.join(''), 'latin1'),
       Uint32Array.from(scopeList, (scope) => (scopeEnd += scope.length)),
       words.subarray(0, ITEM_WORDS * n),
@@ -327,7 +270,7 @@ export class BatchReader {
     let tagAt = 0;
     for (const group of macGroups) {
       group.data = data.subarray(at, (at += group.items.length * group.length));
-      group.tags = tags.subarray(tagAt, (tagAt += 32 * group.items.length));
+      group.tags = tags.subarray(tagAt, (tagAt += MAC_BYTES * group.items.length));
     }
     const rejected: number[] = [];
     for (let k = 0; k < n; k++) if (refused[k] !== 0) rejected.push(k);
@@ -335,48 +278,6 @@ export class BatchReader {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
-// Batches reuse these (fresh buffers of megabytes cost a page fault per 4 KiB on first
-// touch). Safe because verifySolutions packs and checks with no await in between.
-const scratch: Record<'text' | 'ids' | 'nonces' | 'refused' | 'data' | 'tags' | 'prefixes' | 'thresholds', Buffer> = {
-  text: Buffer.alloc(0),
-  ids: Buffer.alloc(0),
-  refused: Buffer.alloc(0),
-  nonces: Buffer.alloc(0),
-  data: Buffer.alloc(0),
-  tags: Buffer.alloc(0),
-  prefixes: Buffer.alloc(0),
-  thresholds: Buffer.alloc(0),
-};
-
-/** Scratch buffers are kept up to this size; a bigger batch gets buffers of its own, left to the collector. */
-const KEEP_BYTES = 8 << 20;
-
-function buffer(name: keyof typeof scratch, size: number): Buffer {
-  const kept = scratch[name];
-  if (kept.length >= size) return kept;
-  if (size > KEEP_BYTES) return Buffer.allocUnsafeSlow(size);
-  return (scratch[name] = Buffer.allocUnsafeSlow(Math.min(KEEP_BYTES, Math.max(size, 2 * kept.length))));
-}
-
 // Texts are written a chunk of pairs at a time: strings this short are young garbage,
 // where a whole batch's would be large objects, which cost full collections of the old heap.
 const CHUNK_ITEMS = 256;
-
-/**
- * Room past the texts, so that a chunk with a character above U+007F, which UTF-8
- * writes as 2 to 4 bytes, always shows as more bytes written than characters (it
- * cannot be cut short to exactly its length).
- */
-const TEXT_SLACK = 4;
-
-/**
- * Writes `text` into `into` at `at`, one byte a character. False when any character is
- * above U+007F: its UTF-8 bytes would put every later text out of place (the addon
- * refuses such bytes, but could not tell where the next text starts), so the whole
- * batch goes to the per-pair reader.
- */
-function writeAscii(text: string, into: Buffer, at: number): boolean {
-  return into.write(text, at, 'utf8') === text.length;
-}

@@ -1,14 +1,5 @@
 // Canonical byte encodings for MAC inputs: fixed widths, big-endian, explicit lengths.
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-/** Strict base64url (no padding): undefined unless `text` is the one canonical encoding of some bytes. */
-export function fromBase64url(text: string, maxChars: number): Buffer | undefined {
-  if (text.length > maxChars || !BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  const bytes = Buffer.from(text, 'base64url');
-  return bytes.toString('base64url') === text ? bytes : undefined;
-}
-
 /** Appends fields to a growing byte string. */
 export class ByteWriter {
   private parts: Uint8Array[] = [];

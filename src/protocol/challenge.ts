@@ -1,19 +1,20 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
-import { ByteWriter, fromBase64url } from './bytes.js';
+import { fromBase64url } from '../base64url.js';
+import { ByteWriter } from './bytes.js';
 import {
   DIFFICULTY_STEPS,
-  PROTOCOL_MAX_DIFFICULTY,
-  PROTOCOL_MIN_DIFFICULTY,
   checkDifficultyBounds,
   difficultySteps,
   thresholdForSteps,
   thresholdHex,
 } from './difficulty.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
-import { MAX_CALLS, MAX_PRICE, isStepMultiple, priceSteps } from './price.js';
-import { hasExactKeys, isScope, isTimestamp } from './shape.js';
+import { challengeFieldsHold, exactSteps, hasChallengeKeys } from './fields.js';
+import { MAX_CALLS, priceSteps } from './price.js';
+import { isScope, isTimestamp } from './shape.js';
+import { CHALLENGE_LABEL, ID_BYTES, ID_CHARS, MAX_SUB_PUZZLES, SIGNATURE_CHARS } from '../wire.js';
 
 /** A signed challenge, plain JSON. See docs/PROTOCOL.md for every field. */
 export interface Challenge {
@@ -53,11 +54,6 @@ export interface ParsedChallenge {
   signature: Buffer;
 }
 
-export const CHALLENGE_VERSION = 2;
-export const CHALLENGE_LABEL = 'powgate/challenge/v2';
-/** A challenge's keys, in the order powgate writes them. */
-export const CHALLENGE_KEYS = ['v', 'id', 'kid', 'difficulty', 'threshold', 'subPuzzles', 'calls', 'price', 'scope', 'issuedAt', 'expiresAt', 'signature'];
-export const MAX_SUB_PUZZLES = 64;
 
 /** The bytes under a challenge's MAC (docs/PROTOCOL.md, "Challenge MAC"). */
 export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, steps: number, threshold: bigint, price: number): Buffer {
@@ -77,7 +73,7 @@ export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, s
     .finish();
 }
 
-export function challengeMac(key: Key, input: Buffer): Buffer {
+function challengeMac(key: Key, input: Buffer): Buffer {
   return createHmac('sha256', key.challenge).update(input).digest();
 }
 
@@ -130,7 +126,7 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected milliseconds since the epoch for now but received ${describe(issuedAt)}`);
   }
 
-  return signChallenge(ring.signing, { difficulty, subPuzzles, calls, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(16));
+  return signChallenge(ring.signing, { difficulty, subPuzzles, calls, scope, issuedAt, expiresAt: issuedAt + ttlMs }, randomBytes(ID_BYTES));
 }
 
 /** Signs checked fields with a given id (the test vectors fix it; createChallenge draws it). */
@@ -159,40 +155,24 @@ export function signChallenge(
   return { ...unsigned, signature: signature.toString('base64url') };
 }
 
-/** A per-call price as signed: a multiple of 1/65536 from 0 to {@link MAX_PRICE}. */
-export function isPrice(value: unknown): value is number {
-  return typeof value === 'number' && value >= 0 && value <= MAX_PRICE && isStepMultiple(value);
-}
-
-/** A number of calls as signed: an integer from 1 to {@link MAX_CALLS}. */
-export function isCalls(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CALLS;
-}
-
 /**
  * Reads an untrusted challenge: undefined unless every field has exactly the
  * type, range and canonical form the protocol allows. Never throws.
  */
 export function parseChallenge(value: unknown): ParsedChallenge | undefined {
   try {
-    if (!hasExactKeys(value, CHALLENGE_KEYS)) return undefined;
-    const c = value as Challenge;
-    if (c.v !== CHALLENGE_VERSION || typeof c.kid !== 'string' || !KID_PATTERN.test(c.kid) || !isScope(c.scope)) return undefined;
-    if (typeof c.id !== 'string' || typeof c.signature !== 'string' || typeof c.threshold !== 'string') return undefined;
-    const id = fromBase64url(c.id, 22);
-    const signature = fromBase64url(c.signature, 43);
-    if (id?.length !== 16 || signature?.length !== 32) return undefined;
-    if (typeof c.difficulty !== 'number' || !(c.difficulty >= PROTOCOL_MIN_DIFFICULTY && c.difficulty <= PROTOCOL_MAX_DIFFICULTY)) {
-      return undefined;
-    }
-    const steps = difficultySteps(c.difficulty);
-    if (steps / DIFFICULTY_STEPS !== c.difficulty) return undefined;
-    const threshold = thresholdForSteps(steps);
-    if (c.threshold !== thresholdHex(threshold)) return undefined;
-    if (!Number.isInteger(c.subPuzzles) || c.subPuzzles < 1 || c.subPuzzles > MAX_SUB_PUZZLES) return undefined;
-    if (!isCalls(c.calls) || !isPrice(c.price)) return undefined;
-    if (!isTimestamp(c.issuedAt) || !isTimestamp(c.expiresAt) || c.expiresAt < c.issuedAt) return undefined;
-    return { json: c, id, steps, threshold, priceSteps: Math.round(c.price * DIFFICULTY_STEPS), signature };
+    if (typeof value !== 'object' || value === null || !hasChallengeKeys(value)) return undefined;
+    // Each field read once, typed as claimed and checked at once.
+    const { v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature } = value as Challenge;
+    if (!challengeFieldsHold(v, id, kid, difficulty, threshold, subPuzzles, calls, price, scope, issuedAt, expiresAt, signature)) return undefined;
+    if (!KID_PATTERN.test(kid) || !isScope(scope)) return undefined;
+    const idBytes = fromBase64url(id, ID_CHARS);
+    const signatureBytes = fromBase64url(signature, SIGNATURE_CHARS);
+    const steps = exactSteps(difficulty);
+    if (!idBytes || !signatureBytes || steps < 0) return undefined;
+    const t = thresholdForSteps(steps);
+    if (threshold !== thresholdHex(t)) return undefined;
+    return { json: value as Challenge, id: idBytes, steps, threshold: t, priceSteps: Math.round(price * DIFFICULTY_STEPS), signature: signatureBytes };
   } catch {
     // A hostile object (a Proxy, a throwing getter) is malformed, not a crash.
     return undefined;

@@ -49,7 +49,7 @@ export interface Key {
   l402: Buffer;
 }
 
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 export const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
@@ -57,7 +57,7 @@ export const KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  * value (key id or MAC) they check it against. Its salt is a fixed label: a deployment's secret is
  * its own salt, being random (see secret-strength.ts).
  */
-export const KEY_STRETCH = { salt: 'powgate/key/v2', N: 2 ** 14, r: 8, p: 1, bytes: 32 } as const;
+const KEY_STRETCH = { salt: 'powgate/key/v2', N: 2 ** 14, r: 8, p: 1, bytes: 32 } as const;
 
 /** Derivation 1 keys from the secret itself; derivation 2 from its stretch. */
 function derive(base: Buffer, derivation: KeyDerivation, purpose: string): Buffer {
@@ -117,7 +117,7 @@ function secretKeys(secret: Buffer, acceptDerivation1: boolean | undefined): Key
 }
 
 /** Most keys in one ring: batch MAC checks index keys with a byte. */
-export const MAX_KEYS = MAX_MAC_KEYS;
+const MAX_KEYS = MAX_MAC_KEYS;
 
 /** The keys a call may sign and verify with. */
 export class KeyRing {

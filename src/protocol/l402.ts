@@ -5,50 +5,27 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
 import { KeyRing, type Key, type KeyOptions } from './keys.js';
-import { macaroonFromBase64, macaroonSignatureValid, macaroonToBase64, mintMacaroon, type Macaroon } from './macaroon.js';
+import { macaroonSignatureValid, macaroonToBase64, mintMacaroon } from './macaroon.js';
 import { MAX_CALLS } from './price.js';
 import type { Refusal } from './refusal.js';
 import { isScope, isTimestamp } from './shape.js';
+import { CAVEATS, MAX_POW_BITS, fold, powHolds, splitCredential, type Credential, type L402Mode } from './l402-caveats.js';
 
-/** How an L402 credential was paid: a Lightning invoice's preimage, or proof of work (Aperture's `:POW`). */
-export type L402Mode = 'lightning' | 'pow';
+export { APERTURE_POW_CAVEAT, CAVEATS, MAX_POW_BITS, POW_SENTINEL, type L402Mode } from './l402-caveats.js';
 
 const ROOT_KEY_LABEL = 'powgate/l402/root/v1';
 const COUNT_LABEL = 'powgate/l402/count/v1';
 /** The macaroons' location: informative only (not under any MAC). */
-export const L402_LOCATION = 'powgate';
-/** What stands in for the preimage when the payment is proof of work (Aperture's dialect). */
-export const POW_SENTINEL = 'POW';
+const L402_LOCATION = 'powgate';
 /** Identifier layout version (macaroon-spec: u16 version, payment hash, token id). */
 const IDENTIFIER_VERSION = 0;
 const IDENTIFIER_BYTES = 66;
 /** Longest credential read (`<base64 macaroon>:<preimage>`); longer ones are refused unread. */
-export const MAX_CREDENTIAL_CHARS = 6_000;
+const MAX_CREDENTIAL_CHARS = 6_000;
 /** Most caveats an L402 macaroon may carry here: powgate signs five and an Aperture client appends one; more is refused before any hashing. */
-export const MAX_L402_CAVEATS = 16;
+const MAX_L402_CAVEATS = 16;
 /** Most sats one call may cost. */
 export const MAX_SATS_PER_CALL = 1_000_000;
-/** Highest proof-of-work bits a pow macaroon may require (Aperture's caveat holds an integer). */
-export const MAX_POW_BITS = 64;
-
-/** The caveats powgate signs. A holder may append more (attenuation): each can only narrow. */
-export const CAVEATS = {
-  /** Which key derived the root key (first one counts). */
-  kid: 'powgate_kid',
-  /** The door; every one present must match. */
-  scope: 'powgate_scope',
-  /** Calls the credential allows; the smallest counts. */
-  calls: 'powgate_calls',
-  /** Unix seconds after which it is refused; the earliest counts (Aperture's `<service>_valid_until`). */
-  validUntil: 'powgate_valid_until',
-  /** Sats each call was paid (lightning); the smallest counts. */
-  satsPerCall: 'powgate_sats_per_call',
-  /** Leading zero bits the pow caveat must prove (pow); the largest counts. */
-  powBits: 'powgate_pow_bits',
-} as const;
-/** The caveat an Aperture PoW client appends: `pow=<bits>:<16 hex nonce>`. */
-export const APERTURE_POW_CAVEAT = 'pow';
-
 /** What powgate signs into a new L402 macaroon. */
 export interface L402Terms {
   mode: L402Mode;
@@ -157,88 +134,6 @@ export function l402Credential(authorization: string): string | undefined {
   const space = authorization.indexOf(' ');
   const scheme = authorization.slice(0, space).toLowerCase();
   return space > 0 && (scheme === 'l402' || scheme === 'lsat') ? authorization.slice(space + 1).trim() : undefined;
-}
-
-/** A credential split into its macaroon and payment: `<base64 macaroon>:<64 hex | base64 preimage | POW>`. */
-interface Credential {
-  macaroon: Macaroon;
-  mode: L402Mode;
-  preimage: Buffer | undefined;
-}
-
-const HEX_PREIMAGE = /^[0-9a-fA-F]{64}$/;
-const B64_PREIMAGE = /^[A-Za-z0-9+/_-]{43}=?$/;
-
-function splitCredential(credential: string): Credential | undefined {
-  const colon = credential.lastIndexOf(':');
-  if (colon <= 0) return undefined;
-  const payment = credential.slice(colon + 1);
-  const macaroons = credential.slice(0, colon);
-  // Several macaroons (comma-separated) carry third-party discharges, which powgate never asks for.
-  if (macaroons.includes(',')) return undefined;
-  let preimage: Buffer | undefined;
-  if (payment === POW_SENTINEL) preimage = undefined;
-  else if (HEX_PREIMAGE.test(payment)) preimage = Buffer.from(payment, 'hex');
-  // The older LSAT text sent the preimage as base64.
-  else if (B64_PREIMAGE.test(payment)) preimage = Buffer.from(payment, 'base64');
-  else return undefined;
-  const macaroon = macaroonFromBase64(macaroons);
-  if (!macaroon) return undefined;
-  return { macaroon, mode: preimage ? 'lightning' : 'pow', preimage };
-}
-
-/** The caveats a verifier reads, folded so that each appended one can only narrow. */
-interface Folded {
-  kid?: string;
-  scopes: string[];
-  calls?: number;
-  validUntil?: number;
-  /** The first one: powgate's own (a holder can only append after it). Counts live until then. */
-  signedValidUntil?: number;
-  satsPerCall?: number;
-  powBits?: number;
-  pow: string[];
-}
-
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
-
-function fold(caveats: readonly Buffer[]): Folded | undefined {
-  const f: Folded = { scopes: [], pow: [] };
-  const least = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
-  for (const bytes of caveats) {
-    const text = bytes.toString('latin1');
-    const eq = text.indexOf('=');
-    if (eq === -1) continue; // not a key=value caveat: unknown, skipped (macaroon-spec)
-    const name = text.slice(0, eq);
-    const value = text.slice(eq + 1);
-    if (name === CAVEATS.kid) f.kid ??= value;
-    else if (name === CAVEATS.scope) f.scopes.push(value);
-    else if (name === APERTURE_POW_CAVEAT) f.pow.push(value);
-    else if (name === CAVEATS.calls || name === CAVEATS.validUntil || name === CAVEATS.satsPerCall || name === CAVEATS.powBits) {
-      if (!DECIMAL.test(value)) return undefined;
-      const n = Number(value);
-      if (name === CAVEATS.calls) f.calls = least(f.calls, n);
-      else if (name === CAVEATS.validUntil) {
-        f.signedValidUntil ??= n;
-        f.validUntil = least(f.validUntil, n);
-      }
-      else if (name === CAVEATS.satsPerCall) f.satsPerCall = least(f.satsPerCall, n);
-      else f.powBits = Math.max(f.powBits ?? 0, n);
-    }
-  }
-  return f;
-}
-
-/** Leading zero bits of SHA-256(token id || nonce) are at least `bits` (Aperture's PoW). */
-function powHolds(tokenId: Buffer, value: string, required: number): boolean {
-  const match = /^([0-9]{1,2}):([0-9a-f]{16})$/.exec(value);
-  if (!match) return false;
-  const bits = Number(match[1]);
-  if (bits < required || bits > MAX_POW_BITS) return false;
-  const digest = createHash('sha256').update(tokenId).update(Buffer.from(match[2]!, 'hex')).digest();
-  const whole = bits >> 3;
-  for (let i = 0; i < whole; i++) if (digest[i] !== 0) return false;
-  return bits % 8 === 0 || digest[whole]! >> (8 - (bits % 8)) === 0;
 }
 
 /** Options of {@link verifyL402}. */

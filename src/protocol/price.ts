@@ -5,7 +5,7 @@ import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY } from './difficulty.js';
 /** Most calls one challenge, and so one token, may buy. */
 export const MAX_CALLS = 1_048_576;
 /** Highest per-call price in bits: the highest difficulty with the most sub-puzzles (log2 64 = 6). */
-export const MAX_PRICE = PROTOCOL_MAX_DIFFICULTY + 6;
+const MAX_PRICE = PROTOCOL_MAX_DIFFICULTY + 6;
 
 /** log2(n) in 1/65536 bit, rounded to nearest: exact for powers of two. */
 export function log2Steps(n: number): number {
@@ -21,6 +21,16 @@ export function priceSteps(steps: number, subPuzzles: number, calls: number): nu
 }
 
 /** A price in bits, or a difficulty, as the multiple of 1/65536 it travels as. */
-export function isStepMultiple(value: number): boolean {
+function isStepMultiple(value: number): boolean {
   return Math.round(value * DIFFICULTY_STEPS) / DIFFICULTY_STEPS === value;
+}
+
+/** A per-call price as signed: a multiple of 1/65536 from 0 to {@link MAX_PRICE}. */
+export function isPrice(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= MAX_PRICE && isStepMultiple(value);
+}
+
+/** A number of calls as signed: an integer from 1 to {@link MAX_CALLS}. */
+export function isCalls(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CALLS;
 }

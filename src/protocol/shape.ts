@@ -34,7 +34,7 @@ export function isTimestamp(value: unknown): value is number {
 }
 
 /** Scopes are printable ASCII so that their bytes are unambiguous; at most 256 characters. */
-export const SCOPE_PATTERN = /^[\x20-\x7e]{0,256}$/;
+const SCOPE_PATTERN = /^[\x20-\x7e]{0,256}$/;
 
 export function isScope(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 256 && SCOPE_PATTERN.test(value);

@@ -1,23 +1,20 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
-import { ByteReader, ByteWriter, fromBase64url } from './bytes.js';
+import { fromBase64url } from '../base64url.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
-import { isCalls, isPrice } from './challenge.js';
+import { isCalls, isPrice } from './price.js';
 import { DIFFICULTY_STEPS } from './difficulty.js';
 import { MAX_CALLS } from './price.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
 import { isScope, isTimestamp } from './shape.js';
+import { OLD_TOKEN_PREFIX, TOKEN_LABEL, TOKEN_PREFIX } from '../wire.js';
 
 /** How a token was paid for. */
 export type TokenMethod = 'pow' | 'l402';
 const METHODS: readonly string[] = ['pow', 'l402'];
 
-export const TOKEN_LABEL = 'powgate/token/v2';
-/** What every token of this version starts with. */
-export const TOKEN_PREFIX = 'pgt2.';
-/** Tokens of protocol version 1 start with this: refused as `unsupported_version`. */
-const OLD_PREFIX = 'pgt1.';
 
 /** True when a credential is meant as a powgate token of any version (`pgt<version>.`), e.g. in a Bearer header. */
 export function looksLikeToken(credential: string): boolean {
@@ -190,7 +187,7 @@ export function verifyToken(token: unknown, options: VerifyTokenOptions): TokenV
   const maxTtl = options.maxTokenTtlMs === undefined ? Infinity : checkInteger(options.maxTokenTtlMs, 'maxTokenTtlMs', 1, 366 * 86_400_000);
 
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return refuse('malformed');
-  if (!token.startsWith(TOKEN_PREFIX)) return refuse(token.startsWith(OLD_PREFIX) ? 'unsupported_version' : 'malformed');
+  if (!token.startsWith(TOKEN_PREFIX)) return refuse(token.startsWith(OLD_TOKEN_PREFIX) ? 'unsupported_version' : 'malformed');
   const parts = token.slice(TOKEN_PREFIX.length).split('.');
   if (parts.length !== 2) return refuse('malformed');
   const payload = fromBase64url(parts[0]!, MAX_TOKEN_CHARS);

@@ -1,5 +1,4 @@
 import { getBackend, readyBackend } from '../backend/loader.js';
-import { NativeBackend } from '../backend/native.js';
 import type { Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, describe, invalid } from '../validate.js';
@@ -7,10 +6,13 @@ import { checkDifficultyBounds } from './difficulty.js';
 import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
-import { REFUSALS, lifetimeRefusal, type Refusal } from './refusal.js';
-import { MemoryReplayStore, beginSpends, spendBytes, spendText } from './replay/memory.js';
-import { checkSpend, isTime, type ReplayStore, type SpendResult } from './replay/types.js';
+import { lifetimeRefusal, type Refusal } from './refusal.js';
+import { MemoryReplayStore, beginSpends, spendBytes } from './replay/memory.js';
+import { checkSpend, isTime, type ReplayStore } from './replay/types.js';
 import { isScope, isTimestamp } from './shape.js';
+import { REFUSED, afterSpend, epochOf, isDirect, spendDirect, spendThrough, spendUntil, type DecodedIds, type Verdict } from './verify-spend.js';
+
+export type { Verdict } from './verify-spend.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */
 export interface VerifyOptions extends KeyOptions {
@@ -29,9 +31,6 @@ export interface VerifyOptions extends KeyOptions {
   /** Which backend checks MACs and proofs. Default: the serving backend (see backendInfo()). */
   backend?: Sha256Backend;
 }
-
-/** The verdict on one (challenge, solution) pair. Refusals are shared frozen objects. */
-export type Verdict = Accepted | { readonly ok: false; readonly reason: Refusal };
 
 interface Settings {
   ring: KeyRing;
@@ -83,8 +82,6 @@ function givenBackend(options: VerifyOptions): Sha256Backend | undefined {
   return backend;
 }
 
-const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<Refusal, Verdict>;
-
 /** Steps 4 to 6 of docs/PROTOCOL.md "Verification", for a pair whose MAC holds. */
 function signedRefusal(p: Accepted, s: Settings): Refusal | undefined {
   if (s.scope !== undefined && p.scope !== s.scope) return 'scope_mismatch';
@@ -101,32 +98,6 @@ function proofsHold(count: number, verdicts: Uint8Array, first: number): boolean
 function acceptedOf(p: ReadPair): Accepted {
   const { id, kid, scope, difficulty, subPuzzles, calls, price, issuedAt, expiresAt } = p;
   return { ok: true, id, kid, scope, difficulty, subPuzzles, calls, price, issuedAt, expiresAt };
-}
-
-function afterSpend(result: SpendResult, accepted: Accepted): Verdict {
-  return result === 'spent' ? accepted : REFUSED[result];
-}
-
-/** The memory store answers synchronously (unless a subclass changed how it spends): no await, no entry objects. */
-function isDirect(store: ReplayStore): store is MemoryReplayStore {
-  return (
-    store instanceof MemoryReplayStore &&
-    store.spend === MemoryReplayStore.prototype.spend &&
-    store.spendMany === MemoryReplayStore.prototype.spendMany &&
-    store.spendNow === MemoryReplayStore.prototype.spendNow &&
-    store[beginSpends] === MemoryReplayStore.prototype[beginSpends] &&
-    store[spendText] === MemoryReplayStore.prototype[spendText] &&
-    store[spendBytes] === MemoryReplayStore.prototype[spendBytes]
-  );
-}
-
-/**
- * Kept until the challenge can verify nowhere: on a verifier whose clock lags this one's by
- * up to skew it still verifies at expiresAt + skew by its clock, so expiresAt + 2·skew by
- * this one's (stores keep an id while `until > now`), as token counts are.
- */
-function spendUntil(p: Accepted, s: Settings): number {
-  return p.expiresAt + 2 * s.skewMs + 1;
 }
 
 // Scratch for one pair's checks (filled and read with no await in between), and views of it by length.
@@ -172,7 +143,7 @@ export async function verifySolution(challenge: unknown, solution: unknown, opti
   const since = isDirect(store) ? store.since : await epochOf(store);
   if (since === undefined) return REFUSED.store_unavailable;
   if (checked.issuedAt < since) return REFUSED.predates_store;
-  const until = spendUntil(checked, s);
+  const until = spendUntil(checked, s.skewMs);
   if (!isDirect(store)) return afterSpend(await store.spend(checked.id, until), checked);
   // The reader has the id's bytes: spent by them, it is not decoded a second time.
   if (!isTime(until)) checkSpend(checked.id, until);
@@ -199,7 +170,7 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
   const n = pairs.length;
   // A pair that passes every check but the spend holds its Accepted verdict until the spend.
   const verdicts: Verdict[] = new Array(n);
-  const fast = backend instanceof NativeBackend ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
+  const fast = typeof backend.packChallenges === 'function' ? new BatchReader(s.ring, backend.packChallenges, n) : undefined;
   const slow: number[] = [];
   for (let i = 0; i < n; i++) {
     let taken = false;
@@ -232,67 +203,9 @@ export async function verifySolutions(pairs: readonly VerifyPair[], options: Ver
       if (v.ok && (since === undefined || v.issuedAt < since)) verdicts[i] = since === undefined ? REFUSED.store_unavailable : REFUSED.predates_store;
     }
   }
-  if (isDirect(store)) spendDirect(store, verdicts, idBytes, s);
-  else await spendThrough(store, verdicts, s);
+  if (isDirect(store)) spendDirect(store, verdicts, idBytes, s.skewMs);
+  else await spendThrough(store, verdicts, s.skewMs);
   return verdicts;
-}
-
-/**
- * The memory store's spends, synchronously, in input order (so that of two copies of
- * one challenge the first is accepted, as one by one), with one reading of its clock.
- * Ids the fast path decoded are spent by their bytes, the others by their text.
- */
-function spendDirect(store: MemoryReplayStore, verdicts: Verdict[], idBytes: DecodedIds | undefined, s: Settings): void {
-  let count = 0;
-  for (let i = 0; i < verdicts.length; i++) {
-    const v = verdicts[i]!;
-    if (!v.ok) continue;
-    count++;
-    const until = spendUntil(v, s);
-    if (!isTime(until)) checkSpend(v.id, until, `pairs[${i}]: `); // throws before anything is spent
-  }
-  if (count === 0) return;
-  const now = store[beginSpends](count);
-  for (let i = 0; i < verdicts.length; i++) {
-    const v = verdicts[i]!;
-    if (!v.ok) continue;
-    const until = spendUntil(v, s);
-    const at = idBytes === undefined ? -1 : idBytes.at[i]!;
-    const spent = at >= 0 ? store[spendBytes](idBytes!.bytes, at, until, now) : store[spendText](v.id, until, now);
-    if (spent !== 'spent') verdicts[i] = REFUSED[spent];
-  }
-}
-
-/** Any other store's spends: one spendMany (for Redis, one pipelined round trip), in input order. */
-async function spendThrough(store: ReplayStore, verdicts: Verdict[], s: Settings): Promise<void> {
-  const spendable: number[] = [];
-  for (let i = 0; i < verdicts.length; i++) if (verdicts[i]!.ok) spendable.push(i);
-  if (spendable.length === 0) return;
-  const spent = await store.spendMany(spendable.map((i) => {
-    const accepted = verdicts[i] as Accepted;
-    return { id: accepted.id, expiresAt: spendUntil(accepted, s) };
-  }));
-  for (let k = 0; k < spendable.length; k++) {
-    const result = spent[k]!;
-    if (result !== 'spent') verdicts[spendable[k]!] = REFUSED[result];
-  }
-}
-
-/**
- * When the store's memory began (see ReplayStore.epoch); -Infinity for a store that does not
- * say, undefined when it cannot tell. A challenge issued before then may have been spent and
- * forgotten (a store restarted empty): it is refused `expired`, never accepted again.
- */
-async function epochOf(store: ReplayStore): Promise<number | undefined> {
-  if (typeof store.epoch !== 'function') return -Infinity;
-  const since = await store.epoch();
-  return since === -Infinity || isTime(since) ? since : undefined;
-}
-
-/** Where the fast path's decoded ids are: pair i's 16 bytes start at bytes[at[i]], or at[i] is -1. */
-interface DecodedIds {
-  bytes: Uint8Array;
-  at: Int32Array;
 }
 
 /**

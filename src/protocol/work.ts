@@ -1,24 +1,14 @@
-// The hashed message: one 48-byte message (a single SHA-256 block with its
-// padding), bound to the challenge by its MAC.
-//
-//   bytes  0..3   "PGW1"            work label, version 1
-//   bytes  4..35  challenge MAC     the signature's 32 bytes
-//   bytes 36..39  sub-puzzle index  u32, big-endian
-//   bytes 40..47  nonce             u64, big-endian
-//
-// Everything before the nonce is fixed per sub-puzzle, so solvers can hash it once;
-// the nonce's low half is the message's 12th 32-bit word, which kernels vary per lane.
+// The hashed work message (its layout: src/wire.ts): bound to the challenge by its MAC.
+import { NONCE_CHARS, WORK_INDEX_AT, WORK_LABEL, WORK_MAC_AT, WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../wire.js';
 
-export const WORK_MESSAGE_BYTES = 48;
-export const WORK_PREFIX_BYTES = 40;
-const LABEL = Buffer.from('PGW1', 'latin1');
+const LABEL = Buffer.from(WORK_LABEL, 'latin1');
 
 /** The 40 bytes before the nonce, for one sub-puzzle. */
 export function workPrefix(signature: Uint8Array, subPuzzle: number): Buffer {
   const prefix = Buffer.alloc(WORK_PREFIX_BYTES);
   LABEL.copy(prefix, 0);
-  prefix.set(signature, 4);
-  prefix.writeUInt32BE(subPuzzle, 36);
+  prefix.set(signature, WORK_MAC_AT);
+  prefix.writeUInt32BE(subPuzzle, WORK_INDEX_AT);
   return prefix;
 }
 
@@ -37,8 +27,6 @@ export function meetsThreshold(digest: Uint8Array, offset: number, threshold: bi
 }
 
 /** Nonces travel as 16 lowercase hex digits. */
-export const NONCE_PATTERN = /^[0-9a-f]{16}$/;
-
 export function nonceHex(nonce: bigint): string {
-  return nonce.toString(16).padStart(16, '0');
+  return nonce.toString(16).padStart(NONCE_CHARS, '0');
 }

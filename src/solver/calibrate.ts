@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { BackendName, NativeIsa } from '../backend/types.js';
+import { loadBackend } from '../backend/loader.js';
+import type { BackendName, NativeIsa, Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { createChallenge } from '../protocol/challenge.js';
-import { recommendDifficulty, type DifficultyRecommendation } from '../protocol/calibration.js';
+import { recommendDifficulty, type DifficultyRecommendation } from './calibration-model.js';
 import { checkInteger, describe } from '../validate.js';
-import { measureHashRate, type HashRate, type MeasureHashRateOptions } from './measure.js';
-import { solve, type SolveOptions } from './solve.js';
+import { measureWith, solverBackend, type HashRate } from './measure.js';
+import { solve } from './solve.js';
 
 /** Options of {@link calibrate}. */
 export interface CalibrateOptions {
@@ -28,8 +29,17 @@ export interface CalibrateOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link calibrate} measured and recommends. */
-export interface Calibration extends DifficultyRecommendation {
+/**
+ * A {@link DifficultyRecommendation} as plain JSON: `threshold` is the threshold's decimal
+ * digits (`BigInt(threshold)` gives it back), since JSON has no bigint.
+ */
+export interface CalibratedDifficulty extends Omit<DifficultyRecommendation, 'threshold'> {
+  /** The threshold for the difficulty, in decimal digits: `BigInt(threshold) === thresholdForSteps(difficulty * 65536)`. */
+  threshold: string;
+}
+
+/** What {@link calibrate} measured and recommends: plain JSON (`JSON.stringify` gives it all). */
+export interface Calibration extends CalibratedDifficulty {
   targetSeconds: number;
   percentile: number;
   subPuzzles: number;
@@ -38,7 +48,11 @@ export interface Calibration extends DifficultyRecommendation {
   /** The median time of a trivial solve (difficulty 1): the solver's fixed start-up cost, in seconds. */
   overheadSeconds: number;
   /** The same target met with one puzzle: its difficulty and its (wider) spread of solve times. */
-  onePuzzle: DifficultyRecommendation;
+  onePuzzle: CalibratedDifficulty;
+}
+
+function plain(recommendation: DifficultyRecommendation): CalibratedDifficulty {
+  return { ...recommendation, threshold: recommendation.threshold.toString() };
 }
 
 /** Trivial solves timed for the start-up cost: their median ignores a slow first one. */
@@ -59,36 +73,42 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
   // Checks the target and percentile before spending seconds measuring.
   recommendDifficulty({ hashesPerSecond: 1, targetSeconds, percentile, subPuzzles });
 
-  const rate = await medianRate({ backend, isa, threads, durationMs: options.durationMs ?? 3_000, signal });
-  const overheadSeconds = await solveOverhead({ solver: solverOf(rate), threads, subPuzzles, signal });
+  const solver = await solverBackend({ backend, isa });
+  const rate = await medianRate(solver, threads, options.durationMs ?? 3_000, signal);
+  const overheadSeconds = await solveOverhead({ solver, threads, subPuzzles, signal });
   const model = { hashesPerSecond: rate.hashesPerSecond, targetSeconds, percentile, overheadSeconds };
   return {
-    ...recommendDifficulty({ ...model, subPuzzles }),
+    ...plain(recommendDifficulty({ ...model, subPuzzles })),
     targetSeconds,
     percentile,
     subPuzzles,
     rate,
     overheadSeconds,
-    onePuzzle: recommendDifficulty({ ...model, subPuzzles: 1 }),
+    onePuzzle: plain(recommendDifficulty({ ...model, subPuzzles: 1 })),
   };
 }
 
 /** The median of up to five measurements, each at least 600 ms: it shrugs off a moment when the machine was busy. */
-async function medianRate(options: MeasureHashRateOptions & { durationMs: number }): Promise<HashRate> {
-  const count = Math.min(5, Math.max(1, Math.floor(options.durationMs / 600)));
+async function medianRate(solver: Sha256Backend, threads: number, durationMs: number, signal: AbortSignal | undefined): Promise<HashRate> {
+  const count = Math.min(5, Math.max(1, Math.floor(durationMs / 600)));
   const rates: HashRate[] = [];
-  for (let i = 0; i < count; i++) rates.push(await measureHashRate({ ...options, durationMs: Math.round(options.durationMs / count) }));
+  for (let i = 0; i < count; i++) rates.push(await measureWith(solver, threads, Math.round(durationMs / count), signal));
   rates.sort((a, b) => a.hashesPerSecond - b.hashesPerSecond);
   return rates[count >> 1]!;
 }
 
-/** The backend and kernel a rate was measured on, as `solve()` takes them. */
-export function solverOf(rate: HashRate): NonNullable<SolveOptions['backend']> {
-  return { name: rate.backend, isa: rate.isa };
+const solvers = new WeakMap<HashRate, Promise<Sha256Backend>>();
+
+/** The backend a rate was measured on (for native, its kernel), loaded once per rate, as `solve()` takes it. */
+export function solverOf(rate: HashRate): Promise<Sha256Backend> {
+  let solver = solvers.get(rate);
+  // loadBackend reads `isa` for native only: a worker kernel's name is ignored.
+  if (!solver) solvers.set(rate, (solver = loadBackend(rate.backend, { isa: rate.isa as NativeIsa })));
+  return solver;
 }
 
 /** The median wall time of trivial solves, from the call to the solution: what every solve pays besides hashing. */
-async function solveOverhead(options: { solver: SolveOptions['backend']; threads: number; subPuzzles: number; signal?: AbortSignal }): Promise<number> {
+async function solveOverhead(options: { solver: Sha256Backend; threads: number; subPuzzles: number; signal?: AbortSignal }): Promise<number> {
   const secret = randomBytes(32);
   const times: number[] = [];
   for (let i = 0; i < OVERHEAD_SOLVES; i++) {

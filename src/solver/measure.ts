@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { backendInfo } from '../backend/loader.js';
-import { chooseIsa, loadNativeAddon } from '../backend/native.js';
-import type { BackendName, NativeIsa } from '../backend/types.js';
+import { backendInfo, loadBackend } from '../backend/loader.js';
+import type { BackendName, NativeIsa, Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
+import { WORKER_KERNELS } from './search.js';
 import { engineFor } from './solve.js';
 
 /** Options of {@link measureHashRate}. */
@@ -51,9 +51,15 @@ export async function measureHashRate(options: MeasureHashRateOptions = {}): Pro
   }
   const threads = checkInteger(options.threads ?? availableParallelism(), 'threads', 1, 256);
   const durationMs = checkInteger(options.durationMs ?? 1_000, 'durationMs', 200, 600_000);
-  const solver = solverOf(options);
-  const { signal } = options;
-  if (signal?.aborted) throw new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal.reason });
+  const solver = await solverBackend(options);
+  return measureWith(solver, threads, durationMs, options.signal);
+}
+
+/** measureHashRate() on a loaded backend. */
+export async function measureWith(solver: Sha256Backend, threads: number, durationMs: number, signal: AbortSignal | undefined): Promise<HashRate> {
+  checkInteger(threads, 'threads', 1, 256);
+  checkInteger(durationMs, 'durationMs', 200, 600_000);
+  if (signal?.aborted) return Promise.reject(new PowgateError('ERR_ABORTED', 'measureHashRate() was aborted', { cause: signal.reason }));
 
   const samples: { at: number; hashes: number }[] = [];
   return new Promise<HashRate>((resolve, reject) => {
@@ -98,7 +104,8 @@ export async function measureHashRate(options: MeasureHashRateOptions = {}): Pro
   });
 }
 
-function solverOf(options: MeasureHashRateOptions): { name: BackendName; isa: string } {
+/** The backend `options` name (checked; default the serving one), loaded: for native, with the kernel `isa`. */
+export async function solverBackend(options: Pick<MeasureHashRateOptions, 'backend' | 'isa'>): Promise<Sha256Backend> {
   const { backend, isa } = options;
   if (backend !== undefined && !['native', 'wasm', 'js'].includes(backend)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected native, wasm or js for backend but received ${describe(backend)}`);
@@ -107,12 +114,13 @@ function solverOf(options: MeasureHashRateOptions): { name: BackendName; isa: st
   if (isa !== undefined && name !== 'native') {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `an isa applies only to the native backend, not to ${name}`);
   }
-  // chooseIsa checks the kernel against this CPU (ERR_ISA_UNSUPPORTED).
-  return name === 'native' ? { name, isa: chooseIsa(loadNativeAddon(), isa) } : { name, isa: '' };
+  // loadBackend checks the kernel against this CPU (ERR_ISA_UNSUPPORTED).
+  return loadBackend(name, { isa });
 }
 
-function kernelName(solver: { name: BackendName; isa: string }): string {
-  return solver.name === 'native' ? solver.isa : solver.name === 'wasm' ? 'wasm-simd128' : 'node:crypto';
+/** The kernel that searches nonces: the backend's own when it has solver threads, else the workers'. */
+function kernelName(solver: Sha256Backend): string {
+  return typeof solver.createSearchEngine === 'function' ? solver.isa : WORKER_KERNELS[solver.name as keyof typeof WORKER_KERNELS];
 }
 
 /** The rate between the first progress count after the warm-up (ms after the first count) and the last one. */

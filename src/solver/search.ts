@@ -1,7 +1,7 @@
 import { JsBackend } from '../backend/js.js';
 import type { Sha256Backend } from '../backend/types.js';
 import { WasmNonceSearcher } from '../backend/wasm-search.js';
-import { WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../protocol/work.js';
+import { WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../wire.js';
 import type { BackendSpec } from './messages.js';
 
 /** What a solver thread searches with. */
@@ -17,7 +17,7 @@ export interface NonceSearcher {
  * Any backend's batch hashing: the messages share their prefix, so only the
  * nonce words change between calls. (The js backend; tests.)
  */
-export class BatchNonceSearcher implements NonceSearcher {
+class BatchNonceSearcher implements NonceSearcher {
   private readonly data: Uint8Array;
   private readonly view: DataView;
   private readonly digests: Uint8Array;
@@ -52,6 +52,9 @@ export class BatchNonceSearcher implements NonceSearcher {
     return -1;
   }
 }
+
+/** The kernel solver threads search with, by backend: reported as a hash rate's `isa`. */
+export const WORKER_KERNELS: Record<BackendSpec['name'], string> = { wasm: 'wasm-simd128', js: 'node:crypto' };
 
 /** Our WebAssembly kernel (wasm/sha256_search.c) for the wasm backend; node:crypto for js. */
 export async function createNonceSearcher(spec: BackendSpec): Promise<NonceSearcher> {

@@ -1,14 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { backendInfo } from '../backend/loader.js';
-import { chooseIsa, loadNativeAddon } from '../backend/native.js';
-import type { NativeIsa, Sha256Backend } from '../backend/types.js';
+import { getBackend, readyBackend } from '../backend/loader.js';
+import type { SearchEngine } from '../backend/search-engine.js';
+import type { Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { parseChallenge, type Challenge } from '../protocol/challenge.js';
 import type { Solution } from '../protocol/solution.js';
 import { nonceHex, workPrefix } from '../protocol/work.js';
 import { checkInteger, describe, invalid } from '../validate.js';
-import type { SearchEngine } from './engine.js';
-import { nativeEngine } from './native-engine.js';
 import { workerEngine } from './worker-engine.js';
 
 /** What `onProgress` receives, at most about ten times a second. */
@@ -37,13 +35,13 @@ export interface SolveOptions {
   /** Called with progress, at most about ten times a second. */
   onProgress?: (progress: SolveProgress) => void;
   /** Solve with this backend (from `loadBackend`). Default: the serving backend. */
-  backend?: Pick<Sha256Backend, 'name' | 'isa'>;
+  backend?: Sha256Backend;
 }
 
 const PROGRESS_INTERVAL_MS = 100;
 // Defaults that keep a hostile challenge from pinning every core for long.
 export const DEFAULT_SOLVE_TIMEOUT_MS = 300_000;
-export const DEFAULT_SOLVE_MAX_DIFFICULTY = 40;
+const DEFAULT_SOLVE_MAX_DIFFICULTY = 40;
 const MAX_THREADS = 256;
 
 /**
@@ -70,7 +68,7 @@ export async function solve(challenge: Challenge, options: SolveOptions = {}): P
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a function for onProgress but received ${describe(onProgress)}`);
   }
-  const engine = engineFor(options.backend);
+  const engine = engineFor(options.backend ?? readyBackend() ?? (await getBackend()));
   if (signal?.aborted) throw aborted(signal);
 
   const started = performance.now();
@@ -112,15 +110,16 @@ export async function solve(challenge: Challenge, options: SolveOptions = {}): P
   });
 }
 
-/** The native solver threads for the native backend, worker threads otherwise. */
-export function engineFor(backend: SolveOptions['backend']): SearchEngine {
-  if (backend !== undefined && (typeof backend !== 'object' || backend === null || !['native', 'wasm', 'js'].includes(backend.name))) {
-    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a backend from loadBackend() for backend but received ${describe(backend)}`);
-  }
-  const info = backend ?? { name: backendInfo().backend, isa: backendInfo().isa };
-  if (info.name !== 'native') return workerEngine({ name: info.name as 'wasm' | 'js' });
-  const native = loadNativeAddon();
-  return nativeEngine(native, chooseIsa(native, info.isa as NativeIsa));
+/** The backend's own solver threads when it has them (native), else worker threads running its kernel. */
+export function engineFor(backend: Sha256Backend): SearchEngine {
+  if (typeof backend !== 'object' || backend === null) throw notABackend(backend);
+  if (typeof backend.createSearchEngine === 'function') return backend.createSearchEngine();
+  if (backend.name === 'wasm' || backend.name === 'js') return workerEngine({ name: backend.name });
+  throw notABackend(backend);
+}
+
+function notABackend(backend: unknown): PowgateError {
+  return new PowgateError('ERR_INVALID_ARGUMENT', `expected a backend from loadBackend() for backend but received ${describe(backend)}`);
 }
 
 function aborted(signal: AbortSignal): PowgateError {

@@ -1,5 +1,5 @@
 import { PowgateError } from '../errors.js';
-import type { SearchEngine } from './engine.js';
+import type { SearchEngine } from '../backend/search-engine.js';
 import type { BackendSpec, WorkerReply } from './messages.js';
 import { SolverPool } from './pool.js';
 

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { packageInfo } from '../../package-info.js';
 import { createChallenge } from '../../protocol/challenge.js';
-import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../protocol/calibration.js';
-import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, expectedHashes, thresholdHex } from '../../protocol/difficulty.js';
+import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../solver/calibration-model.js';
+import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, expectedHashes } from '../../protocol/difficulty.js';
 import { MAX_CALLS, log2Steps, priceSteps } from '../../protocol/price.js';
 import { MemoryReplayStore } from '../../protocol/replay/memory.js';
 import { verifySolution } from '../../protocol/verify.js';
@@ -151,7 +151,7 @@ function predicted(p: SolveTimePrediction): Predicted {
 
 /** What the recommended challenge costs solvers other than the one measured. */
 async function otherSolvers(c: Calibration, threads: number, signal: AbortSignal): Promise<CalibrateReport['otherSolvers']> {
-  const model = { threshold: c.threshold, subPuzzles: c.subPuzzles };
+  const model = { threshold: BigInt(c.threshold), subPuzzles: c.subPuzzles };
   const rows: CalibrateReport['otherSolvers'] = [];
   if (c.rate.backend !== 'wasm') {
     const wasm = await measureHashRate({ backend: 'wasm', threads, durationMs: 1_000, signal });
@@ -182,7 +182,7 @@ async function verifyPrediction(c: Calibration, count: number, threads: number, 
     status(`verifying: solve ${i + 1} of ${count}`);
     const challenge = createChallenge({ secret, difficulty: c.difficulty, subPuzzles: c.subPuzzles, maxDifficulty: 64, ttlMs: 86_400_000 });
     const started = performance.now();
-    const solution = await solve(challenge, { threads, signal: io.signal, backend: solverOf(c.rate) });
+    const solution = await solve(challenge, { threads, signal: io.signal, backend: await solverOf(c.rate) });
     seconds.push((performance.now() - started) / 1000);
     const verdict = await verifySolution(challenge, solution, { secret, store, maxDifficulty: 64 });
     if (!verdict.ok) throw new Error(`a solution of the solver was refused (${verdict.reason}): the solver is broken`);
@@ -214,7 +214,7 @@ async function checkWritable(file: string): Promise<void> {
 }
 
 async function writePlot(file: string, c: Calibration, verification: Verification | null): Promise<void> {
-  const unit = expectedHashes(c.threshold) / c.rate.hashesPerSecond; // seconds a sub-puzzle, on average
+  const unit = expectedHashes(BigInt(c.threshold)) / c.rate.hashesPerSecond; // seconds a sub-puzzle, on average
   const svg = renderSolveTimePlot({
     title: `powgate: solve time at difficulty ${c.difficulty.toFixed(4)} x ${c.subPuzzles} (${c.rate.backend}/${c.rate.isa}, ${c.rate.threads} threads)`,
     cdf: (t) => (t <= c.overheadSeconds ? 0 : erlangCdf(c.subPuzzles, (t - c.overheadSeconds) / unit)),
@@ -260,7 +260,7 @@ function toReport(
     perCall: perCall(c, calls, others),
     solver: { backend: c.rate.backend, isa: c.rate.isa, threads: c.rate.threads, hashesPerSecond: c.rate.hashesPerSecond, durationSeconds, measuredSeconds: c.rate.seconds, overheadSeconds: c.overheadSeconds },
     recommendation: { difficulty: c.difficulty, threshold: c.thresholdHex, subPuzzles: c.subPuzzles, expectedHashesPerSubPuzzle: c.expectedHashes, predicted: predicted(c.predicted), clamped: c.clamped ?? null },
-    onePuzzle: { difficulty: c.onePuzzle.difficulty, threshold: thresholdHex(c.onePuzzle.threshold), predicted: predicted(c.onePuzzle.predicted), clamped: c.onePuzzle.clamped ?? null },
+    onePuzzle: { difficulty: c.onePuzzle.difficulty, threshold: c.onePuzzle.thresholdHex, predicted: predicted(c.onePuzzle.predicted), clamped: c.onePuzzle.clamped ?? null },
     otherSolvers: others,
     verification,
     plot,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { loadBackend } from '../../backend/loader.js';
-import type { BackendName, NativeIsa } from '../../backend/types.js';
+import type { NativeIsa, Sha256Backend } from '../../backend/types.js';
 import { parseChallenge } from '../../protocol/challenge.js';
 import { expectedHashes } from '../../protocol/difficulty.js';
 import { solve } from '../../solver/solve.js';
@@ -15,7 +15,7 @@ export const BACKEND_USAGE = `  --backend B          native, wasm or js; default
 export const BACKEND_OPTIONS = { backend: { type: 'string' }, isa: { type: 'string' } } as const;
 
 /** The backend and kernel the flags ask for, or undefined for the serving one. */
-export async function chosenBackend(parsed: Parsed): Promise<{ name: BackendName; isa: string } | undefined> {
+export async function chosenBackend(parsed: Parsed): Promise<Sha256Backend | undefined> {
   const name = stringFlag(parsed, 'backend');
   const isa = stringFlag(parsed, 'isa');
   if (name === undefined && isa === undefined) return undefined;

@@ -15,7 +15,7 @@
 // the log of the smaller tail: ln P(k, e^u) is concave and ln Q(k, e^u) too (ln G has a
 // log-concave density), so from a start on the right side of the root Newton cannot overshoot.
 import { checkInteger, invalid } from '../validate.js';
-import { MAX_SUB_PUZZLES } from './challenge.js';
+import { MAX_SUB_PUZZLES } from '../wire.js';
 import {
   DIFFICULTY_STEPS,
   PROTOCOL_MAX_DIFFICULTY,
@@ -23,13 +23,13 @@ import {
   expectedHashes,
   thresholdForSteps,
   thresholdHex,
-} from './difficulty.js';
+} from '../protocol/difficulty.js';
 
 /** The largest Erlang shape (number of sub-puzzles) that {@link erlangCdf} and {@link erlangQuantile} accept: 2^24. */
 export const MAX_ERLANG_SHAPE = 2 ** 24;
 
 /** The percentiles that {@link predictSolveSeconds} reports by default. */
-export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 99]);
+const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([50, 90, 99]);
 
 // ---------------------------------------------------------------------------------------------
 // Erlang (Gamma with an integer shape) distribution

@@ -1,16 +1,15 @@
-import { ISA_IDS, type NativeAddon } from '../backend/native.js';
-import type { NativeIsa } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
-import type { SearchEngine } from './engine.js';
+import type { NativeAddon } from './native.js';
+import type { SearchEngine } from './search-engine.js';
 
 const FOUND = 0;
 const EXHAUSTED = 2;
 
 /** The C++ solver threads: one job for all sub-puzzles, progress through a thread-safe function. */
-export function nativeEngine(native: NativeAddon, isa: NativeIsa): SearchEngine {
+export function nativeSearchEngine(native: NativeAddon, isaId: number): SearchEngine {
   return async ({ prefixes, threshold, threads }, events) => {
     const handle = native.startSearch(
-      ISA_IDS[isa],
+      isaId,
       Buffer.concat(prefixes),
       Number(threshold >> 32n),
       Number(threshold & 0xffffffffn),

@@ -19,5 +19,5 @@ export interface RunningSearch {
   cancel(): void;
 }
 
-/** Where nonces are searched: the native solver threads, or worker threads. */
+/** Where nonces are searched: a backend's own solver threads, or worker threads. */
 export type SearchEngine = (request: SearchRequest, events: SearchEvents) => Promise<RunningSearch>;

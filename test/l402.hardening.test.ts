@@ -7,7 +7,7 @@ import { Gate, type GateOptions } from '../src/gate/gate.js';
 import type { LightningBackend } from '../src/lightning/backend.js';
 import { CAVEATS, verifyL402 } from '../src/protocol/l402.js';
 import { addFirstPartyCaveat, macaroonFromBase64, macaroonToBase64 } from '../src/protocol/macaroon.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 import { SECRET } from './helpers/protocol.js';
 

@@ -5,8 +5,8 @@ import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, dif
 import { KeyRing, type KeyOptions } from '../protocol/keys.js';
 import { MAX_CALLS, log2Steps, priceSteps } from '../protocol/price.js';
 import { REFUSALS, type Refusal } from '../protocol/refusal.js';
-import { MemoryReplayStore } from '../protocol/replay/memory.js';
-import type { ReplayStore } from '../protocol/replay/types.js';
+import { MemoryReplayStore } from '../storage/memory.js';
+import type { ReplayStore } from '../storage/types.js';
 import { isScope } from '../protocol/shape.js';
 import { MAX_POW_BITS, MAX_SATS_PER_CALL, mintL402, verifyL402, type L402Verdict, type ValidL402 } from '../protocol/l402.js';
 import { checkPrice, signToken, verifyToken, type TokenVerdict, type ValidToken } from '../protocol/token.js';
@@ -17,7 +17,7 @@ import { DEFAULT_CHANNEL, OTHER_SCOPE, type Channel, type Degradation, type Door
 import { adaptiveDifficulty, difficultyFor, type AdaptiveDifficulty, type AdaptiveDifficultyOptions } from './adaptive-difficulty.js';
 import { reasonDetail, type ChallengeRefusal, type GateReason, type GateUnavailable, type PaymentRequired, type Unavailable } from './envelope.js';
 import { LightningDoor, type LightningDoorOptions } from './lightning-door.js';
-import { MemoryRateCounter, type RateCounter } from './rate-counter.js';
+import { MemoryRateCounter, type RateCounter } from '../storage/rate-counter.js';
 import { RecordingStore, newIssue, solutionDigest, type Issue } from './redemption.js';
 
 /** Most valid-token verdicts a Gate remembers (their MAC checks; never their spends). */

@@ -7,8 +7,8 @@ import { discoveryDocument, doorPrices, type DoorPrices, type ReferenceHardware 
 import { reasonDetail } from '../gate/envelope.js';
 import type { Gate } from '../gate/gate.js';
 import { packageInfo } from '../package-info.js';
-import { MemoryReplayStore } from '../protocol/replay/memory.js';
-import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { MemoryReplayStore } from '../storage/memory.js';
+import { RedisReplayStore } from '../storage/redis.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { callChannel, type McpChannelClassifier, type McpLogger } from './channel.js';

@@ -8,8 +8,8 @@ import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
 import { REFUSALS, lifetimeRefusal, type Refusal } from './refusal.js';
-import { MemoryReplayStore, beginSpends, spendBytes, spendText } from './replay/memory.js';
-import { checkSpend, isTime, type ReplayStore, type SpendResult } from './replay/types.js';
+import { MemoryReplayStore, beginSpends, spendBytes, spendText } from '../storage/memory.js';
+import { checkSpend, isTime, type ReplayStore, type SpendResult } from '../storage/types.js';
 import { isScope, isTimestamp } from './shape.js';
 
 /** Options of {@link verifySolution} and {@link verifySolutions}. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createChallenge, type Challenge, type CreateChallengeOptions } from '../../src/protocol/challenge.js';
-import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../../src/storage/memory.js';
 import { meetsThreshold, nonceHex, workMessage } from '../../src/protocol/work.js';
 
 export const SECRET = 'a test secret that is at least 32 bytes long';

@@ -22,7 +22,7 @@ export {
 } from './protocol/calibration.js';
 export { FAIL_OPEN_REPORT_MS, Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type ClientCounting, type DoorPrice, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
 export { CHANNELS, DEFAULT_CHANNEL, DEGRADATIONS, GATE_STAGES, OTHER_SCOPE, isChannel, type Channel, type Degradation, type DoorKind, type GateEvent, type GateObserver, type GateStage, type RefusedStep } from './gate/events.js';
-export type { ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
+export type { CallRefusal, ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
 export type { LightningDoorOptions, LightningOffer, LightningOutage } from './gate/lightning-door.js';
 export { verifyL402, type L402Mode, type L402Verdict, type ValidL402, type VerifyL402Options } from './protocol/l402.js';
 export {

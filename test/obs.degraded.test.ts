@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
 import { HttpMetrics } from '../src/http/metrics.js';
-import { powgateMiddleware } from '../src/http/middleware.js';
+import { powgateMiddleware } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { LndRestBackend } from '../src/lightning/index.js';
 import { MemoryReplayStore } from '../src/storage/memory.js';

@@ -51,7 +51,7 @@ function onRequest(gate: Gate, options: PowgateMiddlewareOptions): OnRequest {
   };
 }
 
-function plugin(instance: FastifyLikeInstance, options: PowgateFastifyOptions, done: (error?: Error) => void): void {
+function powgatePlugin(instance: FastifyLikeInstance, options: PowgateFastifyOptions, done: (error?: Error) => void): void {
   try {
     if (typeof options !== 'object' || options === null) throw invalid('an options object with a gate', 'options', options);
     const { gate, ...rest } = options;
@@ -71,9 +71,11 @@ function plugin(instance: FastifyLikeInstance, options: PowgateFastifyOptions, d
  * set (and `request.raw.powgate`); any other gets the refusal {@link powgateMiddleware} sends.
  * `request.powgate` is declared on every request, null until the gate passes it.
  */
-export const powgateFastify: typeof plugin & { readonly [key: symbol]: unknown } = Object.assign(plugin, {
+export const powgateFastify: typeof powgatePlugin & { readonly [key: symbol]: unknown } = Object.assign(powgatePlugin, {
+  // What fastify-plugin sets: no context of its own, and the plugin's name in Fastify's tree and errors.
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: 'powgate',
+  [Symbol.for('plugin-meta')]: { name: 'powgate' },
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { checkGate } from '../gate/check-gate.js';
 import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
 import type { CallRefusal, GateReason, PaymentRequired } from '../gate/envelope.js';
 import type { Channel } from '../gate/events.js';
@@ -94,7 +95,7 @@ export class HttpGate {
   readonly #route: string;
 
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
-    if (typeof gate?.refuse !== 'function') throw invalid('a Gate', 'gate', gate);
+    checkGate(gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
     const { scope = '', difficulty, sats, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey, resource, discovery = DISCOVERY_PATH, cors = '*' } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { PowgateError } from '../errors.js';
+import { checkGate } from '../gate/check-gate.js';
 import { DISCOVERY_PATH, discoveryLink } from '../gate/discovery.js';
 import type { Channel } from '../gate/events.js';
 import type { Gate } from '../gate/gate.js';
@@ -63,7 +64,7 @@ export class PowgateService {
   readonly #host: RouteHost;
 
   constructor(gate: Gate, options: PowgateServiceOptions = {}) {
-    if (typeof gate?.redeem !== 'function') throw invalid('a Gate', 'gate', gate);
+    checkGate(gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
     this.gate = gate;
     this.trustProxy = options.trustProxy === undefined ? undefined : TrustedProxies.from(options.trustProxy);

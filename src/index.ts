@@ -9,10 +9,10 @@ export type { Solution } from './protocol/solution.js';
 export { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from './protocol/verify.js';
 export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type TokenVerdict, type ValidToken, type VerifyTokenOptions } from './protocol/token.js';
 export { MAX_CALLS } from './protocol/price.js';
-export { MemoryReplayStore, type MemoryReplayStoreOptions } from './protocol/replay/memory.js';
-export { RedisReplayStore, type RedisReplayStoreOptions } from './protocol/replay/redis.js';
-export type { RedisClient, RedisConnectionOptions, RedisNode } from './protocol/replay/redis-connection.js';
-export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './protocol/replay/types.js';
+export { MemoryReplayStore, type MemoryReplayStoreOptions } from './storage/memory.js';
+export { RedisReplayStore, type RedisReplayStoreOptions } from './storage/redis.js';
+export type { RedisClient, RedisConnectionOptions, RedisNode } from './storage/redis-connection.js';
+export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './storage/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
 export { calibrate, type CalibratedDifficulty, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
@@ -22,7 +22,7 @@ export {
 } from './solver/calibration-model.js';
 export { FAIL_OPEN_REPORT_MS, Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type ClientCounting, type DoorPrice, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
 export { CHANNELS, DEFAULT_CHANNEL, DEGRADATIONS, GATE_STAGES, OTHER_SCOPE, isChannel, type Channel, type Degradation, type DoorKind, type GateEvent, type GateObserver, type GateStage, type RefusedStep } from './gate/events.js';
-export type { ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
+export type { CallRefusal, ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
 export type { LightningDoorOptions, LightningOffer, LightningOutage } from './gate/lightning-door.js';
 export { verifyL402, type L402Mode, type L402Verdict, type ValidL402, type VerifyL402Options } from './protocol/l402.js';
 export {
@@ -38,9 +38,9 @@ export {
   type LnbitsBackendOptions,
   type LndRestBackendOptions,
 } from './lightning/index.js';
-export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './gate/rate-counter.js';
+export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './storage/rate-counter.js';
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
-export { RedisRateCounter, type RedisRateCounterOptions } from './gate/redis-rate-counter.js';
+export { RedisRateCounter, type RedisRateCounterOptions } from './storage/redis-rate-counter.js';
 export {
   DISCOVERY_LINK_REL, DISCOVERY_PATH, DISCOVERY_VERSION, discoveryDocument, discoveryLink,
   type DiscoveryDocument, type DiscoveryOptions, type DiscoveryResource, type ReferenceHardware,

@@ -41,3 +41,10 @@ export function checkArray(value: unknown, what: string): readonly unknown[] {
   if (!Array.isArray(value)) throw invalid('an array', what, value);
   return value;
 }
+
+/** `options` as a record; `undefined` counts as `{}`. */
+export function checkOptions(options: unknown, what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('an object', what, options);
+  return options as Record<string, unknown>;
+}

@@ -108,11 +108,11 @@ describe('Gate', () => {
     expect(await gate.redeem('nonsense', null)).toEqual({ ok: false, reason: 'malformed' });
   });
 
-  it('refuses with 402 and a fresh challenge that leads to a token', async () => {
+  it('refuses (payment required) with a fresh challenge that leads to a token', async () => {
     const gate = new Gate({ secret: SECRET, difficulty: 3, scopes: { api: undefined } });
     const refusal = await gate.refuse('token_required', 'c', { scope: 'api', redeem: REDEEM });
-    expect(refusal.status).toBe(402);
-    if (refusal.status !== 402) return;
+    expect(refusal.kind).toBe('payment_required');
+    if (refusal.kind !== 'payment_required') return;
     expect(refusal.body).toMatchObject({ error: 'payment_required', cause: { reason: 'token_required', detail: expect.stringMatching(/no token/) } });
     const [accept] = refusal.body.accepts;
     expect(accept).toMatchObject({ method: 'pow', redeem: REDEEM, challenge: { scope: 'api', difficulty: 3 } });
@@ -123,7 +123,7 @@ describe('Gate', () => {
   it('fails closed when its stores cannot answer, and open when told to', async () => {
     const closed = new Gate({ secret: SECRET, difficulty: 3, store: unavailableStore, counter: deadCounter });
     expect(await closed.challenge('c')).toMatchObject({ ok: false, reason: 'store_unavailable' });
-    expect(await closed.refuse('token_required', 'c', { redeem: REDEEM })).toMatchObject({ status: 503, body: { error: 'store_unavailable', accepts: [] } });
+    expect(await closed.refuse('token_required', 'c', { redeem: REDEEM })).toMatchObject({ kind: 'unavailable', body: { error: 'store_unavailable', accepts: [] } });
 
     const open = new Gate({ secret: SECRET, difficulty: 3, store: unavailableStore, counter: deadCounter, failOpen: true });
     const issued = await open.challenge('c');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalArguments } from '../src/cli/audit/minimal-arguments.js';
 import type { AuditReport } from '../src/cli/audit/report.js';
 import { Gate } from '../src/gate/gate.js';
-import { HttpGate, powgateMiddleware } from '../src/http/middleware.js';
+import { HttpGate, powgateMiddleware } from '../src/http/index.js';
 import { LndRestBackend } from '../src/lightning/index.js';
 import { listen } from './helpers/http.js';
 import { startStandInNode } from './helpers/lightning-node.js';

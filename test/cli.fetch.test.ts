@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
-import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/middleware.js';
+import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { LndRestBackend } from '../src/lightning/index.js';
 import { CLI_SECRET, expectUsageError, runCli, type CliResult } from './helpers/cli.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySolution, verifyToken, type Challenge } from '../src/index.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
 import { loadNativeAddon } from '../src/backend/native.js';
 import { CLI, CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';

@@ -7,7 +7,7 @@ import { Budget, wrapFetchWithPowgate, type PaymentInfo, type PowgateFetchOption
 import { credentialKey } from '../src/client/credentials.js';
 import { PowgateError } from '../src/errors.js';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
-import { powgateMiddleware, type PowgateRequest } from '../src/http/middleware.js';
+import { powgateMiddleware, type PowgateRequest } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { createChallenge } from '../src/protocol/challenge.js';
 import { close, listen } from './helpers/http.js';

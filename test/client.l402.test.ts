@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callbackWallet, LndRestWallet, wrapFetchWithPowgate, type PaymentInfo, type PowgateFetchOptions } from '../src/client/index.js';
 import { PowgateError } from '../src/errors.js';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
-import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/middleware.js';
+import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { LndRestBackend } from '../src/lightning/index.js';
 import { close, listen } from './helpers/http.js';

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MemoryRateCounter } from '../src/gate/rate-counter.js';
-import { RedisRateCounter, type RedisRateCounterOptions } from '../src/gate/redis-rate-counter.js';
+import { MemoryRateCounter } from '../src/storage/rate-counter.js';
+import { RedisRateCounter, type RedisRateCounterOptions } from '../src/storage/redis-rate-counter.js';
 import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';
 
 const bin = redisServerPath();

@@ -9,7 +9,7 @@ import { Gate } from '../src/gate/gate.js';
 import { LndRestBackend } from '../src/lightning/lnd-rest.js';
 import { CORS_EXPOSE_HEADERS } from '../src/http/cors.js';
 import { discoveryHandler } from '../src/http/discovery.js';
-import { powgateFastifyHook, powgateMiddleware } from '../src/http/middleware.js';
+import { powgateFastifyHook, powgateMiddleware } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { close, listen, post, request, startServe, type ServeProcess } from './helpers/http.js';
 import { startStandInNode, type StandInNode } from './helpers/lightning-node.js';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import { hardenServer } from '../src/http/harden-server.js';
 import { HttpMetrics } from '../src/http/metrics.js';
-import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/service.js';
+import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/index.js';
 import { issueToken } from '../src/protocol/token.js';
 import { close, listen, post, request, startServe } from './helpers/http.js';
 import { SECRET } from './helpers/protocol.js';

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import { HttpMetrics } from '../src/http/metrics.js';
-import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/service.js';
+import { createPowgateServer, PowgateService, type PowgateServiceOptions } from '../src/http/index.js';
 import { close, listen, request, startServe } from './helpers/http.js';
 import { SECRET } from './helpers/protocol.js';
 

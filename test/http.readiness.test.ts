@@ -3,9 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
-import { RedisRateCounter } from '../src/gate/redis-rate-counter.js';
+import { RedisRateCounter } from '../src/storage/redis-rate-counter.js';
 import { readinessHandler } from '../src/http/readiness.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
 import { runCli } from './helpers/cli.js';
 import { close, listen, request, startServe, type ServeProcess } from './helpers/http.js';
 import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createChallenge, issueToken, solve, verifySolution, verifyToken } from '../src/index.js';
 import { KeyRing } from '../src/protocol/keys.js';
 import { mintL402, verifyL402 } from '../src/protocol/l402.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
 import { expectCode } from './helpers/errors.js';
 import { derivedKidOf, subkeyOf } from './helpers/key-derivation.js';
 import { SECRET } from './helpers/protocol.js';

@@ -7,7 +7,7 @@ import { Gate, type GateOptions } from '../src/gate/gate.js';
 import type { LightningBackend } from '../src/lightning/backend.js';
 import { CAVEATS, verifyL402 } from '../src/protocol/l402.js';
 import { addFirstPartyCaveat, macaroonFromBase64, macaroonToBase64 } from '../src/protocol/macaroon.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 import { SECRET } from './helpers/protocol.js';
 
@@ -84,7 +84,7 @@ describe('a holder’s shorter copy does not refill the allowance', () => {
     vi.setSystemTime(1_800_000_000_000);
     const gate = new Gate({ secret: SECRET, difficulty: 8, calls: 2, scopes: { search: undefined }, aperturePow: true });
     const refused = await gate.refuse('token_required', 'c', { scope: 'search', redeem: {} });
-    const offer = refused.status === 402 ? refused.body.accepts.find((a) => a.method === 'l402-pow') : undefined;
+    const offer = refused.kind === 'payment_required' ? refused.body.accepts.find((a) => a.method === 'l402-pow') : undefined;
     if (offer?.method !== 'l402-pow') throw new Error('no pow offer');
     const tokenId = macaroonFromBase64(offer.macaroon)!.identifier.subarray(34, 66);
     const nonce = Buffer.alloc(8);
@@ -106,7 +106,7 @@ describe('a holder’s shorter copy does not refill the allowance', () => {
     expect(await plain.useL402(`${solved}:POW`, { scope: 'search' })).toEqual({ ok: false, reason: 'malformed' });
     // Pooled keys are not offered the dialect: their calls count when redeemed, which it skips.
     const pooled = await gate.refuse('token_required', 'mcp:http', { scope: 'search', redeem: {}, pooled: true });
-    expect(pooled.status === 402 && pooled.body.accepts.map((a) => a.method)).toEqual(['pow']);
+    expect(pooled.kind === 'payment_required' && pooled.body.accepts.map((a) => a.method)).toEqual(['pow']);
   });
 });
 

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { fetchWithL402 } from '@getalby/lightning-tools/402/l402';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
-import { powgateMiddleware, REMAINING_HEADER } from '../src/http/middleware.js';
+import { powgateMiddleware, REMAINING_HEADER } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { LnbitsBackend, LndRestBackend } from '../src/lightning/index.js';
 import { close, listen, post, request, startServe } from './helpers/http.js';

@@ -4,9 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import type { LightningBackend } from '../src/lightning/backend.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
-import type { ReplayStore } from '../src/protocol/replay/types.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
+import type { ReplayStore } from '../src/storage/types.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 import { SECRET } from './helpers/protocol.js';
 

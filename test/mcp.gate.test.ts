@@ -10,9 +10,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import * as z3 from 'zod/v3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gate, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
+import { Gate, PowgateError, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
 import { anotherSolution } from './helpers/protocol.js';
-import { addressClientKey, gateTool, markClientAddress, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
+import { addressClientKey, createPowgateMcpServer, gateTool, markClientAddress, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
 import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
 import { asResult, bundleFixture, textOf, connectHttp, connectStdio, serveHttp, textJson, type Connected, type HttpApp } from './helpers/mcp.js';
 
@@ -415,5 +415,37 @@ describe('gating in process (InMemoryTransport)', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('registration checks its gate', () => {
+  const notGates: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['an empty object', {}],
+    ['a gate-like object that cannot refuse', { door: () => {}, useToken: async () => ({ ok: true }) }],
+    ['the class instead of an instance', Gate],
+  ];
+
+  it.each(notGates)('refuses %s with a PowgateError at registration, and registers nothing', (_, gate) => {
+    const server = new McpServer({ name: 'app', version: '1.0.0' });
+    const attempts: (() => unknown)[] = [
+      () => registerGatedTool(server, gate as Gate, 'search', { description: 'search' }, () => ({ content: [] })),
+      () => gateTool(gate as Gate, () => ({ content: [] }), { scope: 'search' }),
+      () => registerPowgateTools(server, gate as Gate),
+      () => createPowgateMcpServer(gate as Gate),
+    ];
+    for (const attempt of attempts) {
+      let thrown: unknown;
+      try {
+        attempt();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(PowgateError);
+      expect(thrown).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^expected a Gate for gate but received /) });
+    }
+    // Nothing half-registered: the same server takes the real gate's tools afterwards.
+    expect(() => registerGatedTool(server, newGate(), 'search', { description: 'search' }, () => ({ content: [] }))).not.toThrow();
   });
 });

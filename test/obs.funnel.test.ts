@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
 import type { GateEvent } from '../src/gate/events.js';
 import { HttpMetrics } from '../src/http/metrics.js';
-import { powgateMiddleware } from '../src/http/middleware.js';
+import { powgateMiddleware } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { solve } from '../src/solver/solve.js';
 import { close, listen, post, request } from './helpers/http.js';

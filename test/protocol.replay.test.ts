@@ -3,12 +3,12 @@
 // Real time throughout: Redis keeps its own clock for expiry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Challenge } from '../src/protocol/challenge.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
-import type { ReplayStore } from '../src/protocol/replay/types.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
+import type { ReplayStore } from '../src/storage/types.js';
 import type { Solution } from '../src/protocol/solution.js';
 import { verifySolution, verifySolutions } from '../src/protocol/verify.js';
 import { solve } from '../src/solver/solve.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
 import { SECRET, challengeAt, solvedPair } from './helpers/protocol.js';
 import { redisServerPath, startRedis, type RedisServer } from './helpers/redis-server.js';
 

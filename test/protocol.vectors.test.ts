@@ -12,7 +12,7 @@ import { KeyRing } from '../src/protocol/keys.js';
 import { derivedKidOf, subkeyOf } from './helpers/key-derivation.js';
 import { signToken, verifyToken } from '../src/protocol/token.js';
 import { verifySolution } from '../src/protocol/verify.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
 import { workMessage, meetsThreshold, nonceHex } from '../src/protocol/work.js';
 
 const FILE = path.join(__dirname, 'vectors', 'protocol-v2.json');

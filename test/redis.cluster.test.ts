@@ -5,8 +5,8 @@
 // Skipped, visibly, where redis-server is not installed.
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisRateCounter } from '../src/gate/redis-rate-counter.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
+import { RedisRateCounter } from '../src/storage/redis-rate-counter.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
 import { CLI_SECRET, runCli } from './helpers/cli.js';
 import { post, request, startServe, type ServeProcess } from './helpers/http.js';
 import { type RedisCluster, ask, startRedisCluster } from './helpers/redis-cluster.js';

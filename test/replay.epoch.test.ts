@@ -4,9 +4,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate/gate.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
-import { RedisReplayStore } from '../src/protocol/replay/redis.js';
-import type { ReplayStore } from '../src/protocol/replay/types.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
+import { RedisReplayStore } from '../src/storage/redis.js';
+import type { ReplayStore } from '../src/storage/types.js';
 import { verifySolution, verifySolutions } from '../src/protocol/verify.js';
 import { solve } from '../src/solver/solve.js';
 import { SECRET, challengeAt } from './helpers/protocol.js';

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PowgateError } from '../src/errors.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
 
 /** A store on a clock the test moves. */
 function storeAt(start: number, maxEntries?: number) {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RedisReplayStore, type RedisReplayStoreOptions } from '../src/protocol/replay/redis.js';
+import { RedisReplayStore, type RedisReplayStoreOptions } from '../src/storage/redis.js';
 import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';
 
 const bin = redisServerPath();
@@ -291,7 +291,7 @@ describe('RedisReplayStore without ioredis installed', () => {
     vi.doMock('ioredis', () => {
       throw new Error("Cannot find package 'ioredis'");
     });
-    const { RedisReplayStore: Fresh } = await import('../src/protocol/replay/redis.js');
+    const { RedisReplayStore: Fresh } = await import('../src/storage/redis.js');
     const { PowgateError: FreshError } = await import('../src/errors.js');
     const s = new Fresh({ url: 'redis://127.0.0.1:1' });
     const error = await s.spend('a', inAMinute()).catch((e: unknown) => e);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NONE, SpentIds } from '../src/protocol/replay/spent-ids.js';
+import { NONE, SpentIds } from '../src/storage/spent-ids.js';
 
 /** The table's entries, oldest first, as [id, expiresAt], ids spelled as texts. */
 function contents(table: SpentIds, textOf: (entry: number) => string): [string, number][] {

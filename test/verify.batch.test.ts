@@ -14,7 +14,7 @@ import { NativeBackend } from '../src/backend/native.js';
 import type { Sha256Backend } from '../src/backend/types.js';
 import { createChallenge } from '../src/protocol/challenge.js';
 import type { KeyEntry, KeyOptions } from '../src/protocol/keys.js';
-import { MemoryReplayStore } from '../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../src/storage/memory.js';
 import { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from '../src/protocol/verify.js';
 import { backendLegs, legTitle } from './helpers/backends.js';
 import { derivedKidOf, subkeyOf } from './helpers/key-derivation.js';

@@ -5,7 +5,7 @@ import { PROTOCOL_MAX_DIFFICULTY } from '../protocol/difficulty.js';
 import { MAX_SATS_PER_CALL } from '../protocol/l402.js';
 import { MAX_CALLS } from '../protocol/price.js';
 import { isScope } from '../protocol/shape.js';
-import { importIoredis } from '../protocol/replay/redis-connection.js';
+import { importIoredis } from '../storage/redis-connection.js';
 import { UsageError, optional, parseDuration, parseInteger, parseNumber, stringFlag, type OptionSpecs, type Parsed } from './args.js';
 import type { Io } from './command.js';
 import { REDIS_OPTIONS, REDIS_USAGE, type RedisFromFlags, redisFromFlags } from './redis-flags.js';

@@ -1,6 +1,6 @@
-import { RedisRateCounter } from '../gate/redis-rate-counter.js';
-import type { RedisConnectionOptions, RedisNode } from '../protocol/replay/redis-connection.js';
-import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { RedisRateCounter } from '../storage/redis-rate-counter.js';
+import type { RedisConnectionOptions, RedisNode } from '../storage/redis-connection.js';
+import { RedisReplayStore } from '../storage/redis.js';
 import { UsageError, optional, parseInteger, stringFlag, type OptionSpecs, type Parsed } from './args.js';
 import type { Io } from './command.js';
 

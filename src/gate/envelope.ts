@@ -74,31 +74,8 @@ export interface GateUnavailable {
   accepts: [];
 }
 
-const DETAILS: Record<GateReason | ChallengeRefusal | LightningOutage, string> = {
-  lightning_unavailable: 'the Lightning node cannot issue an invoice right now (down, slow or failing): pay with proof of work, or retry later for an invoice',
-  lightning_busy: 'too many invoices are being made right now: pay with proof of work, or retry later for an invoice',
-  token_required: 'no token was presented: solve the challenge, redeem it for a token, and retry with the token',
-  malformed: 'the token is not a powgate token',
-  unsupported_version: 'the token is of an older protocol version: solve the challenge for a new one',
-  token_exhausted: 'the token has used all the calls it bought: solve the challenge for more',
-  price_too_low: 'the token paid less per call than this door charges: solve this door\'s challenge',
-  unknown_scope: 'this gate has no door with that scope: see its status for the doors it has',
-  calls_out_of_range: 'a challenge buys from 1 call to the gate\'s most calls per token',
-  unknown_key: 'the token was signed with a key this server does not hold (rotated out?)',
-  bad_signature: 'the token signature does not match: tampered with, or from another server',
-  expired: 'the token has expired',
-  not_yet_valid: 'the token is not valid yet: check the clock',
-  scope_mismatch: 'the token is for another scope',
-  difficulty_out_of_range: 'the difficulty is outside what this server accepts',
-  bad_solution: 'the solution does not solve the challenge',
-  replayed: 'this challenge was already redeemed',
-  predates_store: 'the challenge was issued before the replay store restarted: ask for a new one',
-  bad_preimage: 'the preimage does not pay this macaroon\'s invoice: pay the invoice and send its preimage',
-  store_full: 'the store no longer remembers this one (a flood filled it): buy a new token',
-  store_unavailable: 'the gate cannot reach its store: try again later',
-};
-
-/** A short, secret-free sentence for a reason. */
-export function reasonDetail(reason: GateReason | ChallengeRefusal | LightningOutage): string {
-  return DETAILS[reason];
-}
+/**
+ * A refused call, whatever the transport: `payment_required` (a way through is offered: HTTP
+ * says 402) or `unavailable` (the gate cannot decide, failing closed: HTTP says 503).
+ */
+export type CallRefusal = { kind: 'payment_required'; body: PaymentRequired } | { kind: 'unavailable'; body: GateUnavailable };

@@ -42,7 +42,8 @@ export interface LightningOffer {
 }
 
 /** Why a refusal has no Lightning offer. */
-export type LightningOutage = 'lightning_unavailable' | 'lightning_busy';
+export const LIGHTNING_OUTAGES = ['lightning_unavailable', 'lightning_busy'] as const;
+export type LightningOutage = (typeof LIGHTNING_OUTAGES)[number];
 
 /** An unpaid invoice is offered again only while the client still has this long to pay it. */
 const REUSE_MARGIN_MS = 60_000;

@@ -5,7 +5,7 @@
 // one, so its calls are counted once: a retry, or a replay by anyone else holding the same
 // challenge and solution (who could as well have redeemed first), gains no call.
 import { createHash, randomBytes } from 'node:crypto';
-import type { RecordedSpend, ReplayStore, SpendEntry, SpendResult } from '../protocol/replay/types.js';
+import type { RecordedSpend, ReplayStore, SpendEntry, SpendResult } from '../storage/types.js';
 
 /** What a redemption issues, kept with its spend. */
 export interface Issue {

@@ -1,10 +1,14 @@
 // powgate/http: the token service, the 402 middleware (node:http, Express, Fastify) and client addresses.
 // Its own entry, so that importing powgate does not load prom-client or pino.
-export { PowgateService, createPowgateServer, VERIFY_STATUS, type Handler, type PowgateServiceOptions, type ServerTimeouts } from './service.js';
-export {
-  HttpGate, REMAINING_HEADER, powgateMiddleware, powgateFastifyHook, presentedToken,
-  type GateRefusal, type PowgateGrant, type PowgateMiddlewareOptions, type PowgateRequest,
-} from './middleware.js';
+export { PowgateService } from './service.js';
+export type { Handler, PowgateServiceOptions } from './service-options.js';
+export { createPowgateServer, type ServerTimeouts } from './server.js';
+export { VERIFY_STATUS } from './token-routes.js';
+export { REMAINING_HEADER, powgateMiddleware, type PowgateRequest } from './middleware.js';
+export { HttpGate, REFUSAL_STATUS, type GateRefusal, type PowgateMiddlewareOptions } from './http-gate.js';
+export { powgateFastify, powgateFastifyHook, type PowgateFastifyOptions } from './fastify.js';
+export { presentedToken } from './presented-token.js';
+export type { PowgateGrant } from './request-types.js';
 export { hardenServer, type HardenServerOptions, type HardenedServer } from './harden-server.js';
 export { ClientSlots } from './client-slots.js';
 export { TrustedProxies, clientAddress, clientRateKey, normalizeAddress, requestClientAddress } from './client-address.js';

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gate } from '../gate/gate.js';
-import { MemoryRateCounter } from '../gate/rate-counter.js';
-import { MemoryReplayStore } from '../protocol/replay/memory.js';
+import { MemoryRateCounter } from '../storage/rate-counter.js';
+import { MemoryReplayStore } from '../storage/memory.js';
 import { checkInteger, invalid } from '../validate.js';
 import { sendJson } from './json-body.js';
 

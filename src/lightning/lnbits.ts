@@ -1,5 +1,4 @@
-import { checkOptions } from '../protocol/replay/types.js';
-import { invalid } from '../validate.js';
+import { checkOptions, invalid } from '../validate.js';
 import { type InvoiceRequest, type InvoiceState, type LightningBackend, type LightningInvoice, LightningUnavailable } from './backend.js';
 import { acceptInvoice, asObject, checkInvoiceRequest, checkPaymentHash, hexOf32, preimageMatches } from './invoice-check.js';
 import { checkNodeUrl, checkTimeout, NodeClient } from './node-request.js';

@@ -4,6 +4,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import * as z3 from 'zod/v3';
 import { PowgateError } from '../errors.js';
 import type { GateReason } from '../gate/envelope.js';
+import { checkGate } from '../gate/check-gate.js';
 import type { Gate } from '../gate/gate.js';
 import { l402Credential } from '../protocol/l402.js';
 import { isScope } from '../protocol/shape.js';
@@ -11,7 +12,8 @@ import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './c
 import { lenientInput, type LenientInput } from './lenient-input.js';
 import { callChannel, type McpChannelClassifier, type McpLogger, type McpMetrics } from './channel.js';
 import { REFUSAL_META_KEY, TOKEN_ARGUMENT, TOKEN_META_KEY, tokenArgumentSchema } from './schemas.js';
-import { PRICE_META_KEY, describePrices, powgateReference, powgateToolNames, priceMeta, registerPowgateTools } from './tools.js';
+import { PRICE_META_KEY, describePrices, priceMeta } from './prices.js';
+import { powgateReference, powgateToolNames, registerPowgateTools } from './tools.js';
 
 /** Options of {@link gateTool} and {@link registerGatedTool}. */
 export interface GatedToolOptions {
@@ -94,6 +96,7 @@ function gatedHandler<Args, Extra extends ToolExtra>(
   options: GatedToolOptions,
   check: LenientInput['check'] | undefined,
 ): (args: Args & { [TOKEN_ARGUMENT]?: unknown }, extra: Extra) => Promise<CallToolResult> {
+  checkGate(gate);
   const scope = options.scope ?? '';
   if (!isScope(scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected printable ASCII of at most 256 characters for scope');
   if (typeof handler !== 'function') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a function for handler');
@@ -255,6 +258,7 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
   handler: ToolCallback<InputArgs>,
   options: GatedToolOptions = {},
 ): RegisteredTool {
+  checkGate(gate);
   if (typeof name !== 'string' || name === '') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a tool name');
   const names = powgateToolNames(server) ?? registerPowgateTools(server, gate, { clientKey: options.clientKey, channel: options.channel, logger: options.logger });
   const takesArgs = config.inputSchema !== undefined;

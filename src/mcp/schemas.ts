@@ -1,6 +1,7 @@
 // The zod schemas of powgate's MCP tools: what tools/list shows and what results carry.
 import * as z from 'zod';
 import { CHALLENGE_REFUSALS, type ChallengeRefusal } from '../gate/envelope.js';
+import { LIGHTNING_OUTAGES } from '../gate/lightning-door.js';
 import { REFUSALS, type Refusal } from '../protocol/refusal.js';
 
 /** The argument of a gated tool that carries the token: what an LLM agent can fill in. */
@@ -36,10 +37,15 @@ export const challengeSchema = z.object({
 });
 
 /** Every reason a powgate tool may give; `backend_unavailable` is the MCP layer's own (the addon forced and failing). */
-export const REASONS = ['token_required', ...REFUSALS, ...CHALLENGE_REFUSALS.filter((r) => !(REFUSALS as readonly string[]).includes(r)), 'backend_unavailable'] as const;
 export type McpReason = 'token_required' | Refusal | ChallengeRefusal | 'backend_unavailable';
+export const REASONS: readonly [McpReason, ...McpReason[]] = [
+  'token_required',
+  ...REFUSALS,
+  ...CHALLENGE_REFUSALS.filter((r) => !(REFUSALS as readonly string[]).includes(r)),
+  'backend_unavailable',
+];
 
-const reason = z.enum(REASONS as unknown as [string, ...string[]]).describe('why: a stable machine-readable string');
+const reason = z.enum(REASONS).describe('why: a stable machine-readable string');
 const detail = z.string().describe('a short human-readable sentence');
 const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solution for a token, and how to present the token');
 
@@ -61,7 +67,7 @@ export const refusalSchema = z.object({
   cause: z.object({
     reason,
     detail,
-    unavailable: z.array(z.object({ method: z.literal('l402'), reason: z.enum(['lightning_unavailable', 'lightning_busy']), detail })).optional(),
+    unavailable: z.array(z.object({ method: z.literal('l402'), reason: z.enum(LIGHTNING_OUTAGES), detail })).optional(),
   }),
   accepts: z.array(
     z.discriminatedUnion('method', [
@@ -92,7 +98,7 @@ export const challengeOutput = z.object({
   redeem: redeem.optional(),
   l402: l402OfferSchema.optional().describe('or pay this invoice (a Lightning door): present `L402 <macaroon>:<preimage hex>` as the token, or redeem them with the verify tool'),
   l402_unavailable: z
-    .object({ reason: z.enum(['lightning_unavailable', 'lightning_busy']), detail })
+    .object({ reason: z.enum(LIGHTNING_OUTAGES), detail })
     .optional()
     .describe('why the Lightning door offered nothing this time'),
   reason: reason.optional(),

@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { checkGate } from '../gate/check-gate.js';
 import type { Gate } from '../gate/gate.js';
 import { packageInfo } from '../package-info.js';
 import { registerPowgateTools, type PowgateToolsOptions } from './tools.js';
@@ -14,6 +15,7 @@ export interface PowgateMcpServerOptions extends PowgateToolsOptions {
  * unless set): what `powgate mcp` serves on stdio. Connect it to any transport.
  */
 export function createPowgateMcpServer(gate: Gate, options: PowgateMcpServerOptions = {}): McpServer {
+  checkGate(gate);
   const prefix = options.prefix ?? '';
   const server = new McpServer(
     { name: options.name ?? 'powgate', version: packageInfo().version },

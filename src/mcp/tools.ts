@@ -1,14 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { backendInfo } from '../backend/loader.js';
 import { PowgateError } from '../errors.js';
 import { withoutPaths } from './public-error.js';
-import { discoveryDocument, doorPrices, type DoorPrices, type ReferenceHardware } from '../gate/discovery.js';
-import { reasonDetail } from '../gate/envelope.js';
+import { discoveryDocument, type ReferenceHardware } from '../gate/discovery.js';
+import { checkGate } from '../gate/check-gate.js';
+import { explainRefusal } from '../gate/explain.js';
 import type { Gate } from '../gate/gate.js';
-import { packageInfo } from '../package-info.js';
-import { MemoryReplayStore } from '../protocol/replay/memory.js';
-import { RedisReplayStore } from '../protocol/replay/redis.js';
+import { logOnce, oneLine, statusOf } from './status.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { callChannel, type McpChannelClassifier, type McpLogger } from './channel.js';
@@ -63,30 +61,6 @@ export function powgateReference(server: McpServer): ReferenceHardware | undefin
   return registered.get(server)?.reference;
 }
 
-/** The `_meta` key of a gated tool's entry in tools/list: its door and prices, machine-readable. */
-export const PRICE_META_KEY = 'powgate/price';
-
-/** A gated tool's `_meta[PRICE_META_KEY]`: its door, and how calls are sold there (see doorPrices). */
-export function priceMeta(gate: Gate, scope: string, reference?: ReferenceHardware): { scope: string; doors: DoorPrices } {
-  return { scope, doors: doorPrices(gate, scope, reference) };
-}
-
-/** A price in a sentence for a tool's description: "about 2^18 hashes per call (0.2 s on X), or 10 sats (Lightning)". */
-export function describePrices(prices: DoorPrices, reference?: ReferenceHardware): string {
-  const parts: string[] = [];
-  for (const p of prices) {
-    if (p.method === 'pow') {
-      const bits = Math.round(p.price_bits * 10) / 10;
-      const range = p.price_bits_max > p.price_bits ? ` (up to 2^${Math.round(p.price_bits_max * 10) / 10} for clients calling fast)` : '';
-      const time = p.seconds_per_call === null ? '' : `, about ${p.seconds_per_call} s on ${reference?.machine ?? 'the reference machine'}`;
-      parts.push(`proof of work of about 2^${bits} SHA-256 hashes per call${range}${time}`);
-    } else {
-      parts.push(`${p.sats} sats per call over Lightning (L402)`);
-    }
-  }
-  return parts.join(', or ');
-}
-
 /** A result with structuredContent and its JSON text mirror (for clients that read only `content`). */
 export function structured(body: Record<string, unknown>, isError = false): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body, ...(isError ? { isError: true } : {}) };
@@ -106,15 +80,6 @@ function jsonArgument(value: unknown): unknown {
   }
 }
 
-/** An error's whole message on one line: the loader's first line alone does not say what failed. */
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error))
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .join(' ');
-}
-
 /**
  * Registers the gate's own tools on an MCP server:
  * - `challenge` ({ scope?, difficulty? }): a signed challenge priced for this client;
@@ -127,6 +92,7 @@ function oneLine(error: unknown): string {
  * report a backend that cannot load instead of failing.
  */
 export function registerPowgateTools(server: McpServer, gate: Gate, options: PowgateToolsOptions = {}): PowgateToolNames {
+  checkGate(gate);
   const prefix = options.prefix ?? 'powgate_';
   if (typeof prefix !== 'string') throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected a string for prefix');
   const clientKey = options.clientKey ?? mcpClientKey;
@@ -175,7 +141,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       return structured({
         ok: true,
         challenge: issued.challenge,
-        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: reasonDetail(paid.reason) } } : {}),
+        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: explainRefusal(paid.reason) } } : {}),
         redeem: {
           tool: names.verify,
           arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
@@ -203,7 +169,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
       if (args.method === 'l402') {
         if (typeof args.macaroon !== 'string' || typeof args.preimage !== 'string') return refused('malformed', 'l402: macaroon and preimage (hex) are required');
         const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`, { channel });
-        if (!paid.ok) return refused(paid.reason, reasonDetail(paid.reason));
+        if (!paid.ok) return refused(paid.reason, explainRefusal(paid.reason));
         return structured({ ok: true, token: paid.token, scope: paid.scope, expires_at: paid.expiresAt, calls: paid.calls, price: paid.price });
       }
       if (args.method !== undefined && args.method !== 'pow') return refused('malformed', "method must be 'pow' or 'l402'");
@@ -222,7 +188,7 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
         }
         throw error;
       }
-      if (!result.ok) return refused(result.reason, reasonText(result.reason));
+      if (!result.ok) return refused(result.reason, explainRefusal(result.reason, 'challenge'));
       return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
   };
 
@@ -240,82 +206,4 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
 
   registered.set(server, { names, reference });
   return names;
-}
-
-/** `log`, but each distinct line once: a client polling status must not flood the log. */
-function logOnce(log: (line: string) => void): (line: string) => void {
-  const seen = new Set<string>();
-  return (line) => {
-    if (seen.has(line) || seen.size >= 16) return;
-    seen.add(line);
-    log(line);
-  };
-}
-
-/**
- * Secret-free status: the gate's settings, and the backend (or why it cannot load, without
- * throwing). Load errors go to `log` whole and to the answer without file paths.
- */
-export function statusOf(gate: Gate, log: (line: string) => void = () => {}): Record<string, unknown> {
-  let backend: Record<string, unknown>;
-  try {
-    const info = backendInfo();
-    backend = { ok: true, name: info.backend, kernel: info.isa, threads: info.threads };
-    if (info.nativeError) {
-      log(`native addon not loaded: ${info.nativeError}`);
-      backend.native_error = withoutPaths(info.nativeError);
-    }
-  } catch (error) {
-    log(`backend unavailable: ${oneLine(error)}`);
-    backend = { ok: false, error: withoutPaths(oneLine(error)) };
-  }
-  const d = gate.difficulty;
-  return {
-    version: packageInfo().version,
-    backend,
-    gate: {
-      difficulty: { base: d.base, min: d.min, max: d.max, free_requests: d.freeRequests, window_ms: d.windowMs, bits_per_doubling: d.bitsPerDoubling },
-      doors: gate.doors(),
-      sub_puzzles: gate.subPuzzles,
-      calls: gate.calls,
-      max_calls: gate.maxCalls,
-      challenge_ttl_ms: gate.challengeTtlMs,
-      token_ttl_ms: gate.tokenTtlMs,
-      fail_open: gate.failOpen,
-      store: storeKind(gate.store),
-      // Degraded when several instances serve one address: each accepts a solution once.
-      replay_protection: storeKind(gate.store) === 'memory' ? 'per-instance' : 'shared',
-      ...(gate.lightning ? { lightning: { backend: gate.lightning.backend.kind, sats_per_call: gate.lightning.satsPerCall, down: gate.lightning.down } } : {}),
-      aperture_pow: gate.aperturePow,
-      degraded: gate.degraded(),
-    },
-  };
-}
-
-/** By class name as well as instanceof: under require(), powgate and powgate/mcp may hold two copies of each class. */
-function storeKind(store: Gate['store']): 'memory' | 'redis' | 'custom' {
-  const name = (store as object).constructor?.name ?? '';
-  if (store instanceof MemoryReplayStore || /^MemoryReplayStore\d*$/.test(name)) return 'memory';
-  if (store instanceof RedisReplayStore || /^RedisReplayStore\d*$/.test(name)) return 'redis';
-  return 'custom';
-}
-
-const REASON_TEXT: Record<string, string> = {
-  malformed: 'the challenge or the solution is not in the protocol shape: pass both objects exactly as issued and printed',
-  unknown_key: 'the challenge was signed with a key this server does not hold: get a new challenge',
-  bad_signature: 'the challenge signature does not match: it was altered, or comes from another server',
-  expired: 'the challenge has expired: get a new one and solve it faster',
-  not_yet_valid: 'the challenge is not valid yet: check the clock',
-  scope_mismatch: 'the challenge is for another scope',
-  difficulty_out_of_range: 'the challenge difficulty is outside what this server accepts',
-  bad_solution: 'the solution does not solve this challenge',
-  replayed: 'this challenge was already redeemed: get a new one',
-  predates_store: 'the challenge was issued before the replay store restarted: get a new one',
-  unsupported_version: 'the challenge is of an older protocol version: get a new one',
-  store_full: 'the replay store no longer remembers challenges this old (a flood filled it): get a new one',
-  store_unavailable: 'the gate cannot reach its store: try again later',
-};
-
-function reasonText(reason: string): string {
-  return REASON_TEXT[reason] ?? reason;
 }

@@ -2,8 +2,8 @@
 // or a batch (docs/PROTOCOL.md "Verification", step 9).
 import type { Accepted } from './pair-reader.js';
 import { REFUSALS, type Refusal } from './refusal.js';
-import { MemoryReplayStore, beginSpends, spendBytes, spendText } from './replay/memory.js';
-import { checkSpend, isTime, type ReplayStore, type SpendResult } from './replay/types.js';
+import { MemoryReplayStore, beginSpends, spendBytes, spendText } from '../storage/memory.js';
+import { checkSpend, isTime, type ReplayStore, type SpendResult } from '../storage/types.js';
 
 /** The verdict on one (challenge, solution) pair. Refusals are shared frozen objects. */
 export type Verdict = Accepted | { readonly ok: false; readonly reason: Refusal };

@@ -7,8 +7,8 @@ import { KeyRing, type KeyOptions } from './keys.js';
 import { BatchReader } from './batch-reader.js';
 import { PairReader, type Accepted, type ReadPair } from './pair-reader.js';
 import { lifetimeRefusal, type Refusal } from './refusal.js';
-import { MemoryReplayStore, beginSpends, spendBytes } from './replay/memory.js';
-import { checkSpend, isTime, type ReplayStore } from './replay/types.js';
+import { MemoryReplayStore, beginSpends, spendBytes } from '../storage/memory.js';
+import { checkSpend, isTime, type ReplayStore } from '../storage/types.js';
 import { isScope, isTimestamp } from './shape.js';
 import { REFUSED, afterSpend, epochOf, isDirect, spendDirect, spendThrough, spendUntil, type DecodedIds, type Verdict } from './verify-spend.js';
 

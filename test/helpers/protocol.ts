@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createChallenge, type Challenge, type CreateChallengeOptions } from '../../src/protocol/challenge.js';
-import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../../src/storage/memory.js';
 import type { Solution } from '../../src/protocol/solution.js';
 import { solve, type SolveOptions } from '../../src/solver/solve.js';
 import { meetsThreshold, nonceHex, workMessage } from '../../src/protocol/work.js';

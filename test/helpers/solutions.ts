@@ -1,5 +1,5 @@
 import type { Challenge } from '../../src/protocol/challenge.js';
-import { MemoryReplayStore } from '../../src/protocol/replay/memory.js';
+import { MemoryReplayStore } from '../../src/storage/memory.js';
 import type { Solution } from '../../src/protocol/solution.js';
 import { verifySolution } from '../../src/protocol/verify.js';
 

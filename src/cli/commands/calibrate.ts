@@ -7,7 +7,7 @@ import { createChallenge } from '../../protocol/challenge.js';
 import { erlangCdf, predictSolveSeconds, quantileInterval, type SolveTimePrediction } from '../../solver/calibration-model.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, expectedHashes } from '../../protocol/difficulty.js';
 import { MAX_CALLS, log2Steps, priceSteps } from '../../protocol/price.js';
-import { MemoryReplayStore } from '../../protocol/replay/memory.js';
+import { MemoryReplayStore } from '../../storage/memory.js';
 import { verifySolution } from '../../protocol/verify.js';
 import { calibrate, solverOf, type Calibration } from '../../solver/calibrate.js';
 import { measureHashRate } from '../../solver/measure.js';

@@ -110,7 +110,7 @@ ${SECRET_USAGE}
     if (options.store) await requireRedisClient(options);
 
     // Loaded here, not at the top: every other command would pay for prom-client and pino.
-    const [{ pino }, { createPowgateServer, PowgateService }] = await Promise.all([import('pino'), import('../../http/service.js')]);
+    const [{ pino }, { createPowgateServer, PowgateService }] = await Promise.all([import('pino'), import('../../http/index.js')]);
     // Lifecycle lines (listening, stopped, Redis warnings) always; request lines (info) at the chosen level.
     const { logger, flush } = makeLogger(io, 'info', pino);
     const requestLogger = level === 'silent' ? false : logger.child({}, { level });

@@ -1,7 +1,7 @@
 import { PROTOCOL_MAX_DIFFICULTY } from '../../protocol/difficulty.js';
-import { MemoryReplayStore } from '../../protocol/replay/memory.js';
-import { RedisReplayStore } from '../../protocol/replay/redis.js';
-import type { ReplayStore } from '../../protocol/replay/types.js';
+import { MemoryReplayStore } from '../../storage/memory.js';
+import { RedisReplayStore } from '../../storage/redis.js';
+import type { ReplayStore } from '../../storage/types.js';
 import { issueToken } from '../../protocol/token.js';
 import { verifySolution } from '../../protocol/verify.js';
 import { UsageError, optional, parseDuration, parseNumber, stringFlag } from '../args.js';

@@ -1,5 +1,5 @@
-import { PowgateError } from '../../errors.js';
-import { checkInteger, invalid } from '../../validate.js';
+import { PowgateError } from '../errors.js';
+import { checkInteger, checkOptions, invalid } from '../validate.js';
 import { hasHashTag } from './hash-tag.js';
 import { RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 import {
@@ -10,7 +10,6 @@ import {
   type SpendEntry,
   type SpendResult,
   checkCallSpend,
-  checkOptions,
   checkSpend,
   checkSpendEntries,
 } from './types.js';

@@ -1,7 +1,6 @@
 import { PowgateError } from '../errors.js';
-import { RedisConnection, type RedisConnectionOptions } from '../protocol/replay/redis-connection.js';
-import { checkOptions } from '../protocol/replay/types.js';
-import { checkInteger, invalid } from '../validate.js';
+import { RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
+import { checkInteger, checkOptions, invalid } from '../validate.js';
 import type { RateCounter } from './rate-counter.js';
 
 /** Options of {@link RedisRateCounter}: exactly one of `url`, `cluster`, `sentinels` and `client`. */

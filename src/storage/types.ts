@@ -1,4 +1,4 @@
-import { checkArray, invalid } from '../../validate.js';
+import { checkArray, invalid } from '../validate.js';
 
 /** What a spend attempt came to. 'spent': first time, accepted. 'replayed': already spent and not yet expired.
  *  'store_full': the memory store is full of unexpired entries and refuses rather than evicting live ones (which would reopen replay).
@@ -69,13 +69,6 @@ export interface RecordedSpend {
 export const MAX_ID_LENGTH = 256;
 /** Largest |ms since the epoch| a `Date` can hold. */
 const MAX_TIME = 8.64e15;
-
-/** `options` as a record; `undefined` counts as `{}`. */
-export function checkOptions(options: unknown, what: string): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('an object', what, options);
-  return options as Record<string, unknown>;
-}
 
 /** Checks one id and expiry; `where` prefixes the names in messages (e.g. `entries[3].`). */
 export function checkSpend(id: unknown, expiresAt: unknown, where = ''): SpendEntry {

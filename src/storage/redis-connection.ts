@@ -1,7 +1,6 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { PowgateError } from '../../errors.js';
-import { checkInteger, invalid } from '../../validate.js';
-import { checkOptions } from './types.js';
+import { PowgateError } from '../errors.js';
+import { checkInteger, checkOptions, invalid } from '../validate.js';
 
 /** An ioredis client: one Redis (direct or through Sentinel) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;

@@ -1,5 +1,4 @@
-import { checkInteger, invalid } from '../validate.js';
-import { checkOptions } from '../protocol/replay/types.js';
+import { checkInteger, checkOptions, invalid } from '../validate.js';
 
 /**
  * Counts each client's recent requests, for adaptive difficulty. Shared by all

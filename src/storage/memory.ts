@@ -1,5 +1,5 @@
-import { PowgateError } from '../../errors.js';
-import { checkInteger, describe, invalid } from '../../validate.js';
+import { PowgateError } from '../errors.js';
+import { checkInteger, checkOptions, describe, invalid } from '../validate.js';
 import { NONE, SpentIds } from './spent-ids.js';
 import { SpendRecords } from './records.js';
 import {
@@ -11,7 +11,6 @@ import {
   type SpendEntry,
   type SpendResult,
   checkCallSpend,
-  checkOptions,
   checkSpend,
   checkSpendEntries,
   isTime,

@@ -7,7 +7,7 @@ import { PowgateError } from '../errors.js';
 import { plainKeys } from '../protocol/shape.js';
 import { checkInteger, invalid } from '../validate.js';
 import { PowgateClient, type PowgateClientOptions } from './client.js';
-import { credentialText, type Lease } from './credentials.js';
+import { credentialText, type Lease } from './credential.js';
 import { parsePaymentRequired } from './envelope.js';
 import { TOKEN_ARGUMENT, ToolCatalog } from './mcp-catalog.js';
 import { mcpDoors } from './mcp-doors.js';

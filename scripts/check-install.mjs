@@ -3,7 +3,11 @@
 // an empty project with a PATH that holds node, npm and sh but no compiler, and checks that the
 // native addon serves from the prebuild; then the same tarball without its prebuilds, which must
 // install anyway, say in one line that the WebAssembly backend serves and why, and serve it.
+// The optional peers (the MCP SDK, zod, pino, prom-client) are not installed with it: the core
+// entry must solve and verify, from require() and import(), and `powgate calibrate` run without
+// them, while `powgate serve` and `powgate mcp` stop with ERR_PEER_MISSING naming what to install.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,7 +57,45 @@ function install(tarball, name, bin) {
   const installed = run(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: dir, env });
   const notice = `${installed.stdout}${installed.stderr}`.split('\n').filter((line) => line.startsWith('powgate: '));
   const info = run(path.join(bin, 'node'), ['--input-type=module', '-e', "import { backendInfo } from 'powgate'; console.log(JSON.stringify(await backendInfo()))"], { cwd: dir, env });
-  return { notice, info: JSON.parse(info.stdout) };
+  return { dir, env, notice, info: JSON.parse(info.stdout) };
+}
+
+const PEERS = ['@modelcontextprotocol/sdk', 'zod', 'pino', 'prom-client'];
+
+/** A challenge solved and verified through `load` ('require' or 'import'): the verdict's ok. */
+const ROUND_TRIP = (load) => `
+  const { createChallenge, solve, verifySolution, MemoryReplayStore } = ${load === 'require' ? "require('powgate')" : "await import('powgate')"};
+  const secret = require('node:crypto').randomBytes(32);
+  const store = new MemoryReplayStore(); // before the challenge: a store refuses what predates it
+  const challenge = createChallenge({ secret, difficulty: 10, subPuzzles: 2 });
+  const solution = await solve(challenge, { threads: 2 });
+  const verdict = await verifySolution(challenge, solution, { secret, store });
+  console.log(JSON.stringify(verdict.ok));`;
+
+/** The core entry and the commands in a project that has powgate and none of its optional peers. */
+function checkWithoutPeers({ dir, env }, bin) {
+  const installed = PEERS.filter((peer) => existsSync(path.join(dir, 'node_modules', peer)));
+  check('the optional peers are not installed with powgate', installed.length === 0, installed.join(', '));
+  const node = (args) => spawnSync(path.join(bin, 'node'), args, { cwd: dir, env, encoding: 'utf8' });
+  for (const load of ['require', 'import']) {
+    const script = load === 'require' ? `(async () => { ${ROUND_TRIP(load)} })()` : `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${ROUND_TRIP(load)}`;
+    const result = node(load === 'require' ? ['-e', script] : ['--input-type=module', '-e', script]);
+    check(`without the peers: ${load}('powgate') solves and verifies`, result.status === 0 && result.stdout.trim() === 'true', `${result.stderr}${result.stdout}`);
+  }
+  const cli = path.join(dir, 'node_modules', '.bin', 'powgate');
+  const calibrated = node([cli, 'calibrate', '--target', '200ms', '--duration', '1s', '--json']);
+  let difficulty;
+  try {
+    difficulty = JSON.parse(calibrated.stdout).perCall.challengeDifficulty;
+  } catch {}
+  check('without the peers: powgate calibrate runs', calibrated.status === 0 && typeof difficulty === 'number', `${calibrated.stderr}${calibrated.stdout}`);
+  const secretEnv = { ...env, POWGATE_SECRET: randomBytes(32).toString('hex') };
+  for (const [command, missing] of [['serve', 'pino prom-client'], ['mcp', '@modelcontextprotocol/sdk zod']]) {
+    const result = spawnSync(path.join(bin, 'node'), command === 'serve' ? [cli, command, '--port', '0'] : [cli, command], { cwd: dir, env: secretEnv, encoding: 'utf8', input: '', timeout: 20_000 });
+    const says = result.stderr.includes(`npm install ${missing}`);
+    check(`without the peers: powgate ${command} stops, naming them and the install command`, result.status === 1 && says && result.stdout === '', `exit ${result.status}: ${result.stderr}${result.stdout}`);
+    console.log(`     ${result.stderr.trim()}`);
+  }
 }
 
 try {
@@ -69,6 +111,7 @@ try {
   const withPrebuild = install(tarball, 'with-prebuild', bin);
   console.log(`     ${withPrebuild.notice.join(' | ')}`);
   check('with its prebuild: the native backend serves', withPrebuild.info.backend === 'native', JSON.stringify(withPrebuild.info));
+  checkWithoutPeers(withPrebuild, bin);
 
   const unpacked = path.join(work, 'unpacked');
   mkdirSync(unpacked);

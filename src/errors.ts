@@ -14,6 +14,8 @@
  * - `ERR_SOLVER_FAILED`: a solver thread failed (its error is the `cause`).
  * - `ERR_REDIS_CLIENT_MISSING`: a Redis store or counter (or `--redis`) was asked for, and the optional
  *   peer dependency ioredis is not installed (`npm install ioredis`).
+ * - `ERR_PEER_MISSING`: a command needs an optional peer dependency that is not installed (`powgate serve`:
+ *   pino and prom-client; `powgate mcp`: the MCP SDK and zod); the message names them and the install command.
  *
  * The client (`powgate/client`) refuses to pay, or fails to, with these; each carries the
  * `price` that was asked when there was one:
@@ -38,6 +40,7 @@ export type PowgateErrorCode =
   | 'ERR_DIFFICULTY_TOO_HIGH'
   | 'ERR_SOLVER_FAILED'
   | 'ERR_REDIS_CLIENT_MISSING'
+  | 'ERR_PEER_MISSING'
   | 'ERR_BUDGET_EXCEEDED'
   | 'ERR_PAYMENT_DECLINED'
   | 'ERR_UNSUPPORTED_CHALLENGE'

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Budget } from '../src/client/budget.js';
-import { CredentialCache, credentialKey, type CachedCredential } from '../src/client/credentials.js';
+import type { CachedCredential } from '../src/client/credential.js';
+import { CredentialCache, credentialKey } from '../src/client/credentials.js';
 import { parseL402Challenges, parsePaymentRequired } from '../src/client/envelope.js';
 import { solveAperturePow } from '../src/client/aperture-pow.js';
 import { rankOffers } from '../src/client/policy.js';

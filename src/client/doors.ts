@@ -4,7 +4,7 @@ import { APERTURE_POW_CAVEAT, POW_SENTINEL } from '../protocol/l402.js';
 import { addFirstPartyCaveat, macaroonFromBase64, macaroonToBase64 } from '../protocol/macaroon.js';
 import { solve, type SolveProgress } from '../solver/solve.js';
 import { solveAperturePow } from './aperture-pow.js';
-import type { CachedCredential } from './credentials.js';
+import type { CachedCredential } from './credential.js';
 import { preimagePays } from './l402-fields.js';
 import type { AperturePowOffer, L402Offer, PowOffer } from './offers.js';
 import type { DoorTransport } from './transport.js';

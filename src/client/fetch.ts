@@ -2,7 +2,7 @@
 import { PowgateError } from '../errors.js';
 import { checkInteger, invalid } from '../validate.js';
 import { PowgateClient, type PowgateClientOptions } from './client.js';
-import type { Lease } from './credentials.js';
+import type { Lease } from './credential.js';
 import { readHttpRefusal } from './http-envelope.js';
 import type { FetchResponse } from './http-read.js';
 import { httpTransport } from './http-transport.js';

@@ -5,7 +5,8 @@ export { wrapFetchWithPowgate, type PowgateFetch, type PowgateFetchOptions } fro
 export { wrapMcpClientWithPowgate, type McpToolClient, type PowgateMcpClient, type PowgateMcpOptions } from './mcp.js';
 export { PowgateClient, type ClientProgress, type PaymentInfo, type PayOptions, type PowgateClientOptions } from './client.js';
 export { Budget, type BudgetOptions, type Charge } from './budget.js';
-export { CredentialCache, type CachedCredential, type Credential, type CredentialCacheOptions, type Lease } from './credentials.js';
+export type { CachedCredential, Credential, Lease } from './credential.js';
+export { CredentialCache, type CredentialCacheOptions } from './credentials.js';
 export { parseL402Challenges, parsePaymentRequired } from './envelope.js';
 export type { AperturePowOffer, Envelope, L402Offer, Offer, PaymentMethod, PowOffer } from './offers.js';
 export type { DoorTransport, TokenGrant } from './transport.js';

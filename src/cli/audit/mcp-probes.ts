@@ -4,7 +4,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { parsePaymentRequired } from '../../client/envelope.js';
-import { VERIFY_L402, VERIFY_POW, checkTool, claimedRefusal, type Catalog } from '../../client/mcp.js';
+import { VERIFY_L402, VERIFY_POW, checkTool, type Catalog } from '../../client/mcp-catalog.js';
+import { claimedRefusal } from '../../client/mcp-refusal.js';
 import type { Envelope } from '../../client/offers.js';
 import { PowgateError } from '../../errors.js';
 import { packageInfo } from '../../package-info.js';

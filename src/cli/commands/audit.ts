@@ -3,6 +3,7 @@ import { UsageError, optional, parseDuration, stringFlag, type Parsed } from '..
 import { println, type Command } from '../command.js';
 import { discoverRoutes, parseRoute, routeName, type Discovery, type Route } from '../audit/http-targets.js';
 import { auditReport, describeReport, type AuditRow } from '../audit/report.js';
+import { requirePeers } from '../peers.js';
 
 /** How long one probe waits for its answer, by default. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -82,6 +83,7 @@ Options:
       rows.push(...(await probeRoutes(url, all, new Set(free.routes.map(routeName)), timeoutMs, io.signal)));
     }
     if (mcpUrl || command) {
+      await requirePeers('powgate audit (an MCP server)', ['@modelcontextprotocol/sdk']);
       const { probeMcp } = await import('../audit/mcp-probes.js');
       if (mcpUrl) rows.push(...(await probeMcp({ kind: 'http', url: mcpUrl }, free.tools, timeoutMs, io.signal)));
       if (command) rows.push(...(await probeMcp({ kind: 'stdio', command: command[0]!, args: command.slice(1), env: stringsOf(io.env) }, free.tools, timeoutMs, io.signal)));

@@ -2,6 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 import { println, type Command } from '../command.js';
 import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
 import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
+import { wasmNotice } from '../backend-notice.js';
+import { requirePeers } from '../peers.js';
 import { reachRedis } from '../redis-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
@@ -39,6 +41,7 @@ ${SECRET_USAGE}
     if (options.store) await requireRedisClient(options);
     await reachRedis(redis);
     // Loaded here, not at the top: the SDK costs every other command a quarter of a second to import.
+    await requirePeers('powgate mcp', ['@modelcontextprotocol/sdk', 'zod']);
     const [{ Gate }, { createPowgateMcpServer }, { StdioServerTransport }] = await Promise.all([
       import('../../gate/gate.js'),
       import('../../mcp/server.js'),
@@ -72,6 +75,8 @@ ${SECRET_USAGE}
         `${gate.subPuzzles} sub-puzzle${gate.subPuzzles === 1 ? '' : 's'}, store ${options.store ? 'redis' : 'memory'}` +
         `${gate.lightning ? `, Lightning on ${gate.lightning.backend.kind} at ${gate.lightning.satsPerCall} sats per call` : ''})`,
     );
+    const notice = wasmNotice(io);
+    if (notice) log(notice);
     if (!options.store) log('replay protection is per instance (memory store): instances sharing clients each accept a solution once; share a store with --redis');
     const why = await closed;
     await server.close();

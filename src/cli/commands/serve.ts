@@ -7,6 +7,8 @@ import { UsageError, optional, parseChoice, parseInteger, stringFlag } from '../
 import type { Command, Io } from '../command.js';
 import { DISCOVERY_OPTIONS, DISCOVERY_USAGE, discoveryFromFlags } from '../discovery-flags.js';
 import { GATE_OPTIONS, GATE_USAGE, doorsOf, gateOptionsFromFlags, requireRedisClient } from '../gate-flags.js';
+import { wasmNotice } from '../backend-notice.js';
+import { requirePeers } from '../peers.js';
 import { reachRedis } from '../redis-flags.js';
 import { SECRET_USAGE } from '../secret.js';
 
@@ -110,6 +112,7 @@ ${SECRET_USAGE}
     if (options.store) await requireRedisClient(options);
 
     // Loaded here, not at the top: every other command would pay for prom-client and pino.
+    await requirePeers('powgate serve', ['pino', 'prom-client']);
     const [{ pino }, { createPowgateServer, PowgateService }] = await Promise.all([import('pino'), import('../../http/index.js')]);
     // Lifecycle lines (listening, stopped, Redis warnings) always; request lines (info) at the chosen level.
     const { logger, flush } = makeLogger(io, 'info', pino);
@@ -158,6 +161,8 @@ ${SECRET_USAGE}
         'replay protection is per instance (memory store): several instances behind one address each accept a solution once; share a store with --redis',
       );
     }
+    const notice = wasmNotice(io);
+    if (notice) logger.warn({ backend: 'wasm' }, notice);
     void flush(); // Whoever started us waits for this line.
     server.on('error', (error) => logger.error({ code: (error as NodeJS.ErrnoException).code }, 'server error'));
 

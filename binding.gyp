@@ -32,8 +32,8 @@
       "sources": ["native/sha256_shani.cc", "native/nonce_shani.cc", "native/nonce_shani_zen.cc", "native/check_shani.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
-          "cflags_cc": ["-mssse3", "-msse4.1", "-msha"],
-          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mssse3", "-msse4.1", "-msha"]},
+          "cflags_cc": ["-mssse3", "-msse4.1", "-msha", "-falign-functions=64"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mssse3", "-msse4.1", "-msha", "-falign-functions=64"]},
         }],
       ],
     },
@@ -43,8 +43,8 @@
       "sources": ["native/sha256_avx2.cc", "native/nonce_avx2.cc", "native/check_avx2.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
-          "cflags_cc": ["-mavx2"],
-          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2"]},
+          "cflags_cc": ["-mavx2", "-falign-functions=64"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-falign-functions=64"]},
         }],
       ],
     },
@@ -54,8 +54,8 @@
       "sources": ["native/sha256_avx512.cc", "native/nonce_avx512.cc", "native/nonce_avx512_zen.cc", "native/check_avx512.cc"],
       "conditions": [
         ["target_arch == 'x64' or target_arch == 'ia32'", {
-          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl"],
-          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl"]},
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-falign-functions=64"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-falign-functions=64"]},
         }],
       ],
     },

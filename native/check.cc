@@ -19,18 +19,15 @@ namespace {
 using CompressFn = void (*)(uint32_t state[8], const uint8_t* blocks, size_t count);
 
 void CheckProofsScalar(const ProofBatch& b) {
-  alignas(64) uint8_t block[64] = {};
-  block[48] = 0x80;
-  block[62] = 0x01;  // 384 bits
-  block[63] = 0x80;
+  WorkBlock block = kWorkBlockPadding;
   for (size_t i = 0; i < b.count; i++) {
-    std::memcpy(block, b.prefixes + kProofPrefixBytes * i, kProofPrefixBytes);
-    std::memcpy(block + kProofPrefixBytes, b.nonces + 8 * i, 8);
+    std::memcpy(block.bytes, b.prefixes + kWorkPrefixBytes * i, kWorkPrefixBytes);
+    std::memcpy(block.bytes + kWorkPrefixBytes, b.nonces + kNonceBytes * i, kNonceBytes);
     uint32_t state[8];
     std::memcpy(state, kSha256Iv, sizeof state);
-    CompressScalar(state, block, 1);
+    CompressScalar(state, block.bytes, 1);
     const uint64_t digest = (uint64_t(state[0]) << 32) | state[1];
-    b.verdicts[i] = digest < LoadBe64(b.thresholds + 8 * i) ? 1 : 0;
+    b.verdicts[i] = digest < LoadBe64(b.thresholds + kThresholdBytes * i) ? 1 : 0;
   }
 }
 

@@ -5,9 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace powgate {
+#include "wire.h"
 
-constexpr size_t kWorkPrefixBytes = 40;
+namespace powgate {
 
 // Everything about one (prefix, nonce high word, threshold) that no lane changes:
 // the state after rounds 0..10, round 11 folded to "+ W11", and every

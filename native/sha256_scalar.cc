@@ -1,5 +1,6 @@
 // Portable SHA-256 compression (FIPS 180-4, section 6.2.2). Every machine has it.
 #include "sha256.h"
+#include "sha256_lanes.h"
 
 namespace powgate {
 
@@ -18,43 +19,11 @@ const uint32_t kSha256Iv[8] = {
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-namespace {
-
-inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-}  // namespace
-
 void CompressScalar(uint32_t state[8], const uint8_t* blocks, size_t count) {
   for (size_t blk = 0; blk < count; blk++, blocks += 64) {
-    uint32_t w[64];
+    uint32_t w[16];
     for (int i = 0; i < 16; i++) w[i] = LoadBe32(blocks + 4 * i);
-    for (int i = 16; i < 64; i++) {
-      uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int i = 0; i < 64; i++) {
-      uint32_t t1 = h + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kSha256K[i] + w[i];
-      uint32_t t2 = (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      h = g;
-      g = f;
-      f = e;
-      e = d + t1;
-      d = c;
-      c = b;
-      b = a;
-      a = t1 + t2;
-    }
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
-    state[5] += f;
-    state[6] += g;
-    state[7] += h;
+    CompressLanes<ScalarOps>(state, w);
   }
 }
 

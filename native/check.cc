@@ -66,30 +66,34 @@ Isa ForCount(Isa isa, size_t count) {
 
 }  // namespace
 
+// A kernel is named only where its library is linked (cpu_features.h); an isa that
+// IsaSupported did not allow checks on the scalar kernel.
 void CheckProofs(Isa isa, const ProofBatch& batch) {
-  switch (ForCount(isa, batch.count)) {
-    case Isa::kAvx512:
-      return CheckProofsAvx512(batch);
-    case Isa::kAvx2:
-      return CheckProofsAvx2(batch);
-    case Isa::kShaNi:
-      return CheckProofsShaNi(batch);
-    case Isa::kScalar:
-      return CheckProofsScalar(batch);
+  isa = ForCount(isa, batch.count);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return CheckProofsAvx512(batch);
   }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return CheckProofsAvx2(batch);
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return CheckProofsShaNi(batch);
+  }
+  CheckProofsScalar(batch);
 }
 
 void CheckMacs(Isa isa, const MacBatch& batch) {
-  switch (ForCount(isa, batch.count)) {
-    case Isa::kAvx512:
-      return CheckMacsAvx512(batch);
-    case Isa::kAvx2:
-      return CheckMacsAvx2(batch);
-    case Isa::kShaNi:
-      return CheckMacsSingle(CompressShaNi, batch);
-    case Isa::kScalar:
-      return CheckMacsSingle(CompressScalar, batch);
+  isa = ForCount(isa, batch.count);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return CheckMacsAvx512(batch);
   }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return CheckMacsAvx2(batch);
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return CheckMacsSingle(CompressShaNi, batch);
+  }
+  CheckMacsSingle(CompressScalar, batch);
 }
 
 }  // namespace powgate

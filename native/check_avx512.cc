@@ -1,7 +1,9 @@
 // Batch checks on sixteen lanes of AVX-512 (built in the sha256_avx512 target).
 #include "check.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if !(defined(__AVX512F__) && defined(__AVX512BW__))
+#error "built only in the sha256_avx512 target, with -mavx512f -mavx512bw -mavx512vl"
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC bug 105593, as in sha256_avx512.cc
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -62,8 +64,3 @@ void CheckProofsAvx512(const ProofBatch& batch) { CheckProofsLanes<Avx512CheckOp
 void CheckMacsAvx512(const MacBatch& batch) { CheckMacsLanes<Avx512CheckOps>(batch); }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CheckProofsAvx512(const ProofBatch&) { std::abort(); }
-void powgate::CheckMacsAvx512(const MacBatch&) { std::abort(); }
-#endif

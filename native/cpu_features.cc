@@ -1,6 +1,7 @@
 #include "cpu_features.h"
 
 #include <cstdlib>
+#include <initializer_list>
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -63,18 +64,17 @@ bool IsaSupported(Isa isa) {
   const CpuFeatures& f = DetectCpuFeatures();
   switch (isa) {
     case Isa::kScalar: return true;
-    case Isa::kShaNi: return f.sha_ni;
-    case Isa::kAvx2: return f.avx2;
-    case Isa::kAvx512: return f.avx512;
+    case Isa::kShaNi: return kHaveShaNi && f.sha_ni;
+    case Isa::kAvx2: return kHaveAvx2 && f.avx2;
+    case Isa::kAvx512: return kHaveAvx512 && f.avx512;
   }
   return false;
 }
 
 Isa BestIsa() {
-  const CpuFeatures& f = DetectCpuFeatures();
-  if (f.avx512) return Isa::kAvx512;
-  if (f.sha_ni) return Isa::kShaNi;
-  if (f.avx2) return Isa::kAvx2;
+  for (Isa isa : {Isa::kAvx512, Isa::kShaNi, Isa::kAvx2}) {
+    if (IsaSupported(isa)) return isa;
+  }
   return Isa::kScalar;
 }
 

@@ -20,13 +20,18 @@ struct Kernel {
   uint32_t chunk;
 };
 
+// A kernel is named only where its library is linked (cpu_features.h); callers pass
+// an isa that IsaSupported allowed.
 Kernel KernelFor(Isa isa, Tuning tuning = ChosenTuning()) {
   const bool zen = tuning == Tuning::kZen;
-  switch (isa) {
-    case Isa::kAvx512: return {zen ? SearchNoncesAvx512Zen : SearchNoncesAvx512, 1u << 15};
-    case Isa::kAvx2: return {SearchNoncesAvx2, 1u << 14};
-    case Isa::kShaNi: return {zen ? SearchNoncesShaNiZen : SearchNoncesShaNi, 1u << 14};
-    case Isa::kScalar: break;
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return {zen ? SearchNoncesAvx512Zen : SearchNoncesAvx512, 1u << 15};
+  }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return {SearchNoncesAvx2, 1u << 14};
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return {zen ? SearchNoncesShaNiZen : SearchNoncesShaNi, 1u << 14};
   }
   return {SearchNoncesScalar, 1u << 11};
 }

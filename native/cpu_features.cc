@@ -1,11 +1,12 @@
 #include "cpu_features.h"
 
 #include <cstdlib>
-#include <initializer_list>
 #include <cstring>
+#include <initializer_list>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+
 #include <cstdint>
 #endif
 
@@ -43,8 +44,8 @@ CpuFeatures Detect() {
   f.sha_ni = sha && ssse3 && sse41;
   if (!osxsave) return f;
   const uint64_t xcr0 = ReadXcr0();
-  const bool ymm_saved = (xcr0 & 0x6) == 0x6;     // XMM and YMM
-  const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  const bool ymm_saved = (xcr0 & 0x6) == 0x6;    // XMM and YMM
+  const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   f.avx2 = avx && avx2 && ymm_saved;
   f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && zmm_saved;
   return f;

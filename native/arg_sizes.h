@@ -21,8 +21,8 @@ inline bool UniformSizesOk(int64_t length, size_t data_bytes, size_t out_bytes) 
 // checkProofs: per verdict, prefix_size prefix bytes, 8 nonce bytes and 8 threshold bytes.
 inline bool ProofSizesOk(size_t prefix_size, size_t count, size_t prefix_bytes, size_t nonce_bytes, size_t threshold_bytes) {
   size_t p, n, t;
-  return MulFits(prefix_size, count, &p) && MulFits(8, count, &n) && MulFits(8, count, &t) && p == prefix_bytes &&
-         n == nonce_bytes && t == threshold_bytes;
+  return MulFits(prefix_size, count, &p) && MulFits(8, count, &n) && MulFits(8, count, &t) && p == prefix_bytes && n == nonce_bytes &&
+         t == threshold_bytes;
 }
 
 // checkMacs: per verdict, one key index, length data bytes and 32 MAC bytes; length fits in a u32.

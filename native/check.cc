@@ -19,18 +19,15 @@ namespace {
 using CompressFn = void (*)(uint32_t state[8], const uint8_t* blocks, size_t count);
 
 void CheckProofsScalar(const ProofBatch& b) {
-  alignas(64) uint8_t block[64] = {};
-  block[48] = 0x80;
-  block[62] = 0x01;  // 384 bits
-  block[63] = 0x80;
+  WorkBlock block = kWorkBlockPadding;
   for (size_t i = 0; i < b.count; i++) {
-    std::memcpy(block, b.prefixes + kProofPrefixBytes * i, kProofPrefixBytes);
-    std::memcpy(block + kProofPrefixBytes, b.nonces + 8 * i, 8);
+    std::memcpy(block.bytes, b.prefixes + kWorkPrefixBytes * i, kWorkPrefixBytes);
+    std::memcpy(block.bytes + kWorkPrefixBytes, b.nonces + kNonceBytes * i, kNonceBytes);
     uint32_t state[8];
     std::memcpy(state, kSha256Iv, sizeof state);
-    CompressScalar(state, block, 1);
+    CompressScalar(state, block.bytes, 1);
     const uint64_t digest = (uint64_t(state[0]) << 32) | state[1];
-    b.verdicts[i] = digest < LoadBe64(b.thresholds + 8 * i) ? 1 : 0;
+    b.verdicts[i] = digest < LoadBe64(b.thresholds + kThresholdBytes * i) ? 1 : 0;
   }
 }
 
@@ -69,30 +66,34 @@ Isa ForCount(Isa isa, size_t count) {
 
 }  // namespace
 
+// A kernel is named only where its library is linked (cpu_features.h); an isa that
+// IsaSupported did not allow checks on the scalar kernel.
 void CheckProofs(Isa isa, const ProofBatch& batch) {
-  switch (ForCount(isa, batch.count)) {
-    case Isa::kAvx512:
-      return CheckProofsAvx512(batch);
-    case Isa::kAvx2:
-      return CheckProofsAvx2(batch);
-    case Isa::kShaNi:
-      return CheckProofsShaNi(batch);
-    case Isa::kScalar:
-      return CheckProofsScalar(batch);
+  isa = ForCount(isa, batch.count);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return CheckProofsAvx512(batch);
   }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return CheckProofsAvx2(batch);
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return CheckProofsShaNi(batch);
+  }
+  CheckProofsScalar(batch);
 }
 
 void CheckMacs(Isa isa, const MacBatch& batch) {
-  switch (ForCount(isa, batch.count)) {
-    case Isa::kAvx512:
-      return CheckMacsAvx512(batch);
-    case Isa::kAvx2:
-      return CheckMacsAvx2(batch);
-    case Isa::kShaNi:
-      return CheckMacsSingle(CompressShaNi, batch);
-    case Isa::kScalar:
-      return CheckMacsSingle(CompressScalar, batch);
+  isa = ForCount(isa, batch.count);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return CheckMacsAvx512(batch);
   }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return CheckMacsAvx2(batch);
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return CheckMacsSingle(CompressShaNi, batch);
+  }
+  CheckMacsSingle(CompressScalar, batch);
 }
 
 }  // namespace powgate

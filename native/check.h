@@ -7,10 +7,9 @@
 
 #include "cpu_features.h"
 #include "sha256.h"
+#include "wire.h"
 
 namespace powgate {
-
-constexpr size_t kProofPrefixBytes = 40;
 
 // Proof i holds when the first 8 bytes of SHA-256(prefix_i || nonce_i), big-endian,
 // are below threshold_i: 40-byte prefixes, 8-byte big-endian nonces and thresholds.

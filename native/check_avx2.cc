@@ -1,7 +1,9 @@
 // Batch checks on eight lanes of AVX2 (built in the sha256_avx2 target).
 #include "check.h"
 
-#if defined(__AVX2__)
+#if !(defined(__AVX2__))
+#error "built only in the sha256_avx2 target, with -mavx2"
+#endif
 #include <cstring>
 
 #include "check_lanes.h"
@@ -16,15 +18,18 @@ struct Avx2CheckOps : Avx2Ops {
   static V Or(V a, V b) { return _mm256_or_si256(a, b); }
   static V Xor(V a, V b) { return _mm256_xor_si256(a, b); }
 
-  // Second half of a proof's block: prefix bytes 32..39, the nonce, 0x80, and the length (384 bits).
+  // Second half of a proof's block: prefix bytes 32..39, the nonce, and the work block's padding.
   static void ProofWords(const ProofBatch& b, const size_t item[kLanes], V w[16]) {
+    uint64_t pad48, pad56;
+    std::memcpy(&pad48, kWorkBlockPadding.bytes + kWorkMessageBytes, 8);
+    std::memcpy(&pad56, kWorkBlockPadding.bytes + kWorkMessageBytes + 8, 8);
     for (int lane = 0; lane < kLanes; lane++) {
-      const uint8_t* prefix = b.prefixes + kProofPrefixBytes * item[lane];
+      const uint8_t* prefix = b.prefixes + kWorkPrefixBytes * item[lane];
       uint64_t tail, nonce;
       std::memcpy(&tail, prefix + 32, 8);
-      std::memcpy(&nonce, b.nonces + 8 * item[lane], 8);
+      std::memcpy(&nonce, b.nonces + kNonceBytes * item[lane], kNonceBytes);
       w[lane] = _mm256_loadu_si256(reinterpret_cast<const V*>(prefix));
-      w[8 + lane] = _mm256_set_epi64x((long long)0x8001000000000000ULL, 0x80, (long long)nonce, (long long)tail);
+      w[8 + lane] = _mm256_set_epi64x((long long)pad56, (long long)pad48, (long long)nonce, (long long)tail);
     }
     HalvesToWords(w);
   }
@@ -67,8 +72,3 @@ void CheckProofsAvx2(const ProofBatch& batch) { CheckProofsLanes<Avx2CheckOps>(b
 void CheckMacsAvx2(const MacBatch& batch) { CheckMacsLanes<Avx2CheckOps>(batch); }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CheckProofsAvx2(const ProofBatch&) { std::abort(); }
-void powgate::CheckMacsAvx2(const MacBatch&) { std::abort(); }
-#endif

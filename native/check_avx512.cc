@@ -1,7 +1,9 @@
 // Batch checks on sixteen lanes of AVX-512 (built in the sha256_avx512 target).
 #include "check.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if !(defined(__AVX512F__) && defined(__AVX512BW__))
+#error "built only in the sha256_avx512 target, with -mavx512f -mavx512bw -mavx512vl"
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC bug 105593, as in sha256_avx512.cc
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -15,11 +17,6 @@ namespace powgate {
 
 namespace {
 
-// A proof's block after its 48 bytes: 0x80, zeros, and the length (384 bits) at the end.
-alignas(64) constexpr uint8_t kProofPadding[64] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x80};
-
 struct Avx512CheckOps : Avx512Ops {
   static V Load(const uint32_t* words) { return _mm512_load_si512(words); }
   static V Or(V a, V b) { return _mm512_or_si512(a, b); }
@@ -28,12 +25,12 @@ struct Avx512CheckOps : Avx512Ops {
   // Each row is built in a register (prefix by a byte-masked load, nonce into its
   // 64-bit slot), so nothing is staged through memory.
   static void ProofWords(const ProofBatch& b, const size_t item[kLanes], V w[16]) {
-    const V padding = _mm512_load_si512(kProofPadding);
+    const V padding = _mm512_load_si512(kWorkBlockPadding.bytes);
     for (int lane = 0; lane < kLanes; lane++) {
       uint64_t nonce;
-      std::memcpy(&nonce, b.nonces + 8 * item[lane], 8);
-      const V prefix = _mm512_maskz_loadu_epi8((1ULL << kProofPrefixBytes) - 1, b.prefixes + kProofPrefixBytes * item[lane]);
-      w[lane] = _mm512_or_si512(_mm512_mask_set1_epi64(prefix, 1 << 5, (long long)nonce), padding);
+      std::memcpy(&nonce, b.nonces + kNonceBytes * item[lane], kNonceBytes);
+      const V prefix = _mm512_maskz_loadu_epi8((1ULL << kWorkPrefixBytes) - 1, b.prefixes + kWorkPrefixBytes * item[lane]);
+      w[lane] = _mm512_or_si512(_mm512_mask_set1_epi64(prefix, 1 << (kWorkPrefixBytes / 8), (long long)nonce), padding);
     }
     RowsToWords(w);
   }
@@ -67,8 +64,3 @@ void CheckProofsAvx512(const ProofBatch& batch) { CheckProofsLanes<Avx512CheckOp
 void CheckMacsAvx512(const MacBatch& batch) { CheckMacsLanes<Avx512CheckOps>(batch); }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CheckProofsAvx512(const ProofBatch&) { std::abort(); }
-void powgate::CheckMacsAvx512(const MacBatch&) { std::abort(); }
-#endif

@@ -18,7 +18,7 @@ Napi::Value CheckProofsJs(const Napi::CallbackInfo& info) {
       !ReadArray(info, 3, napi_uint8_array, &thresholds, &threshold_bytes) || !ReadArray(info, 4, napi_uint8_array, &verdicts, &count)) {
     return Fail(info, "expected (isa, Uint8Array x 4)");
   }
-  if (!ProofSizesOk(kProofPrefixBytes, count, prefix_bytes, nonce_bytes, threshold_bytes)) {
+  if (!ProofSizesOk(kWorkPrefixBytes, count, prefix_bytes, nonce_bytes, threshold_bytes)) {
     return Fail(info, "expected 40 prefix bytes, 8 nonce bytes and 8 threshold bytes per verdict");
   }
   CheckProofs(isa, {prefixes, nonces, thresholds, count, verdicts});

@@ -2,7 +2,9 @@
 // several proofs' rounds interleaved, so that sha256rnds2's latency overlaps.
 #include "check.h"
 
-#if defined(__SHA__) && defined(__SSE4_1__)
+#if !(defined(__SHA__) && defined(__SSE4_1__))
+#error "built only in the sha256_shani target, with -msha -msse4.1 -mssse3"
+#endif
 #include "simd_shani.h"
 
 namespace powgate {
@@ -20,15 +22,15 @@ void CheckProofsShaNi(const ProofBatch& b) {
   const uint32_t* iv = kSha256Iv;
   const __m128i abef_iv = _mm_set_epi32(int(iv[0]), int(iv[1]), int(iv[4]), int(iv[5]));
   const __m128i cdgh_iv = _mm_set_epi32(int(iv[2]), int(iv[3]), int(iv[6]), int(iv[7]));
-  // W12..W15: 0x80 after the 48 bytes, zeros, the length in bits.
-  const __m128i padding = _mm_set_epi32(384, 0, 0, int(0x80000000u));
+  // W12..W15: the work block's padding.
+  const __m128i padding = _mm_set_epi32(int(kWorkMessageBits), 0, 0, int(kWorkPadWord));
   for (size_t first = 0; first < b.count; first += kStreams) {
     size_t item[kStreams];
     __m128i abef[kStreams], cdgh[kStreams], m[kStreams][4];
     for (size_t s = 0; s < kStreams; s++) {
       // A missing last stream repeats the first; its verdict is dropped.
       item[s] = first + s < b.count ? first + s : first;
-      const uint8_t* prefix = b.prefixes + kProofPrefixBytes * item[s];
+      const uint8_t* prefix = b.prefixes + kWorkPrefixBytes * item[s];
       m[s][0] = ShaNiByteSwap(Load16(prefix));
       m[s][1] = ShaNiByteSwap(Load16(prefix + 16));
       m[s][2] = ShaNiByteSwap(_mm_unpacklo_epi64(Load8(prefix + 32), Load8(b.nonces + 8 * item[s])));
@@ -53,7 +55,3 @@ void CheckProofsShaNi(const ProofBatch& b) {
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CheckProofsShaNi(const ProofBatch&) { std::abort(); }
-#endif

@@ -1,4 +1,5 @@
-// cpuFeatures(): what the kernels can use here, so that TypeScript can choose and explain.
+// cpuFeatures(): which kernels this build has and this CPU runs, so that TypeScript can
+// choose and explain.
 #include "bindings.h"
 #include "cpu_features.h"
 
@@ -7,11 +8,10 @@ namespace powgate {
 namespace {
 
 Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
-  const CpuFeatures& f = DetectCpuFeatures();
   Napi::Object result = Napi::Object::New(info.Env());
-  result.Set("shani", f.sha_ni);
-  result.Set("avx2", f.avx2);
-  result.Set("avx512", f.avx512);
+  result.Set("shani", IsaSupported(Isa::kShaNi));
+  result.Set("avx2", IsaSupported(Isa::kAvx2));
+  result.Set("avx512", IsaSupported(Isa::kAvx512));
   result.Set("best", int(BestIsa()));
   result.Set("tuning", ChosenTuning() == Tuning::kZen ? "zen" : "intel");
   return result;

@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+
 #include <cstdint>
 #endif
 
@@ -42,8 +44,8 @@ CpuFeatures Detect() {
   f.sha_ni = sha && ssse3 && sse41;
   if (!osxsave) return f;
   const uint64_t xcr0 = ReadXcr0();
-  const bool ymm_saved = (xcr0 & 0x6) == 0x6;     // XMM and YMM
-  const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  const bool ymm_saved = (xcr0 & 0x6) == 0x6;    // XMM and YMM
+  const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   f.avx2 = avx && avx2 && ymm_saved;
   f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && zmm_saved;
   return f;
@@ -63,18 +65,17 @@ bool IsaSupported(Isa isa) {
   const CpuFeatures& f = DetectCpuFeatures();
   switch (isa) {
     case Isa::kScalar: return true;
-    case Isa::kShaNi: return f.sha_ni;
-    case Isa::kAvx2: return f.avx2;
-    case Isa::kAvx512: return f.avx512;
+    case Isa::kShaNi: return kHaveShaNi && f.sha_ni;
+    case Isa::kAvx2: return kHaveAvx2 && f.avx2;
+    case Isa::kAvx512: return kHaveAvx512 && f.avx512;
   }
   return false;
 }
 
 Isa BestIsa() {
-  const CpuFeatures& f = DetectCpuFeatures();
-  if (f.avx512) return Isa::kAvx512;
-  if (f.sha_ni) return Isa::kShaNi;
-  if (f.avx2) return Isa::kAvx2;
+  for (Isa isa : {Isa::kAvx512, Isa::kShaNi, Isa::kAvx2}) {
+    if (IsaSupported(isa)) return isa;
+  }
   return Isa::kScalar;
 }
 

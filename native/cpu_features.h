@@ -1,4 +1,4 @@
-// Which SHA-256 kernels this CPU and OS can run, read once with cpuid + xgetbv.
+// Which SHA-256 kernels this build has and this CPU and OS can run (cpuid + xgetbv, read once).
 #pragma once
 
 namespace powgate {
@@ -16,7 +16,27 @@ struct CpuFeatures {
   bool avx512 = false;   // AVX-512 F+BW+VL with OS-saved ZMM and opmask state
 };
 
+// Which ISA libraries this build links: binding.gyp defines POWGATE_HAVE_<ISA> for
+// each one it compiles. Code names a kernel only under `if constexpr` on its flag, so a
+// build without a library links, and IsaSupported never offers what is not there.
+#ifdef POWGATE_HAVE_SHANI
+constexpr bool kHaveShaNi = true;
+#else
+constexpr bool kHaveShaNi = false;
+#endif
+#ifdef POWGATE_HAVE_AVX2
+constexpr bool kHaveAvx2 = true;
+#else
+constexpr bool kHaveAvx2 = false;
+#endif
+#ifdef POWGATE_HAVE_AVX512
+constexpr bool kHaveAvx512 = true;
+#else
+constexpr bool kHaveAvx512 = false;
+#endif
+
 const CpuFeatures& DetectCpuFeatures();
+// The kernel is linked into this build and this CPU and OS can run it.
 bool IsaSupported(Isa isa);
 Isa BestIsa();
 // POWGATE_TUNING=intel|zen when set (read at each call, so tests can switch), else

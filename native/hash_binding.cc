@@ -12,22 +12,22 @@ namespace {
 Napi::Value HashOffsetsJs(const Napi::CallbackInfo& info) {
   Isa isa;
   if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
-  if (!IsTyped(info[1], napi_uint8_array) || !IsTyped(info[2], napi_uint32_array) ||
-      !IsTyped(info[3], napi_uint8_array)) {
+  const uint8_t* data;
+  const uint32_t* o;
+  uint8_t* out;
+  size_t data_bytes, entries, out_bytes;
+  if (!ReadArray(info, 1, napi_uint8_array, &data, &data_bytes) || !ReadArray(info, 2, napi_uint32_array, &o, &entries) ||
+      !ReadArray(info, 3, napi_uint8_array, &out, &out_bytes)) {
     return Fail(info, "expected (isa, Uint8Array, Uint32Array, Uint8Array)");
   }
-  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
-  Napi::Uint32Array offsets = info[2].As<Napi::Uint32Array>();
-  Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
-  if (offsets.ElementLength() == 0) return Fail(info, "offsets must hold count + 1 entries");
-  const size_t count = offsets.ElementLength() - 1;
-  if (out.ByteLength() != 32 * count) return Fail(info, "out must hold 32 bytes per message");
-  const uint32_t* o = offsets.Data();
+  if (entries == 0) return Fail(info, "offsets must hold count + 1 entries");
+  const size_t count = entries - 1;
+  if (out_bytes != 32 * count) return Fail(info, "out must hold 32 bytes per message");
   for (size_t i = 0; i < count; i++) {
     if (o[i] > o[i + 1]) return Fail(info, "offsets must not decrease");
   }
-  if (o[count] > data.ByteLength()) return Fail(info, "offsets run past the data");
-  HashOffsets(isa, data.Data(), o, count, out.Data());
+  if (o[count] > data_bytes) return Fail(info, "offsets run past the data");
+  HashOffsets(isa, data, o, count, out);
   return info.Env().Undefined();
 }
 
@@ -35,15 +35,16 @@ Napi::Value HashOffsetsJs(const Napi::CallbackInfo& info) {
 Napi::Value HashUniformJs(const Napi::CallbackInfo& info) {
   Isa isa;
   if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
-  if (!IsTyped(info[1], napi_uint8_array) || !info[2].IsNumber() || !IsTyped(info[3], napi_uint8_array)) {
+  const uint8_t* data;
+  uint8_t* out;
+  size_t data_bytes, out_bytes;
+  if (!ReadArray(info, 1, napi_uint8_array, &data, &data_bytes) || !info[2].IsNumber() ||
+      !ReadArray(info, 3, napi_uint8_array, &out, &out_bytes)) {
     return Fail(info, "expected (isa, Uint8Array, number, Uint8Array)");
   }
-  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
   const int64_t length = info[2].As<Napi::Number>().Int64Value();
-  Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
-  if (!UniformSizesOk(length, data.ByteLength(), out.ByteLength())) return Fail(info, "data must hold count * length bytes");
-  const size_t count = out.ByteLength() / 32;
-  HashUniform(isa, data.Data(), size_t(length), count, out.Data());
+  if (!UniformSizesOk(length, data_bytes, out_bytes)) return Fail(info, "data must hold count * length bytes");
+  HashUniform(isa, data, size_t(length), out_bytes / 32, out);
   return info.Env().Undefined();
 }
 

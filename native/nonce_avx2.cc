@@ -1,7 +1,9 @@
 // The nonce search on eight lanes of AVX2 (built in the sha256_avx2 target).
 #include "nonce_search.h"
 
-#if defined(__AVX2__)
+#if !(defined(__AVX2__))
+#error "built only in the sha256_avx2 target, with -mavx2"
+#endif
 #include "nonce_kernel.h"
 #include "simd_avx2.h"
 
@@ -27,7 +29,3 @@ bool SearchNoncesAvx2(const NonceMidstate& m, const uint8_t* prefix, uint32_t hi
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-bool powgate::SearchNoncesAvx2(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*) { std::abort(); }
-#endif

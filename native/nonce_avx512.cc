@@ -2,7 +2,9 @@
 // one vector of lanes at a time: the kernel tuned on Intel Xeon.
 #include "nonce_search.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if !(defined(__AVX512F__) && defined(__AVX512BW__))
+#error "built only in the sha256_avx512 target, with -mavx512f -mavx512bw -mavx512vl"
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC bug 105593, as in sha256_avx512.cc
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -30,7 +32,3 @@ bool SearchNoncesAvx512(const NonceMidstate& m, const uint8_t* prefix, uint32_t 
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-bool powgate::SearchNoncesAvx512(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*) { std::abort(); }
-#endif

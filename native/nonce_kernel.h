@@ -5,6 +5,7 @@
 
 #include "nonce_search.h"
 #include "sha256.h"
+#include "sha256_round.h"
 
 namespace powgate {
 
@@ -32,16 +33,7 @@ inline typename Ops::V LeadingWord(const NonceMidstate& m, typename Ops::V w11) 
     } else {
       kw = Ops::Set1(m.kw[i]);
     }
-    V t1 = Ops::Add(Ops::Add(h, Ops::BigSigma1(e)), Ops::Add(Ops::Ch(e, f, g), kw));
-    V t2 = Ops::Add(Ops::BigSigma0(a), Ops::Maj(a, b, c));
-    h = g;
-    g = f;
-    f = e;
-    e = Ops::Add(d, t1);
-    d = c;
-    c = b;
-    b = a;
-    a = Ops::Add(t1, t2);
+    Round<Ops>(a, b, c, d, e, f, g, h, kw);
   }
   return Ops::Add(a, Ops::Set1(kSha256Iv[0]));
 }

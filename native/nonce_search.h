@@ -5,19 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace powgate {
+#include "wire.h"
 
-constexpr size_t kWorkPrefixBytes = 40;
+namespace powgate {
 
 // Everything about one (prefix, nonce high word, threshold) that no lane changes:
 // the state after rounds 0..10, round 11 folded to "+ W11", and every
 // message-schedule term that does not depend on W11.
 struct NonceMidstate {
-  uint32_t state10[8];               // a..h after rounds 0..9 (SHA-NI starts there)
-  uint32_t a12, e12;                 // a and e after round 11, less W11
+  uint32_t state10[8];  // a..h after rounds 0..9 (SHA-NI starts there)
+  uint32_t a12, e12;    // a and e after round 11, less W11
   uint32_t b12, c12, d12, f12, g12, h12;
-  uint32_t w[64];                    // constant W[i], or the constant part of a varying W[i]
-  uint32_t kw[64];                   // K[i] + W[i] where W[i] is constant
+  uint32_t w[64];   // constant W[i], or the constant part of a varying W[i]
+  uint32_t kw[64];  // K[i] + W[i] where W[i] is constant
   uint32_t threshold_hi, threshold_lo;
 };
 
@@ -32,8 +32,8 @@ bool NonceMeetsThreshold(const uint8_t prefix[kWorkPrefixBytes], uint32_t nonce_
 
 // Kernels: try low words lo .. lo + count - 1 (lo + count <= 2^32); on a hit,
 // store the lowest qualifying low word in *found and return true.
-using NonceSearchFn = bool (*)(const NonceMidstate& m, const uint8_t* prefix, uint32_t nonce_hi, uint32_t lo,
-                               uint32_t count, uint32_t* found);
+using NonceSearchFn = bool (*)(const NonceMidstate& m, const uint8_t* prefix, uint32_t nonce_hi, uint32_t lo, uint32_t count,
+                               uint32_t* found);
 bool SearchNoncesScalar(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
 bool SearchNoncesShaNi(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);
 bool SearchNoncesAvx2(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*);

@@ -4,7 +4,9 @@
 // expansions that do not reach W11 are precomputed.
 #include "nonce_search.h"
 
-#if defined(__SHA__) && defined(__SSE4_1__)
+#if !(defined(__SHA__) && defined(__SSE4_1__))
+#error "built only in the sha256_shani target, with -msha -msse4.1 -mssse3"
+#endif
 #include <immintrin.h>
 
 #include "nonce_kernel.h"
@@ -72,7 +74,3 @@ bool SearchNoncesShaNi(const NonceMidstate& m, const uint8_t* prefix, uint32_t h
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-bool powgate::SearchNoncesShaNi(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*) { std::abort(); }
-#endif

@@ -5,7 +5,9 @@
 // W16..19 and (before msg2) W20..23 come from constants plus W11.
 #include "nonce_search.h"
 
-#if defined(__SHA__) && defined(__SSE4_1__)
+#if !(defined(__SHA__) && defined(__SSE4_1__))
+#error "built only in the sha256_shani target, with -msha -msse4.1 -mssse3"
+#endif
 #include <immintrin.h>
 
 #include "nonce_kernel.h"
@@ -87,7 +89,3 @@ bool SearchNoncesShaNiZen(const NonceMidstate& m, const uint8_t* prefix, uint32_
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-bool powgate::SearchNoncesShaNiZen(const NonceMidstate&, const uint8_t*, uint32_t, uint32_t, uint32_t, uint32_t*) { std::abort(); }
-#endif

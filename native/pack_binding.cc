@@ -11,17 +11,13 @@
 #include "bindings.h"
 #include "sha256.h"
 #include "text_decode.h"
+#include "wire.h"
 
 namespace powgate {
 
 namespace {
 
 constexpr size_t kItemWords = 7;  // key, table entry, scope, sub-puzzles, MAC input at, tag at, first proof
-constexpr size_t kIdChars = 22;    // base64url of 16 bytes
-constexpr size_t kSigChars = 43;   // base64url of 32 bytes
-constexpr size_t kNonceChars = 16;  // hex of 8 bytes
-constexpr size_t kEntryBytes = 20;  // u32 steps, u64 threshold, u32 calls, u32 price
-constexpr size_t kPrefixBytes = 40;
 constexpr double kMaxTime = 9007199254740991.0;
 
 void StoreBe64(uint8_t* p, uint64_t v) {
@@ -38,10 +34,9 @@ bool Range(const Napi::Uint32Array& ends, size_t blob, uint32_t i, size_t* start
 }
 
 Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
-  const napi_typedarray_type types[] = {napi_uint8_array,  napi_uint32_array, napi_uint8_array, napi_uint8_array,
-                                        napi_uint32_array, napi_uint32_array, napi_float64_array, napi_uint8_array,
-                                        napi_uint8_array,  napi_uint8_array,  napi_uint8_array, napi_uint8_array,
-                                        napi_uint8_array,  napi_uint8_array,  napi_uint8_array};
+  const napi_typedarray_type types[] = {napi_uint8_array,  napi_uint32_array,  napi_uint8_array, napi_uint8_array, napi_uint32_array,
+                                        napi_uint32_array, napi_float64_array, napi_uint8_array, napi_uint8_array, napi_uint8_array,
+                                        napi_uint8_array,  napi_uint8_array,   napi_uint8_array, napi_uint8_array, napi_uint8_array};
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
     if (!IsTyped(info[i], types[i])) return Fail(info, "expected packChallenges' 15 typed arrays");
   }
@@ -53,12 +48,12 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
   Napi::Uint32Array items = info[5].As<Napi::Uint32Array>();
   Napi::Float64Array times = info[6].As<Napi::Float64Array>();
   const size_t count = items.ElementLength() / kItemWords;
-  if (items.ElementLength() != kItemWords * count || times.ElementLength() != 2 * count || ids.ByteLength() < 16 * count ||
+  if (items.ElementLength() != kItemWords * count || times.ElementLength() != 2 * count || ids.ByteLength() < kIdBytes * count ||
       refused.ByteLength() < count) {
     return Fail(info, "expected 7 item words, 2 times, 16 id bytes and a refusal byte per item");
   }
-  const size_t proofs = prefixes.ByteLength() / kPrefixBytes;
-  if (thresholds.ByteLength() < 8 * proofs || nonces.ByteLength() < 8 * proofs) {
+  const size_t proofs = prefixes.ByteLength() / kWorkPrefixBytes;
+  if (thresholds.ByteLength() < kThresholdBytes * proofs || nonces.ByteLength() < kNonceBytes * proofs) {
     return Fail(info, "expected 8 threshold and 8 nonce bytes per proof prefix");
   }
 
@@ -67,37 +62,37 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
     const uint32_t entry = item[1], sub = item[3], mac_at = item[4], tag_at = item[5], first = item[6];
     const double issued = times[2 * i], expires = times[2 * i + 1];
     size_t h0, h1, s0, s1;
-    if (!Range(header_ends, headers.ByteLength(), item[0], &h0, &h1) ||
-        !Range(scope_ends, scopes.ByteLength(), item[2], &s0, &s1)) {
+    if (!Range(header_ends, headers.ByteLength(), item[0], &h0, &h1) || !Range(scope_ends, scopes.ByteLength(), item[2], &s0, &s1)) {
       return Fail(info, "key or scope out of range");
     }
-    const size_t length = (h1 - h0) + 16 + kEntryBytes + 1 + 2 + (s1 - s0) + 16;
+    // Header, id, terms, sub-puzzles (u8), scope (u16 length, bytes), issued and expires (u64 each).
+    const size_t length = (h1 - h0) + kIdBytes + kTermsBytes + 1 + 2 + (s1 - s0) + 8 + 8;
     // Item i's texts: id, signature, then its nonces; every item before it has its own id and signature.
-    const size_t text_at = (kIdChars + kSigChars) * i + kNonceChars * size_t(first);
-    if (size_t(entry) + 1 > table.ByteLength() / kEntryBytes || sub < 1 || sub > 64 || s1 - s0 > 0xffff ||
-        size_t(mac_at) + length > mac_data.ByteLength() || size_t(tag_at) + 32 > tags.ByteLength() ||
-        size_t(first) + sub > proofs || text_at + kIdChars + kSigChars + kNonceChars * sub > text.ByteLength() ||
-        !(issued >= 0 && issued <= kMaxTime) || !(expires >= 0 && expires <= kMaxTime)) {
+    const size_t text_at = (kIdChars + kMacChars) * i + kNonceChars * size_t(first);
+    if (size_t(entry) + 1 > table.ByteLength() / kTermsBytes || sub < 1 || sub > kMaxSubPuzzles || s1 - s0 > 0xffff ||
+        size_t(mac_at) + length > mac_data.ByteLength() || size_t(tag_at) + kMacBytes > tags.ByteLength() || size_t(first) + sub > proofs ||
+        text_at + kIdChars + kMacChars + kNonceChars * sub > text.ByteLength() || !(issued >= 0 && issued <= kMaxTime) ||
+        !(expires >= 0 && expires <= kMaxTime)) {
       return Fail(info, "item out of range");
     }
     const uint8_t* item_text = text.Data() + text_at;
-    uint8_t* id = ids.Data() + 16 * i;
-    uint8_t sig[32];
-    bool canonical = DecodeBase64url(item_text, kIdChars, id) && DecodeBase64url(item_text + kIdChars, kSigChars, sig);
+    uint8_t* id = ids.Data() + kIdBytes * i;
+    uint8_t sig[kMacBytes];
+    bool canonical = DecodeBase64url(item_text, kIdChars, id) && DecodeBase64url(item_text + kIdChars, kMacChars, sig);
     for (uint32_t j = 0; j < sub; j++) {
-      const uint8_t* nonce_text = item_text + kIdChars + kSigChars + kNonceChars * j;
-      canonical = DecodeLowerHex(nonce_text, 8, nonces.Data() + 8 * (size_t(first) + j)) && canonical;
+      const uint8_t* nonce_text = item_text + kIdChars + kMacChars + kNonceChars * j;
+      canonical = DecodeLowerHex(nonce_text, kNonceBytes, nonces.Data() + kNonceBytes * (size_t(first) + j)) && canonical;
     }
     refused[i] = canonical ? 0 : 1;
     if (!canonical) continue;
 
-    const uint8_t* terms = table.Data() + kEntryBytes * entry;
+    const uint8_t* terms = table.Data() + kTermsBytes * entry;
     uint8_t* out = mac_data.Data() + mac_at;
     std::memcpy(out, headers.Data() + h0, h1 - h0);
     out += h1 - h0;
-    std::memcpy(out, id, 16);
-    std::memcpy(out + 16, terms, kEntryBytes);
-    out += 16 + kEntryBytes;
+    std::memcpy(out, id, kIdBytes);
+    std::memcpy(out + kIdBytes, terms, kTermsBytes);
+    out += kIdBytes + kTermsBytes;
     *out++ = uint8_t(sub);
     *out++ = uint8_t((s1 - s0) >> 8);
     *out++ = uint8_t(s1 - s0);
@@ -105,21 +100,43 @@ Napi::Value PackChallenges(const Napi::CallbackInfo& info) {
     out += s1 - s0;
     StoreBe64(out, uint64_t(issued));
     StoreBe64(out + 8, uint64_t(expires));
-    std::memcpy(tags.Data() + tag_at, sig, 32);
+    std::memcpy(tags.Data() + tag_at, sig, kMacBytes);
     for (uint32_t j = 0; j < sub; j++) {
-      uint8_t* prefix = prefixes.Data() + kPrefixBytes * (first + j);
-      std::memcpy(prefix, "PGW1", 4);
-      std::memcpy(prefix + 4, sig, 32);
-      StoreBe32(prefix + 36, j);
-      std::memcpy(thresholds.Data() + 8 * (first + j), terms + 4, 8);
+      uint8_t* prefix = prefixes.Data() + kWorkPrefixBytes * (first + j);
+      std::memcpy(prefix, kWorkLabel, kWorkLabelBytes);
+      std::memcpy(prefix + kWorkLabelBytes, sig, kMacBytes);
+      StoreBe32(prefix + kWorkLabelBytes + kMacBytes, j);
+      std::memcpy(thresholds.Data() + kThresholdBytes * (first + j), terms + kTermsThresholdAt, kThresholdBytes);
     }
   }
   return info.Env().Undefined();
 }
 
+// The wire constants this addon was built with, for the test that holds them to TypeScript's.
+Napi::Object WireConstants(Napi::Env env) {
+  Napi::Object wire = Napi::Object::New(env);
+  wire.Set("workLabel", kWorkLabel);
+  wire.Set("idBytes", double(kIdBytes));
+  wire.Set("macBytes", double(kMacBytes));
+  wire.Set("idChars", double(kIdChars));
+  wire.Set("macChars", double(kMacChars));
+  wire.Set("nonceBytes", double(kNonceBytes));
+  wire.Set("nonceChars", double(kNonceChars));
+  wire.Set("thresholdBytes", double(kThresholdBytes));
+  wire.Set("termsBytes", double(kTermsBytes));
+  wire.Set("maxSubPuzzles", double(kMaxSubPuzzles));
+  wire.Set("workPrefixBytes", double(kWorkPrefixBytes));
+  wire.Set("workMessageBytes", double(kWorkMessageBytes));
+  Napi::Uint8Array padding = Napi::Uint8Array::New(env, 64);
+  for (size_t i = 0; i < 64; i++) padding[i] = kWorkBlockPadding.bytes[i];
+  wire.Set("workBlockPadding", padding);
+  return wire;
+}
+
 }  // namespace
 
 void RegisterPackBinding(Napi::Env env, Napi::Object exports) {
+  exports.Set("wire", WireConstants(env));
   exports.Set("packChallenges", Napi::Function::New(env, PackChallenges, "packChallenges"));
 }
 

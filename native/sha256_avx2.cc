@@ -2,7 +2,9 @@
 // Built with -mavx2 in its own target; only called when cpuid says so.
 #include "sha256.h"
 
-#if defined(__AVX2__)
+#if !(defined(__AVX2__))
+#error "built only in the sha256_avx2 target, with -mavx2"
+#endif
 #include "sha256_lanes.h"
 #include "simd_avx2.h"
 
@@ -18,7 +20,3 @@ void CompressAvx2x8(uint32_t* state, const uint8_t* const blocks[kAvx2Lanes]) {
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CompressAvx2x8(uint32_t*, const uint8_t* const*) { std::abort(); }
-#endif

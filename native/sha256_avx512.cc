@@ -3,7 +3,9 @@
 // cpuid and xgetbv say so.
 #include "sha256.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__)
+#if !(defined(__AVX512F__) && defined(__AVX512BW__))
+#error "built only in the sha256_avx512 target, with -mavx512f -mavx512bw -mavx512vl"
+#endif
 // GCC 12's unpack intrinsics start from _mm512_undefined_epi32() and trip
 // -Wuninitialized under -Werror (GCC bug 105593); the warning is spurious.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -78,8 +80,3 @@ void HashUniformAvx512(const uint8_t* data, size_t length, size_t count, uint8_t
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-void powgate::CompressAvx512x16(uint32_t*, const uint8_t* const*) { std::abort(); }
-void powgate::HashUniformAvx512(const uint8_t*, size_t, size_t, uint8_t*) { std::abort(); }
-#endif

@@ -112,18 +112,20 @@ void HashLanes(const Messages& messages, size_t count, uint8_t* out) {
   }
 }
 
+// A kernel is named only where its library is linked (cpu_features.h); callers pass
+// an isa that IsaSupported allowed, and anything else hashes on the scalar kernel.
 template <typename Messages>
 void Dispatch(Isa isa, const Messages& messages, size_t count, uint8_t* out) {
-  switch (isa) {
-    case Isa::kAvx512:
-      return HashLanes<kAvx512Lanes, CompressAvx512x16>(messages, count, out);
-    case Isa::kAvx2:
-      return HashLanes<kAvx2Lanes, CompressAvx2x8>(messages, count, out);
-    case Isa::kShaNi:
-      return HashSingle(CompressShaNi, messages, count, out);
-    case Isa::kScalar:
-      return HashSingle(CompressScalar, messages, count, out);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return HashLanes<kAvx512Lanes, CompressAvx512x16>(messages, count, out);
   }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return HashLanes<kAvx2Lanes, CompressAvx2x8>(messages, count, out);
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return HashSingle(CompressShaNi, messages, count, out);
+  }
+  HashSingle(CompressScalar, messages, count, out);
 }
 
 }  // namespace
@@ -133,7 +135,9 @@ void HashOffsets(Isa isa, const uint8_t* data, const uint32_t* offsets, size_t c
 }
 
 void HashUniform(Isa isa, const uint8_t* data, size_t length, size_t count, uint8_t* out) {
-  if (isa == Isa::kAvx512) return HashUniformAvx512(data, length, count, out);
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return HashUniformAvx512(data, length, count, out);
+  }
   Dispatch(isa, UniformMessages{data, length}, count, out);
 }
 

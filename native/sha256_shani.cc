@@ -2,7 +2,9 @@
 // Built with -msha -msse4.1 -mssse3 in its own target; only called when cpuid says so.
 #include "sha256.h"
 
-#if defined(__SHA__) && defined(__SSE4_1__)
+#if !(defined(__SHA__) && defined(__SSE4_1__))
+#error "built only in the sha256_shani target, with -msha -msse4.1 -mssse3"
+#endif
 #include "simd_shani.h"
 
 namespace powgate {
@@ -38,8 +40,3 @@ void CompressShaNi(uint32_t state[8], const uint8_t* blocks, size_t count) {
 }
 
 }  // namespace powgate
-#else
-#include <cstdlib>
-// Not an x86 build: dispatch never selects this kernel.
-void powgate::CompressShaNi(uint32_t*, const uint8_t*, size_t) { std::abort(); }
-#endif

@@ -12,7 +12,9 @@ struct Avx2Ops {
   using V = __m256i;
   static constexpr int kLanes = 8;
   template <int N>
-  static V Rotr(V x) { return _mm256_or_si256(_mm256_srli_epi32(x, N), _mm256_slli_epi32(x, 32 - N)); }
+  static V Rotr(V x) {
+    return _mm256_or_si256(_mm256_srli_epi32(x, N), _mm256_slli_epi32(x, 32 - N));
+  }
   static V Xor3(V a, V b, V c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
   static V Set1(uint32_t x) { return _mm256_set1_epi32(int(x)); }
   static V Add(V a, V b) { return _mm256_add_epi32(a, b); }
@@ -24,8 +26,8 @@ struct Avx2Ops {
   static V Maj(V a, V b, V c) { return _mm256_xor_si256(b, _mm256_and_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(b, c))); }
 
   static V ByteSwap(V x) {
-    return _mm256_shuffle_epi8(x, _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
-                                                   3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
+    return _mm256_shuffle_epi8(
+        x, _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
   }
 
   // rows[i] holds eight words of lane i; afterwards rows[j] holds word j of all lanes.

@@ -22,9 +22,7 @@ struct Avx512Ops {
   static V Ch(V e, V f, V g) { return _mm512_ternarylogic_epi32(e, f, g, 0xca); }
   static V Maj(V a, V b, V c) { return _mm512_ternarylogic_epi32(a, b, c, 0xe8); }
 
-  static V ByteSwap(V x) {
-    return _mm512_shuffle_epi8(x, _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203));
-  }
+  static V ByteSwap(V x) { return _mm512_shuffle_epi8(x, _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203)); }
 
   // rows[i] holds sixteen words of lane i; afterwards rows[j] holds word j of all lanes.
   static void Transpose(V r[16]) {

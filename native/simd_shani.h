@@ -22,8 +22,6 @@ inline __m128i ShaNiSchedule(__m128i m0, __m128i m1, __m128i m2, __m128i m3) {
 }
 
 // Big-endian words of 16 bytes.
-inline __m128i ShaNiByteSwap(__m128i x) {
-  return _mm_shuffle_epi8(x, _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL));
-}
+inline __m128i ShaNiByteSwap(__m128i x) { return _mm_shuffle_epi8(x, _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL)); }
 
 }  // namespace powgate

@@ -20,13 +20,18 @@ struct Kernel {
   uint32_t chunk;
 };
 
+// A kernel is named only where its library is linked (cpu_features.h); callers pass
+// an isa that IsaSupported allowed.
 Kernel KernelFor(Isa isa, Tuning tuning = ChosenTuning()) {
   const bool zen = tuning == Tuning::kZen;
-  switch (isa) {
-    case Isa::kAvx512: return {zen ? SearchNoncesAvx512Zen : SearchNoncesAvx512, 1u << 15};
-    case Isa::kAvx2: return {SearchNoncesAvx2, 1u << 14};
-    case Isa::kShaNi: return {zen ? SearchNoncesShaNiZen : SearchNoncesShaNi, 1u << 14};
-    case Isa::kScalar: break;
+  if constexpr (kHaveAvx512) {
+    if (isa == Isa::kAvx512) return {zen ? SearchNoncesAvx512Zen : SearchNoncesAvx512, 1u << 15};
+  }
+  if constexpr (kHaveAvx2) {
+    if (isa == Isa::kAvx2) return {SearchNoncesAvx2, 1u << 14};
+  }
+  if constexpr (kHaveShaNi) {
+    if (isa == Isa::kShaNi) return {zen ? SearchNoncesShaNiZen : SearchNoncesShaNi, 1u << 14};
   }
   return {SearchNoncesScalar, 1u << 11};
 }
@@ -49,23 +54,25 @@ void Deliver(Napi::Env env, Napi::Function on_event, Event* event) {
     }
     nonces = bytes;
   }
-  on_event.Call({Napi::Number::New(env, e->done ? 1 : 0), Napi::Number::New(env, double(e->hashes)), nonces,
-                 Napi::Number::New(env, int(e->status))});
+  on_event.Call(
+      {Napi::Number::New(env, e->done ? 1 : 0), Napi::Number::New(env, double(e->hashes)), nonces, Napi::Number::New(env, int(e->status))});
 }
 
 // startSearch(isa, prefixes: Uint8Array, thresholdHi, thresholdLo, threads, limit, onEvent(done, hashes, nonces, status))
 Napi::Value StartSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 7 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsNumber() ||
-      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsFunction() ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  Isa isa;
+  if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
+  const uint8_t* prefixes;
+  size_t prefix_bytes;
+  if (!ReadArray(info, 1, napi_uint8_array, &prefixes, &prefix_bytes) || !info[2].IsNumber() || !info[3].IsNumber() ||
+      !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsFunction()) {
     return Fail(info, "expected (isa, Uint8Array, number, number, number, number, function)");
   }
-  const int isa = info[0].As<Napi::Number>().Int32Value();
-  if (isa < int(Isa::kScalar) || isa > int(Isa::kAvx512) || !IsaSupported(Isa(isa))) return Fail(info, "unsupported isa");
-  Napi::Uint8Array prefixes = info[1].As<Napi::Uint8Array>();
-  const size_t puzzles = prefixes.ByteLength() / kWorkPrefixBytes;
-  if (prefixes.ByteLength() % kWorkPrefixBytes != 0 || puzzles < 1 || puzzles > 64) return Fail(info, "expected 1 to 64 prefixes of 40 bytes");
+  const size_t puzzles = prefix_bytes / kWorkPrefixBytes;
+  if (prefix_bytes % kWorkPrefixBytes != 0 || puzzles < 1 || puzzles > kMaxSubPuzzles) {
+    return Fail(info, "expected 1 to 64 prefixes of 40 bytes");
+  }
   const int64_t hi = info[2].As<Napi::Number>().Int64Value(), lo = info[3].As<Napi::Number>().Int64Value();
   const int64_t threads = info[4].As<Napi::Number>().Int64Value();
   const double limit = info[5].As<Napi::Number>().DoubleValue();
@@ -73,18 +80,16 @@ Napi::Value StartSearch(const Napi::CallbackInfo& info) {
   if (threads < 1 || threads > 256 || !(limit >= 0 && limit <= 9007199254740992.0)) return Fail(info, "bad threads or limit");
 
   auto job = std::make_shared<SearchJob>();
-  const Kernel kernel = KernelFor(Isa(isa));
+  const Kernel kernel = KernelFor(isa);
   job->kernel = kernel.fn;
   job->chunk = kernel.chunk;
   job->limit = uint64_t(limit);
   job->threshold = (uint64_t(hi) << 32) | uint64_t(lo);
-  job->prefixes.assign(prefixes.Data(), prefixes.Data() + prefixes.ByteLength());
+  job->prefixes.assign(prefixes, prefixes + prefix_bytes);
 
-  auto tsfn = std::make_shared<Napi::ThreadSafeFunction>(
-      Napi::ThreadSafeFunction::New(env, info[6].As<Napi::Function>(), "powgate.search", 0, 1));
-  job->on_progress = [tsfn](uint64_t hashes) {
-    tsfn->NonBlockingCall(new Event{false, hashes, SearchStatus::kFound, {}}, Deliver);
-  };
+  auto tsfn =
+      std::make_shared<Napi::ThreadSafeFunction>(Napi::ThreadSafeFunction::New(env, info[6].As<Napi::Function>(), "powgate.search", 0, 1));
+  job->on_progress = [tsfn](uint64_t hashes) { tsfn->NonBlockingCall(new Event{false, hashes, SearchStatus::kFound, {}}, Deliver); };
   job->on_done = [tsfn](SearchJob& done) {
     tsfn->BlockingCall(new Event{true, done.hashes.load(), done.status, done.nonces}, Deliver);
     tsfn->Release();
@@ -106,24 +111,24 @@ Napi::Value CancelSearch(const Napi::CallbackInfo& info) {
 // 1 (Zen) picks a kernel variant; absent, the CPU's (or POWGATE_TUNING's).
 Napi::Value SearchNoncesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  for (size_t i : {0, 2, 3, 4, 5, 6}) {
-    if (info.Length() < 7 || !info[i].IsNumber()) return Fail(info, "expected (isa, Uint8Array, hi, lo, count, thresholdHi, thresholdLo)");
-  }
-  const int isa = info[0].As<Napi::Number>().Int32Value();
-  if (isa < int(Isa::kScalar) || isa > int(Isa::kAvx512) || !IsaSupported(Isa(isa))) return Fail(info, "unsupported isa");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
-      info[1].As<Napi::Uint8Array>().ByteLength() != kWorkPrefixBytes) {
+  Isa isa;
+  if (!ReadIsa(info[0], &isa)) return Fail(info, "unsupported isa");
+  const uint8_t* prefix;
+  size_t prefix_bytes;
+  if (!ReadArray(info, 1, napi_uint8_array, &prefix, &prefix_bytes) || prefix_bytes != kWorkPrefixBytes) {
     return Fail(info, "expected a 40-byte prefix");
+  }
+  for (size_t i = 2; i < 7; i++) {
+    if (!info[i].IsNumber()) return Fail(info, "expected (isa, Uint8Array, hi, lo, count, thresholdHi, thresholdLo)");
   }
   int64_t v[5];
   for (size_t i = 0; i < 5; i++) v[i] = info[i + 2].As<Napi::Number>().Int64Value();
   const int64_t hi = v[0], lo = v[1], count = v[2], th_hi = v[3], th_lo = v[4];
   const int64_t kWord = 0x100000000LL;
-  if (hi < 0 || hi >= kWord || lo < 0 || lo >= kWord || count < 0 || lo + count > kWord || th_hi < 0 || th_hi >= kWord ||
-      th_lo < 0 || th_lo >= kWord) {
+  if (hi < 0 || hi >= kWord || lo < 0 || lo >= kWord || count < 0 || lo + count > kWord || th_hi < 0 || th_hi >= kWord || th_lo < 0 ||
+      th_lo >= kWord) {
     return Fail(info, "out of range");
   }
-  const uint8_t* prefix = info[1].As<Napi::Uint8Array>().Data();
   const uint64_t threshold = (uint64_t(th_hi) << 32) | uint64_t(th_lo);
   NonceMidstate m;
   PrepareMidstate(prefix, uint32_t(hi), threshold, &m);
@@ -134,7 +139,7 @@ Napi::Value SearchNoncesJs(const Napi::CallbackInfo& info) {
     if (t != int(Tuning::kIntel) && t != int(Tuning::kZen)) return Fail(info, "unknown tuning");
     tuning = Tuning(t);
   }
-  const NonceSearchFn kernel = KernelFor(Isa(isa), tuning).fn;
+  const NonceSearchFn kernel = KernelFor(isa, tuning).fn;
   // Kernels take at most 2^32 - 1 nonces per call.
   for (int64_t start = lo; start < lo + count;) {
     const int64_t n = std::min<int64_t>(lo + count - start, 0x80000000LL);

@@ -22,10 +22,10 @@ enum class SearchStatus { kFound, kCancelled, kExhausted };
 struct SearchJob {
   // Set before submission, read-only afterwards.
   NonceSearchFn kernel = nullptr;
-  uint32_t chunk = 0;                 // nonces per chunk, a power of two (so a chunk never crosses 2^32)
-  uint64_t limit = 0;                 // nonces per sub-puzzle to try at most (0: all 2^64)
+  uint32_t chunk = 0;  // nonces per chunk, a power of two (so a chunk never crosses 2^32)
+  uint64_t limit = 0;  // nonces per sub-puzzle to try at most (0: all 2^64)
   uint64_t threshold = 0;
-  std::vector<uint8_t> prefixes;      // kWorkPrefixBytes per sub-puzzle
+  std::vector<uint8_t> prefixes;  // kWorkPrefixBytes per sub-puzzle
   // Progress, at most every progress_ns, and completion; called from solver threads.
   int64_t progress_ns = 100'000'000;
   std::function<void(uint64_t hashes)> on_progress;
@@ -34,7 +34,7 @@ struct SearchJob {
   // Shared state.
   std::atomic<bool> cancelled{false};
   std::atomic<uint64_t> hashes{0};
-  std::vector<uint64_t> nonces;       // results, one per sub-puzzle
+  std::vector<uint64_t> nonces;  // results, one per sub-puzzle
   SearchStatus status = SearchStatus::kFound;
 
   size_t SubPuzzles() const { return prefixes.size() / kWorkPrefixBytes; }
@@ -42,10 +42,10 @@ struct SearchJob {
  private:
   friend class SolverPool;
   std::mutex mutex;
-  size_t current = 0;                 // sub-puzzle being searched (guarded by mutex)
-  uint64_t next_chunk = 0;            // next chunk of the current sub-puzzle (guarded by mutex)
-  uint64_t in_flight = 0;             // chunks of the current sub-puzzle being searched (guarded by mutex)
-  int threads_in = 0;                 // threads still working on the job (guarded by mutex)
+  size_t current = 0;       // sub-puzzle being searched (guarded by mutex)
+  uint64_t next_chunk = 0;  // next chunk of the current sub-puzzle (guarded by mutex)
+  uint64_t in_flight = 0;   // chunks of the current sub-puzzle being searched (guarded by mutex)
+  int threads_in = 0;       // threads still working on the job (guarded by mutex)
   std::atomic<int64_t> last_progress{0};
 };
 

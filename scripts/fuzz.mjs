@@ -31,7 +31,8 @@ const library = {
   'text_decode.cc': [],
 };
 const targets = ['sha256_batch_fuzz', 'nonce_search_fuzz', 'check_fuzz', 'text_decode_fuzz', 'arg_sizes_fuzz'];
-const common = ['-std=c++17', '-O1', '-g', '-fno-sanitize-recover=all'];
+// Every ISA library is built here, so dispatch may offer each (native/cpu_features.h).
+const common = ['-std=c++17', '-O1', '-g', '-fno-sanitize-recover=all', '-DPOWGATE_HAVE_SHANI', '-DPOWGATE_HAVE_AVX2', '-DPOWGATE_HAVE_AVX512'];
 
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: out });

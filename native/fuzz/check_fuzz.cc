@@ -122,8 +122,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
   auto run_proofs = [&](ProofKernel kernel, Isa isa, bool direct) {
     std::vector<uint8_t> verdicts(proofs, 0xee);
     const ProofBatch batch{prefixes.data(), nonces.data(), thresholds.data(), proofs, verdicts.data()};
-    if (direct) kernel(batch);
-    else CheckProofs(isa, batch);
+    if (direct)
+      kernel(batch);
+    else
+      CheckProofs(isa, batch);
     Require(expected, verdicts);
   };
   run_proofs(nullptr, Isa::kScalar, false);
@@ -164,8 +166,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
   auto run_macs = [&](MacKernel kernel, Isa isa, bool direct) {
     std::vector<uint8_t> verdicts(macs, 0xee);
     const MacBatch batch{pads.data(), key_index.data(), data.data(), length, macs, tags.data(), verdicts.data()};
-    if (direct) kernel(batch);
-    else CheckMacs(isa, batch);
+    if (direct)
+      kernel(batch);
+    else
+      CheckMacs(isa, batch);
     Require(mac_expected, verdicts);
   };
   run_macs(nullptr, Isa::kScalar, false);

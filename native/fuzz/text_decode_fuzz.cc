@@ -73,8 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
     const bool ok = DecodeBase64url(text.data(), chars, out.data());
     std::vector<uint8_t> expected;
     const bool in_alphabet = ReferenceBase64url(text.data(), chars, &expected);
-    const bool canonical = in_alphabet && chars % 4 != 1 &&
-                           EncodeBase64url(expected) == std::string(text.begin(), text.end());
+    const bool canonical = in_alphabet && chars % 4 != 1 && EncodeBase64url(expected) == std::string(text.begin(), text.end());
     if (ok != canonical) std::abort();
     if (ok && (expected.size() != out.size() || !std::equal(expected.begin(), expected.end(), out.begin()))) std::abort();
   }
@@ -89,8 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
     std::vector<uint8_t> expected(chars / 2);
     for (size_t i = 0; i < chars; i++) {
       const int v = Nibble(text[i]);
-      if (v < 0) valid = false;
-      else expected[i / 2] = uint8_t(expected[i / 2] | (i % 2 == 0 ? v << 4 : v));
+      if (v < 0)
+        valid = false;
+      else
+        expected[i / 2] = uint8_t(expected[i / 2] | (i % 2 == 0 ? v << 4 : v));
     }
     if (ok != valid || (ok && expected != out)) std::abort();
   }

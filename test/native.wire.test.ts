@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../src/backend/native.js';
-import { MAX_SUB_PUZZLES } from '../src/protocol/challenge.js';
-import { WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES, workMessage, workPrefix } from '../src/protocol/work.js';
+import { workMessage, workPrefix } from '../src/protocol/work.js';
+import { ID_BYTES, ID_CHARS, MAC_BYTES, MAX_SUB_PUZZLES, NONCE_BYTES, NONCE_CHARS, SIGNATURE_CHARS, WORK_LABEL, WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../src/wire.js';
 
 interface WireConstants {
   workLabel: string;
@@ -39,6 +39,9 @@ describe.skipIf(!wire)('native wire constants', () => {
     expect(w.workPrefixBytes).toBe(WORK_PREFIX_BYTES);
     expect(w.workMessageBytes).toBe(WORK_MESSAGE_BYTES);
     expect(w.macBytes).toBe(mac.length);
+    expect(w.macBytes).toBe(MAC_BYTES);
+    expect(w.workLabel).toBe(WORK_LABEL);
+    expect([w.idBytes, w.idChars, w.macChars, w.nonceBytes, w.nonceChars]).toEqual([ID_BYTES, ID_CHARS, SIGNATURE_CHARS, NONCE_BYTES, NONCE_CHARS]);
     expect(w.maxSubPuzzles).toBe(MAX_SUB_PUZZLES);
     const prefix = workPrefix(mac, 7);
     expect(Buffer.from(prefix.subarray(0, w.workLabel.length)).toString('latin1')).toBe(w.workLabel);

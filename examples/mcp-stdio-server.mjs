@@ -8,9 +8,15 @@ import { registerGatedTool } from 'powgate/mcp';
 const gate = new Gate({ secret: process.env.POWGATE_SECRET, difficulty: 18 });
 const server = new McpServer({ name: 'search', version: '1.0.0' });
 
-registerGatedTool(server, gate, 'search', {
-  description: 'Searches the index.',
-  inputSchema: { query: z.string() },
-}, async ({ query }) => ({ content: [{ type: 'text', text: `results for ${query}` }] }));
+registerGatedTool(
+  server,
+  gate,
+  'search',
+  {
+    description: 'Searches the index.',
+    inputSchema: { query: z.string() },
+  },
+  async ({ query }) => ({ content: [{ type: 'text', text: `results for ${query}` }] }),
+);
 
 await server.connect(new StdioServerTransport());

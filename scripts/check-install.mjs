@@ -56,7 +56,10 @@ function install(tarball, name, bin) {
   for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
   const installed = run(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund', '--foreground-scripts', tarball], { cwd: dir, env });
   const notice = `${installed.stdout}${installed.stderr}`.split('\n').filter((line) => line.startsWith('powgate: '));
-  const info = run(path.join(bin, 'node'), ['--input-type=module', '-e', "import { backendInfo } from 'powgate'; console.log(JSON.stringify(await backendInfo()))"], { cwd: dir, env });
+  const info = run(path.join(bin, 'node'), ['--input-type=module', '-e', "import { backendInfo } from 'powgate'; console.log(JSON.stringify(await backendInfo()))"], {
+    cwd: dir,
+    env,
+  });
   return { dir, env, notice, info: JSON.parse(info.stdout) };
 }
 
@@ -78,7 +81,10 @@ function checkWithoutPeers({ dir, env }, bin) {
   check('the optional peers are not installed with powgate', installed.length === 0, installed.join(', '));
   const node = (args) => spawnSync(path.join(bin, 'node'), args, { cwd: dir, env, encoding: 'utf8' });
   for (const load of ['require', 'import']) {
-    const script = load === 'require' ? `(async () => { ${ROUND_TRIP(load)} })()` : `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${ROUND_TRIP(load)}`;
+    const script =
+      load === 'require'
+        ? `(async () => { ${ROUND_TRIP(load)} })()`
+        : `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${ROUND_TRIP(load)}`;
     const result = node(load === 'require' ? ['-e', script] : ['--input-type=module', '-e', script]);
     check(`without the peers: ${load}('powgate') solves and verifies`, result.status === 0 && result.stdout.trim() === 'true', `${result.stderr}${result.stdout}`);
   }
@@ -90,10 +96,23 @@ function checkWithoutPeers({ dir, env }, bin) {
   } catch {}
   check('without the peers: powgate calibrate runs', calibrated.status === 0 && typeof difficulty === 'number', `${calibrated.stderr}${calibrated.stdout}`);
   const secretEnv = { ...env, POWGATE_SECRET: randomBytes(32).toString('hex') };
-  for (const [command, missing] of [['serve', 'pino prom-client'], ['mcp', '@modelcontextprotocol/sdk zod']]) {
-    const result = spawnSync(path.join(bin, 'node'), command === 'serve' ? [cli, command, '--port', '0'] : [cli, command], { cwd: dir, env: secretEnv, encoding: 'utf8', input: '', timeout: 20_000 });
+  for (const [command, missing] of [
+    ['serve', 'pino prom-client'],
+    ['mcp', '@modelcontextprotocol/sdk zod'],
+  ]) {
+    const result = spawnSync(path.join(bin, 'node'), command === 'serve' ? [cli, command, '--port', '0'] : [cli, command], {
+      cwd: dir,
+      env: secretEnv,
+      encoding: 'utf8',
+      input: '',
+      timeout: 20_000,
+    });
     const says = result.stderr.includes(`npm install ${missing}`);
-    check(`without the peers: powgate ${command} stops, naming them and the install command`, result.status === 1 && says && result.stdout === '', `exit ${result.status}: ${result.stderr}${result.stdout}`);
+    check(
+      `without the peers: powgate ${command} stops, naming them and the install command`,
+      result.status === 1 && says && result.stdout === '',
+      `exit ${result.status}: ${result.stderr}${result.stdout}`,
+    );
     console.log(`     ${result.stderr.trim()}`);
   }
 }
@@ -121,8 +140,16 @@ try {
   run('tar', ['czf', bare, '-C', unpacked, 'package']);
   const withoutPrebuild = install(bare, 'without-prebuild', bin);
   console.log(`     ${withoutPrebuild.notice.join(' | ')}`);
-  check('without it: installed, and one line names the WebAssembly fallback', withoutPrebuild.notice.some((line) => /WebAssembly backend/.test(line)), withoutPrebuild.notice.join(' | '));
-  check('without it: the WebAssembly backend serves, saying why', withoutPrebuild.info.backend === 'wasm' && typeof withoutPrebuild.info.nativeError === 'string', JSON.stringify(withoutPrebuild.info));
+  check(
+    'without it: installed, and one line names the WebAssembly fallback',
+    withoutPrebuild.notice.some((line) => /WebAssembly backend/.test(line)),
+    withoutPrebuild.notice.join(' | '),
+  );
+  check(
+    'without it: the WebAssembly backend serves, saying why',
+    withoutPrebuild.info.backend === 'wasm' && typeof withoutPrebuild.info.nativeError === 'string',
+    JSON.stringify(withoutPrebuild.info),
+  );
 } finally {
   if (!hadPrebuilds) rmSync(prebuildsDir, { recursive: true, force: true });
   if (existsSync(addonCopy)) {

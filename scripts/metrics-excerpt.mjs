@@ -35,7 +35,11 @@ const get = (path, headers = {}) => fetch(base + path, { headers });
 const post = (path, body) => fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 await get('/search?q=x', { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' });
-await get('/search?q=x', { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36', 'sec-fetch-mode': 'navigate', accept: 'text/html' });
+await get('/search?q=x', {
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+  'sec-fetch-mode': 'navigate',
+  accept: 'text/html',
+});
 const refused = await (await get('/search?q=x', { 'user-agent': 'curl/8.5.0' })).json();
 const challenge = refused.accepts[0].challenge;
 const { token } = await (await post('/api/verify', { challenge, solution: await solve(challenge, { threads: 1 }) })).json();
@@ -48,7 +52,12 @@ await client.close();
 await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }); // no Accept: the SDK's 406
 
 const text = await (await get('/metrics')).text();
-process.stdout.write(text.split('\n').filter((line) => !/powgate_(http_requests_in_flight|verify_duration|client_solve)/.test(line)).join('\n'));
+process.stdout.write(
+  text
+    .split('\n')
+    .filter((line) => !/powgate_(http_requests_in_flight|verify_duration|client_solve)/.test(line))
+    .join('\n'),
+);
 server.close();
 server.closeAllConnections();
 await gate.close();

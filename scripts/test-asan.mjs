@@ -13,9 +13,7 @@ copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
 if (!existsSync(path.join(dir, 'native'))) symlinkSync(path.join(root, 'native'), path.join(dir, 'native'));
 
 // Under npm, npm_config_node_gyp names npm's own node-gyp; otherwise use PATH.
-const gyp = process.env.npm_config_node_gyp
-  ? [process.execPath, process.env.npm_config_node_gyp]
-  : ['node-gyp'];
+const gyp = process.env.npm_config_node_gyp ? [process.execPath, process.env.npm_config_node_gyp] : ['node-gyp'];
 const build = spawnSync(gyp[0], [...gyp.slice(1), 'rebuild'], {
   cwd: dir,
   stdio: 'inherit',
@@ -25,7 +23,16 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 const libasan = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
 // Hashing, batch checks and verification, the kernels' contract, and the solver threads (C++ pool, thread-safe function).
-const tests = ['test/sha256.nist.test.ts', 'test/sha256.differential.test.ts', 'test/backend.arguments.test.ts', 'test/check.test.ts', 'test/verify.batch.test.ts', 'test/nonce-search.test.ts', 'test/native-solver.test.ts', 'test/solve.test.ts'];
+const tests = [
+  'test/sha256.nist.test.ts',
+  'test/sha256.differential.test.ts',
+  'test/backend.arguments.test.ts',
+  'test/check.test.ts',
+  'test/verify.batch.test.ts',
+  'test/nonce-search.test.ts',
+  'test/native-solver.test.ts',
+  'test/solve.test.ts',
+];
 // One file at a time: instrumented code is slow, and the solver's timing tests need a free core.
 const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--no-file-parallelism', ...tests], {
   cwd: root,

@@ -17,11 +17,34 @@ export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js'
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
 export { calibrate, type CalibratedDifficulty, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
 export {
-  erlangCdf, erlangQuantile, predictSolveSeconds, quantileInterval, recommendDifficulty,
-  type DifficultyRecommendation, type QuantileInterval, type RecommendDifficultyOptions, type SolveTimeModel, type SolveTimePrediction,
+  predictSolveSeconds,
+  recommendDifficulty,
+  type DifficultyRecommendation,
+  type QuantileInterval,
+  type RecommendDifficultyOptions,
+  type SolveTimeModel,
+  type SolveTimePrediction,
 } from './solver/calibration-model.js';
-export { FAIL_OPEN_REPORT_MS, Gate, TOKEN_CACHE_SIZE, type ChallengeResult, type ClientCounting, type DoorPrice, type GateOptions, type Grant, type RedeemResult, type UseResult, type UseTokenOptions } from './gate/gate.js';
-export { CHANNELS, DEFAULT_CHANNEL, DEGRADATIONS, GATE_STAGES, OTHER_SCOPE, isChannel, type Channel, type Degradation, type DoorKind, type GateEvent, type GateObserver, type GateStage, type RefusedStep } from './gate/events.js';
+export {
+  Gate,
+  type ChallengeResult,
+  type ClientCounting,
+  type DoorPrice,
+  type GateOptions,
+  type Grant,
+  type RedeemResult,
+  type UseResult,
+  type UseTokenOptions,
+} from './gate/gate.js';
+export {
+  type Channel,
+  type Degradation,
+  type DoorKind,
+  type GateEvent,
+  type GateObserver,
+  type GateStage,
+  type RefusedStep,
+} from './gate/events.js';
 export type { CallRefusal, ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
 export type { LightningDoorOptions, LightningOffer, LightningOutage } from './gate/lightning-door.js';
 export { verifyL402, type L402Mode, type L402Verdict, type ValidL402, type VerifyL402Options } from './protocol/l402.js';
@@ -42,6 +65,9 @@ export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } fr
 export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
 export { RedisRateCounter, type RedisRateCounterOptions } from './storage/redis-rate-counter.js';
 export {
-  DISCOVERY_LINK_REL, DISCOVERY_PATH, DISCOVERY_VERSION, discoveryDocument, discoveryLink,
-  type DiscoveryDocument, type DiscoveryOptions, type DiscoveryResource, type ReferenceHardware,
+  discoveryDocument,
+  type DiscoveryDocument,
+  type DiscoveryOptions,
+  type DiscoveryResource,
+  type ReferenceHardware,
 } from './gate/discovery.js';

@@ -14,18 +14,17 @@ const native = (() => {
 })();
 
 describe('measureHashRate', () => {
-  it.each([
-    ['wasm', undefined, 'wasm-simd128'],
-    ['js', undefined, 'node:crypto'],
-    ...(native ? [['native', 'scalar', 'scalar'] as const] : []),
-  ] as const)('times the %s solver', async (backend, isa, kernel) => {
-    const rate = await measureHashRate({ backend, isa, threads: 1, durationMs: 600 });
-    expect(rate).toMatchObject({ backend, isa: kernel, threads: 1 });
-    expect(rate.hashes).toBeGreaterThan(0);
-    expect(rate.seconds).toBeGreaterThan(0);
-    expect(rate.seconds).toBeLessThan(0.6);
-    expect(rate.hashesPerSecond).toBe(rate.hashes / rate.seconds);
-  });
+  it.each([['wasm', undefined, 'wasm-simd128'], ['js', undefined, 'node:crypto'], ...(native ? [['native', 'scalar', 'scalar'] as const] : [])] as const)(
+    'times the %s solver',
+    async (backend, isa, kernel) => {
+      const rate = await measureHashRate({ backend, isa, threads: 1, durationMs: 600 });
+      expect(rate).toMatchObject({ backend, isa: kernel, threads: 1 });
+      expect(rate.hashes).toBeGreaterThan(0);
+      expect(rate.seconds).toBeGreaterThan(0);
+      expect(rate.seconds).toBeLessThan(0.6);
+      expect(rate.hashesPerSecond).toBe(rate.hashes / rate.seconds);
+    },
+  );
 
   it('rejects with ERR_ABORTED when aborted, before or during', async () => {
     await expect(measureHashRate({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });

@@ -101,7 +101,7 @@ describe('erlangCdf and erlangQuantile', () => {
     }
   });
 
-  it('gives the reference\'s quantiles to 1e-12 relative (the reference brackets q at x(1 -+ 1e-12))', () => {
+  it("gives the reference's quantiles to 1e-12 relative (the reference brackets q at x(1 -+ 1e-12))", () => {
     const cases: Array<[number, number]> = [];
     for (const k of [1, 2, 8, 64, 1000]) for (const q of [1e-300, 1e-20, 0.01, 0.1, 0.5, 0.9, 0.99, 1 - 1e-9, 1 - 2 ** -53]) cases.push([k, q]);
     for (const [k, q] of cases) {
@@ -349,7 +349,11 @@ describe('recommendDifficulty', () => {
               expect(relativeError(got, targetSeconds), where).toBeLessThan(5.3e-6);
               expect(Math.abs(got - targetSeconds)).toBeLessThanOrEqual(Math.abs(predictedAt(steps - 1, options) - targetSeconds));
               expect(Math.abs(got - targetSeconds)).toBeLessThanOrEqual(Math.abs(predictedAt(steps + 1, options) - targetSeconds));
-              expect(Object.keys(r.predicted.percentiles).map(Number).sort((a, b) => a - b)).toEqual([...new Set([50, 90, 99, percentile])].sort((a, b) => a - b));
+              expect(
+                Object.keys(r.predicted.percentiles)
+                  .map(Number)
+                  .sort((a, b) => a - b),
+              ).toEqual([...new Set([50, 90, 99, percentile])].sort((a, b) => a - b));
               checked++;
             }
           }
@@ -361,7 +365,11 @@ describe('recommendDifficulty', () => {
   });
 
   it('for k = 1 at the median is log2(target R / ln 2)', () => {
-    for (const [hashesPerSecond, targetSeconds] of [[1e6, 1], [2.5e7, 5], [4e9, 0.3]] as const) {
+    for (const [hashesPerSecond, targetSeconds] of [
+      [1e6, 1],
+      [2.5e7, 5],
+      [4e9, 0.3],
+    ] as const) {
       const r = recommendDifficulty({ hashesPerSecond, targetSeconds });
       expect(Math.abs(r.difficulty - Math.log2((targetSeconds * hashesPerSecond) / Math.LN2))).toBeLessThanOrEqual(0.5 / DIFFICULTY_STEPS + 1e-12);
     }
@@ -394,7 +402,11 @@ describe('recommendDifficulty', () => {
     const good = { hashesPerSecond: 1e6, targetSeconds: 5 };
     expectCode(() => recommendDifficulty(undefined as never), 'ERR_INVALID_ARGUMENT', /^expected an object for options but received undefined$/);
     for (const value of [NaN, -1, 0, Infinity, '5' as unknown as number]) {
-      expectCode(() => recommendDifficulty({ ...good, hashesPerSecond: value }), 'ERR_INVALID_ARGUMENT', /^expected a finite number greater than 0 for hashesPerSecond but received /);
+      expectCode(
+        () => recommendDifficulty({ ...good, hashesPerSecond: value }),
+        'ERR_INVALID_ARGUMENT',
+        /^expected a finite number greater than 0 for hashesPerSecond but received /,
+      );
       expectCode(() => recommendDifficulty({ ...good, targetSeconds: value }), 'ERR_INVALID_ARGUMENT', /^expected a finite number greater than 0 for targetSeconds but received /);
     }
     for (const percentile of [0, 100, -1, 150, NaN]) {
@@ -418,7 +430,10 @@ describe('predictions against seeded simulation', () => {
     const p = Number(threshold) / 2 ** 64;
     const perTrial = Math.log1p(-p);
     const draws = 20_000;
-    for (const [subPuzzles, overheadSeconds] of [[1, 0], [8, 0.003]] as const) {
+    for (const [subPuzzles, overheadSeconds] of [
+      [1, 0],
+      [8, 0.003],
+    ] as const) {
       const hashesPerSecond = 2.5e6;
       const predicted = predictSolveSeconds({ threshold, subPuzzles, hashesPerSecond, overheadSeconds });
       const next = rng(SEED + subPuzzles);
@@ -439,7 +454,7 @@ describe('predictions against seeded simulation', () => {
         expect(Math.abs(atOrBelow - q), `${where}, p${percentile}`).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / draws));
       }
       const mean = times.reduce((a, b) => a + b, 0) / draws;
-      const sd = (Math.sqrt(subPuzzles * (1 - p)) / p / hashesPerSecond); // of a sum of k geometric counts
+      const sd = Math.sqrt(subPuzzles * (1 - p)) / p / hashesPerSecond; // of a sum of k geometric counts
       expect(Math.abs(mean - predicted.mean), `${where}, mean`).toBeLessThan((5 * sd) / Math.sqrt(draws));
     }
   });
@@ -471,7 +486,13 @@ describe('quantileInterval', () => {
     const fromArray = quantileInterval(samples, 60, 0.8);
     expect(samples).toEqual(copy);
     expect(quantileInterval(Float64Array.from(samples), 60, 0.8)).toEqual(fromArray);
-    expect(quantileInterval([...samples].sort((a, b) => a - b), 60, 0.8)).toEqual(fromArray);
+    expect(
+      quantileInterval(
+        [...samples].sort((a, b) => a - b),
+        60,
+        0.8,
+      ),
+    ).toEqual(fromArray);
   });
 
   it('takes the narrowest rank pair that reaches the confidence, then the best-balanced one, and reports its exact coverage', () => {
@@ -521,7 +542,10 @@ describe('quantileInterval', () => {
   });
 
   it('has no finite upper side for p99 of 100 samples, nor any finite side for tiny samples', () => {
-    const r = quantileInterval(Array.from({ length: 100 }, (_, i) => i + 1), 99);
+    const r = quantileInterval(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+      99,
+    );
     expect(r.upper).toBe(Infinity);
     expect(r.lower).toBe(97); // P(B >= 97) = 0.9816 for B ~ Binomial(100, 0.99)
     expect(r.confidence).toBeCloseTo(0.98162596, 7);
@@ -529,7 +553,12 @@ describe('quantileInterval', () => {
     expect(quantileInterval([1, 2, 3, 4, 5, 6], 50)).toEqual({ estimate: 3.5, lower: 1, upper: 6, confidence: 62 / 64, n: 6 });
     expect(quantileInterval([7, 7], 50)).toMatchObject({ lower: -Infinity, upper: Infinity, confidence: 1 });
     // ties are allowed (the interval is then conservative)
-    expect(quantileInterval(Array.from({ length: 50 }, () => 3), 50)).toMatchObject({ estimate: 3, lower: 3, upper: 3 });
+    expect(
+      quantileInterval(
+        Array.from({ length: 50 }, () => 3),
+        50,
+      ),
+    ).toMatchObject({ estimate: 3, lower: 3, upper: 3 });
   });
 
   it('covers the true p50 and p90 in about its stated share of 2,000 simulated experiments', () => {
@@ -557,7 +586,11 @@ describe('quantileInterval', () => {
 
   it('handles a large sample: the interval is tight and its coverage just reaches the confidence', () => {
     const next = rng(SEED ^ 0x1a9);
-    const r = quantileInterval(Array.from({ length: 100_000 }, () => next()), 50, 0.95);
+    const r = quantileInterval(
+      Array.from({ length: 100_000 }, () => next()),
+      50,
+      0.95,
+    );
     expect(r.confidence).toBeGreaterThanOrEqual(0.95);
     expect(r.confidence).toBeLessThan(0.952);
     expect(r.upper - r.lower).toBeLessThan(0.01); // +-1.96 sqrt(n q (1 - q)) ranks of 100,000

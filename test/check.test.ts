@@ -163,9 +163,7 @@ for (const leg of backendLegs()) {
         const zero = new Uint8Array(8 * 33);
         const ones = new Uint8Array(8 * 33).fill(0xff);
         expect([...backend.checkProofs(b.prefixes, b.nonces, zero)]).toEqual(new Array(33).fill(0));
-        const expected = Array.from({ length: 33 }, (_, i) =>
-          proofValue(b.prefixes.subarray(40 * i, 40 * i + 40), b.nonces.subarray(8 * i, 8 * i + 8)) < MAX_U64 ? 1 : 0,
-        );
+        const expected = Array.from({ length: 33 }, (_, i) => (proofValue(b.prefixes.subarray(40 * i, 40 * i + 40), b.nonces.subarray(8 * i, 8 * i + 8)) < MAX_U64 ? 1 : 0));
         expect([...backend.checkProofs(b.prefixes, b.nonces, ones)]).toEqual(expected);
       });
 
@@ -230,8 +228,7 @@ for (const leg of backendLegs()) {
           for (const group of [1, 3]) {
             for (let first = 0; first < count; first += group) {
               const end = Math.min(first + group, count);
-              const got = backend.checkMacs(keys, keyIndexes.subarray(first, end), data.subarray(length * first, length * end), length,
-                flipped.subarray(32 * first, 32 * end));
+              const got = backend.checkMacs(keys, keyIndexes.subarray(first, end), data.subarray(length * first, length * end), length, flipped.subarray(32 * first, 32 * end));
               expect([...got], `length ${length}, items ${first}..${end - 1}`).toEqual(new Array(end - first).fill(0));
             }
           }
@@ -310,7 +307,7 @@ for (const leg of backendLegs()) {
         }
       });
 
-      it('keeps a copy of the key: changing the caller\'s bytes afterwards changes nothing', () => {
+      it("keeps a copy of the key: changing the caller's bytes afterwards changes nothing", () => {
         const raw = randomBytes(next, 40);
         const key = prepareMacKey(raw);
         const message = randomBytes(next, 30);
@@ -545,8 +542,14 @@ describe('the addon boundary: checkProofs, checkMacs and packChallenges with bad
       text[at] = byte;
       pack(addon!, args);
       expect((args[10] as Uint8Array)[0], what).toBe(1);
-      expect((args[11] as Uint8Array).every((b) => b === 0), `${what}: MAC input left unwritten`).toBe(true);
-      expect((args[12] as Uint8Array).every((b) => b === 0), `${what}: tag left unwritten`).toBe(true);
+      expect(
+        (args[11] as Uint8Array).every((b) => b === 0),
+        `${what}: MAC input left unwritten`,
+      ).toBe(true);
+      expect(
+        (args[12] as Uint8Array).every((b) => b === 0),
+        `${what}: tag left unwritten`,
+      ).toBe(true);
     }
   });
 

@@ -48,7 +48,6 @@ async function startServer(script: string): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-
 /** An Express app with the gate on /search, and mistakes beside it. */
 const LEAKY_EXPRESS = `import express from 'express';
 import { Gate } from 'powgate';
@@ -194,7 +193,10 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
   });
 
   it('no route given and no discovery document: a usage error (exit 2), not a pass', async () => {
-    expectUsageError(await runCli(['audit', base]), /^powgate audit: no route to probe: give --route METHOD:\/path \(no discovery document at \/\.well-known\/l402\.json lists any\)$/);
+    expectUsageError(
+      await runCli(['audit', base]),
+      /^powgate audit: no route to probe: give --route METHOD:\/path \(no discovery document at \/\.well-known\/l402\.json lists any\)$/,
+    );
   });
 
   it('a redirect is a warning: exit 0, and exit 1 with --strict', async () => {
@@ -204,16 +206,23 @@ describe('a leaky deployment fails the audit, naming what leaks', () => {
     expect(run.stdout).toMatch(/^audit: OK, 4 probes: 0 passed, 0 failed, 4 warned, 0 free, 0 on-ramp$/m);
     const strict = await runCli(['audit', base, '--route', 'GET:/moved', '--strict', '--json']);
     expect(strict.code).toBe(1);
-    expect(reportOf(strict.stdout)).toMatchObject({ ok: false, strict: true, failures: [{ door: 'http', target: 'GET /moved', note: 'redirects (to /search): audit that route' }] });
+    expect(reportOf(strict.stdout)).toMatchObject({
+      ok: false,
+      strict: true,
+      failures: [{ door: 'http', target: 'GET /moved', note: 'redirects (to /search): audit that route' }],
+    });
   });
 
-  it('a hostile server\'s tool names and error texts never reach the terminal as control characters', async () => {
-    const hostile = file('hostile-mcp', `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+  it("a hostile server's tool names and error texts never reach the terminal as control characters", async () => {
+    const hostile = file(
+      'hostile-mcp',
+      `import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 const server = new McpServer({ name: 'hostile', version: '1.0.0' });
 server.registerTool('evil\\u001b[2J\\u009b31m', { description: 'x' }, async () => ({ isError: true, content: [{ type: 'text', text: '\\u001b]0;pwned\\u0007' + 'x'.repeat(500) }] }));
 await server.connect(new StdioServerTransport());
-`);
+`,
+    );
     for (const json of [false, true]) {
       const run = await runCli(['audit', ...(json ? ['--json'] : []), '--', process.execPath, hostile]);
       expect(run.code, run.stdout + run.stderr).toBe(1);

@@ -34,17 +34,21 @@ describe('the WebAssembly notice at start', () => {
     expect(notices).toEqual(['the WebAssembly backend (about 5x slower than the native addon) serves: POWGATE_BACKEND=wasm']);
   }, 30_000);
 
-  it('serve, the addon missing: the loader\'s reason', async () => {
+  it("serve, the addon missing: the loader's reason", async () => {
     const notices = (await serveMessages(MISSING)).filter((msg) => NOTICE.test(msg));
     expect(notices).toHaveLength(1);
     expect(notices[0]!.match(NOTICE)![1]).toMatch(/^the native addon did not load: Cannot find module '\/nonexistent\/powgate\.node'/);
   }, 30_000);
 
-  it.skipIf(!nativeLoads)('serve, the addon loaded: no notice', async () => {
-    const messages = await serveMessages({ POWGATE_BACKEND: undefined, POWGATE_NATIVE_PATH: undefined });
-    expect(messages[0]).toBe('listening');
-    expect(messages.filter((msg) => /WebAssembly/.test(msg))).toEqual([]);
-  }, 30_000);
+  it.skipIf(!nativeLoads)(
+    'serve, the addon loaded: no notice',
+    async () => {
+      const messages = await serveMessages({ POWGATE_BACKEND: undefined, POWGATE_NATIVE_PATH: undefined });
+      expect(messages[0]).toBe('listening');
+      expect(messages.filter((msg) => /WebAssembly/.test(msg))).toEqual([]);
+    },
+    30_000,
+  );
 
   it('mcp: on stderr, never on stdout', async () => {
     for (const env of [FORCED, MISSING]) {

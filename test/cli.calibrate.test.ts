@@ -8,7 +8,7 @@ import { expectedHashes, thresholdForSteps } from '../src/protocol/difficulty.js
 import { expectUsageError, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'powgate-calibrate-'));
-const KERNELS: Record<string, string> = { wasm: 'wasm-simd128', js: 'node:crypto' };
+const _KERNELS: Record<string, string> = { wasm: 'wasm-simd128', js: 'node:crypto' };
 
 describe('powgate bench', () => {
   it('--json: the machine facts and one row per backend, kernel and thread count', async () => {
@@ -17,7 +17,13 @@ describe('powgate bench', () => {
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
       powgate: expect.stringMatching(/^\d+\.\d+\.\d+$/),
-      machine: { cpuModel: expect.any(String), threads: expect.any(Number), nativeIsas: expect.any(Array), node: process.version, serving: { backend: expect.any(String), isa: expect.any(String) } },
+      machine: {
+        cpuModel: expect.any(String),
+        threads: expect.any(Number),
+        nativeIsas: expect.any(Array),
+        node: process.version,
+        serving: { backend: expect.any(String), isa: expect.any(String) },
+      },
       durationSeconds: 0.25,
     });
     const expected = [...report.machine.nativeIsas.map((isa: string) => `native/${isa}`), 'wasm/wasm-simd128', 'js/node:crypto'];
@@ -129,7 +135,7 @@ describe('powgate calibrate', () => {
     expect(out).toMatch(/ {2}p50 +[\d.]+ ms +[\d.]+ [mµ]?s +[[(].+[\])] +(ok|OUTSIDE)/);
   });
 
-  it('says when no difficulty is easy enough for the target (10 µs: below any solver\'s start-up)', async () => {
+  it("says when no difficulty is easy enough for the target (10 µs: below any solver's start-up)", async () => {
     const result = await runCli(['calibrate', '--json', '--target', '0.01ms', '--backend', 'js', '--threads', '1', '--duration', '1s']);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate/gate.js';
-import { HttpGate, powgateMiddleware, type PowgateRequest } from '../src/http/index.js';
+import { powgateMiddleware, type PowgateRequest } from '../src/http/index.js';
 import { PowgateService } from '../src/http/service.js';
 import { LndRestBackend } from '../src/lightning/index.js';
 import { CLI_SECRET, expectUsageError, runCli, type CliResult } from './helpers/cli.js';
@@ -57,7 +57,16 @@ async function gated(options: Partial<GateOptions> = {}) {
       seen.passes++;
       const body = await bodyOf(req);
       res.setHeader('content-type', 'application/json');
-      end(JSON.stringify({ method: req.method, path: req.url, body, contentType: req.headers['content-type'] ?? null, extra: req.headers['x-extra'] ?? null, paidBy: (req as PowgateRequest).powgate?.method }));
+      end(
+        JSON.stringify({
+          method: req.method,
+          path: req.url,
+          body,
+          contentType: req.headers['content-type'] ?? null,
+          extra: req.headers['x-extra'] ?? null,
+          paidBy: (req as PowgateRequest).powgate?.method,
+        }),
+      );
     });
   });
   return { url, seen };
@@ -66,7 +75,7 @@ async function gated(options: Partial<GateOptions> = {}) {
 /** One line of stderr that says what was paid. */
 const PAID_POW = /^powgate fetch: paid [0-9.e-]+ CPU-seconds \(pow, in [^)]+\) for 1 call of scope "(search|echo)" at http:\/\/127\.0\.0\.1:\d+\n$/;
 
-describe('against the README\'s Express example (a gated route with the token service beside it)', () => {
+describe("against the README's Express example (a gated route with the token service beside it)", () => {
   let base = '';
   let stop: () => void = () => undefined;
   beforeAll(async () => {
@@ -107,7 +116,9 @@ describe('against the README\'s Express example (a gated route with the token se
     const result = await runCli(['fetch', `${base}/search`, '--max-seconds', '0']);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^powgate fetch: ERR_BUDGET_EXCEEDED: the price, about \S+ CPU-seconds for 1 call \(pow\), is over maxSecondsPerCall \(0\): nothing was solved or paid \(see --max-seconds\)\n$/);
+    expect(result.stderr).toMatch(
+      /^powgate fetch: ERR_BUDGET_EXCEEDED: the price, about \S+ CPU-seconds for 1 call \(pow\), is over maxSecondsPerCall \(0\): nothing was solved or paid \(see --max-seconds\)\n$/,
+    );
   });
 });
 
@@ -150,7 +161,7 @@ describe('against a gate served here', () => {
   });
 
   it('pays nothing for an answer that needs nothing, and says nothing on stderr', async () => {
-    const url = await start((req, res) => res.end('free'));
+    const url = await start((_req, res) => res.end('free'));
     const result = await runCli(['fetch', `${url}/`]);
     expect(result).toMatchObject({ code: 0, stdout: 'free', stderr: '' });
   });
@@ -172,7 +183,7 @@ describe('against a gate served here', () => {
 
   it('an unsupported 402: ERR_UNSUPPORTED_CHALLENGE after one request, never a loop', async () => {
     let hits = 0;
-    const url = await start((req, res) => {
+    const url = await start((_req, res) => {
       hits++;
       res.writeHead(402, { 'www-authenticate': 'Payment realm="x", id="abc"', 'content-type': 'text/html' }).end('<h1>Pay us</h1>');
     });
@@ -212,7 +223,7 @@ describe('against a gate served here', () => {
     expect(seen).toMatchObject({ redeems: 0, passes: 0 });
   });
 
-  it('--progress draws the solver\'s progress on stderr and clears it before the paid line', async () => {
+  it("--progress draws the solver's progress on stderr and clears it before the paid line", async () => {
     // 16 sub-puzzles: the work is the sum of 16 searches, so it never ends before the first reports.
     const { url } = await gated({ difficulty: 22, subPuzzles: 16 });
     const result = await runCli(['fetch', `${url}/echo`, '--progress', '--threads', '1', '--max-seconds', '1000']);
@@ -248,8 +259,7 @@ describe('the Lightning door, through an LND wallet named in the environment', (
     return { url, paid };
   }
 
-  const lightningGate = () =>
-    gated({ lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
+  const lightningGate = () => gated({ lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
 
   it('pays the invoice with --max-sats (macaroon from a file), says so on stderr, never shows the macaroon', async () => {
     const macaroon = Buffer.from('a wallet macaroon that can spend, as LND writes it');
@@ -295,11 +305,16 @@ describe('the Lightning door, through an LND wallet named in the environment', (
 
 describe('the command line', () => {
   it('--help prints the usage on stdout; the command is listed', async () => {
-    for (const args of [['fetch', '--help'], ['fetch', '-h'], ['help', 'fetch']]) {
+    for (const args of [
+      ['fetch', '--help'],
+      ['fetch', '-h'],
+      ['help', 'fetch'],
+    ]) {
       const result = await runCli(args);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(result.stdout).toMatch(/^Usage: powgate fetch URL \[options\]/);
-      for (const flag of ['--method', '--header', '--data', '--data-file', '--max-seconds', '--max-sats', '--threads', '--calls', '--json', '--help']) expect(result.stdout).toContain(flag);
+      for (const flag of ['--method', '--header', '--data', '--data-file', '--max-seconds', '--max-sats', '--threads', '--calls', '--json', '--help'])
+        expect(result.stdout).toContain(flag);
     }
     expect((await runCli(['--help'])).stdout).toMatch(/\n {2}fetch {6}\S/);
   });

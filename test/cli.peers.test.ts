@@ -40,7 +40,10 @@ describe('without the optional peers', () => {
     const cases = [
       [['serve', '--port', '0'], 'powgate serve: powgate serve needs pino and prom-client (optional peer dependencies of powgate): npm install pino prom-client'],
       [['mcp'], 'powgate mcp: powgate mcp needs @modelcontextprotocol/sdk and zod (optional peer dependencies of powgate): npm install @modelcontextprotocol/sdk zod'],
-      [['audit', '--', 'node', 'server.js'], 'powgate audit: powgate audit (an MCP server) needs @modelcontextprotocol/sdk (optional peer dependency of powgate): npm install @modelcontextprotocol/sdk'],
+      [
+        ['audit', '--', 'node', 'server.js'],
+        'powgate audit: powgate audit (an MCP server) needs @modelcontextprotocol/sdk (optional peer dependency of powgate): npm install @modelcontextprotocol/sdk',
+      ],
     ] as const;
     for (const [args, message] of cases) {
       const result = await runCli(args, { nodeOptions: ['--import', NO_PEERS] });

@@ -48,7 +48,11 @@ describe('powgate (no command, help, version)', () => {
   });
 
   it.each(COMMANDS)('%s --help prints the usage on stdout and exits 0', async (name) => {
-    for (const args of [[name, '--help'], [name, '-h'], ['help', name]]) {
+    for (const args of [
+      [name, '--help'],
+      [name, '-h'],
+      ['help', name],
+    ]) {
       const result = await runCli(args);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(result.stdout).toMatch(new RegExp(`^Usage: powgate ${name}`));
@@ -94,8 +98,7 @@ describe('powgate issue', () => {
   });
 
   it('reads a binary --secret-file as bytes, not text', async () => {
-    const kidOf = async (bytes: Buffer) =>
-      (JSON.parse((await runCli(['issue', '--difficulty', '1', '--secret-file', file('binary', bytes)])).stdout) as Challenge).kid;
+    const kidOf = async (bytes: Buffer) => (JSON.parse((await runCli(['issue', '--difficulty', '1', '--secret-file', file('binary', bytes)])).stdout) as Challenge).kid;
     // As UTF-8 text 11 bytes of 0xff would be 11 replacement characters: 33 bytes.
     expectUsageError(await runCli(['issue', '--difficulty', '1', '--secret-file', file('ff', Buffer.alloc(11, 0xff))]), /at least 32 bytes/);
     // A file's trailing line break is trimmed: random secrets here must not end in one.
@@ -184,12 +187,18 @@ describe('powgate solve', () => {
 
   it('reads a challenge from a file or stdin and prints a solution; quiet on stderr when it is not a terminal', async () => {
     const path = file('challenge.json', challengeText);
-    for (const [args, input] of [[['solve', path], ''], [['solve'], challengeText], [['solve', '-', '--threads', '2'], challengeText]] as const) {
+    for (const [args, input] of [
+      [['solve', path], ''],
+      [['solve'], challengeText],
+      [['solve', '-', '--threads', '2'], challengeText],
+    ] as const) {
       const result = await runCli(args, { input });
       expect(result).toMatchObject({ code: 0, stderr: '' });
       const solution = JSON.parse(result.stdout);
       expect(solution.nonces).toHaveLength(3);
-      expect(await verifySolution(JSON.parse(challengeText), solution, { secret: CLI_SECRET, store: undefined, now: JSON.parse(challengeText).issuedAt })).toMatchObject({ ok: expect.any(Boolean) });
+      expect(await verifySolution(JSON.parse(challengeText), solution, { secret: CLI_SECRET, store: undefined, now: JSON.parse(challengeText).issuedAt })).toMatchObject({
+        ok: expect.any(Boolean),
+      });
     }
   });
 

@@ -5,7 +5,13 @@ import { formatRate, formatSeconds, formatTable } from '../src/cli/format.js';
 
 describe('parseDuration', () => {
   it.each([
-    ['5s', 5], ['5', 5], ['500ms', 0.5], ['1.5m', 90], ['2h', 7200], ['.25s', 0.25], [' 3s ', 3],
+    ['5s', 5],
+    ['5', 5],
+    ['500ms', 0.5],
+    ['1.5m', 90],
+    ['2h', 7200],
+    ['.25s', 0.25],
+    [' 3s ', 3],
   ])('%j is %d s', (text, seconds) => expect(parseDuration(text, 'target')).toBe(seconds));
 
   it.each(['', '0', '0s', '-1s', '5 s', '5sec', '1e3', 'NaN', 'Infinity', '5d', '1.s'])('refuses %j', (text) => {
@@ -26,14 +32,29 @@ describe('parseInteger and parseNumber', () => {
 
 describe('formatSeconds', () => {
   it.each([
-    [0.9999999, '1.00 s'], [0.0009999, '1.00 ms'], [5e-7, '0.500 µs'], [0.00042, '420 µs'], [1.5, '1.50 s'], [90, '90.0 s'],
-    [119.9, '2.00 min'], [130, '2.17 min'], [7_000, '1.94 h'], [1e5, '1.16 days'], [1e9, '31.7 years'], [Infinity, '∞'],
+    [0.9999999, '1.00 s'],
+    [0.0009999, '1.00 ms'],
+    [5e-7, '0.500 µs'],
+    [0.00042, '420 µs'],
+    [1.5, '1.50 s'],
+    [90, '90.0 s'],
+    [119.9, '2.00 min'],
+    [130, '2.17 min'],
+    [7_000, '1.94 h'],
+    [1e5, '1.16 days'],
+    [1e9, '31.7 years'],
+    [Infinity, '∞'],
   ])('%d s reads %j', (seconds, text) => expect(formatSeconds(seconds)).toBe(text));
 });
 
 describe('formatRate and formatTable', () => {
   it('use SI prefixes and align columns', () => {
     expect([formatRate(512), formatRate(286_000), formatRate(48_500_000), formatRate(2.15e10)]).toEqual(['512 H/s', '286 kH/s', '48.5 MH/s', '21.5 GH/s']);
-    expect(formatTable([['a', 'bb', 'c'], ['ccc', 'd', 'e']])).toEqual(['a    bb  c', 'ccc  d   e']);
+    expect(
+      formatTable([
+        ['a', 'bb', 'c'],
+        ['ccc', 'd', 'e'],
+      ]),
+    ).toEqual(['a    bb  c', 'ccc  d   e']);
   });
 });

@@ -171,7 +171,7 @@ describe('paying a powgate gate', () => {
     expect(seen.requests).toHaveLength(0);
   });
 
-  it('keeps the request\'s own Authorization (OAuth): the token goes in X-Powgate-Token', async () => {
+  it("keeps the request's own Authorization (OAuth): the token goes in X-Powgate-Token", async () => {
     const { url } = await gated();
     const { pay } = agent();
     const res = await pay(`${url}/search`, { headers: { authorization: 'Bearer oauth-abc' } });
@@ -215,7 +215,7 @@ describe('budgets and aborts', () => {
     expect(seen.verifies).toBe(1);
   });
 
-  it('aborts a solve through the request\'s signal: nothing is redeemed', async () => {
+  it("aborts a solve through the request's signal: nothing is redeemed", async () => {
     const { url, seen } = await gated({ difficulty: 40, maxCalls: 1 });
     const controller = new AbortController();
     const { pay, payments } = agent({ hashRate: 1e15, maxSecondsPerWindow: Infinity, onProgress: () => controller.abort() });
@@ -225,7 +225,7 @@ describe('budgets and aborts', () => {
     expect(seen.verifies).toBe(0);
   });
 
-  it('aborts a request waiting for another\'s purchase, and lets the purchase serve the rest', async () => {
+  it("aborts a request waiting for another's purchase, and lets the purchase serve the rest", async () => {
     const { url } = await gated();
     let release!: () => void;
     const gateOpen = new Promise<void>((resolve) => (release = resolve));
@@ -248,7 +248,7 @@ describe('402s the client does not pay, and hostile ones', () => {
   async function hostile(reply: (seen: Seen, url: string, other: string) => { headers?: Record<string, string>; body: string }) {
     const other = await start((_req, res) => res.end('nothing to see'));
     let self = '';
-    const server = await start((req, res, seen) => {
+    const server = await start((_req, res, seen) => {
       const { headers, body } = reply(seen, self, other.url);
       res.writeHead(402, { 'content-type': 'application/json', ...headers }).end(body);
     });

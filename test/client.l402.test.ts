@@ -31,7 +31,13 @@ async function start(handler: (req: IncomingMessage, res: import('node:http').Se
 
 /** The token service and a gated route over a gate with a Lightning door (2 sats a call, 3 calls a payment). */
 async function serve(options: Partial<GateOptions> = {}) {
-  const gate = new Gate({ secret: SECRET, difficulty: 8, calls: 3, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 }, ...options });
+  const gate = new Gate({
+    secret: SECRET,
+    difficulty: 8,
+    calls: 3,
+    lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 },
+    ...options,
+  });
   const service = new PowgateService(gate);
   const guard = powgateMiddleware(gate, { scope: 'search' });
   let passes = 0;
@@ -54,7 +60,10 @@ function agent(options: PowgateFetchOptions = {}) {
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<PowgateError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(PowgateError);
   return error as PowgateError;
 }
@@ -65,7 +74,10 @@ describe('the Lightning door', () => {
     const { pay, payments, invoices } = agent({ prefer: ['l402'], maxSatsPerCall: 2 });
     for (let i = 0; i < 4; i++) expect(await (await pay(`${url}/search`)).json()).toEqual({ paidBy: 'l402' });
     expect(invoices).toHaveLength(2);
-    expect(payments.map((p) => [p.method, p.sats, p.calls])).toEqual([['l402', 6, 3], ['l402', 6, 3]]);
+    expect(payments.map((p) => [p.method, p.sats, p.calls])).toEqual([
+      ['l402', 6, 3],
+      ['l402', 6, 3],
+    ]);
     expect(payments[0]!.price).toEqual({ method: 'l402', sats: 6, calls: 3 });
     expect(passes()).toBe(4);
     expect(pay.client.budget.spent().sats).toBe(12);
@@ -100,7 +112,7 @@ describe('the Lightning door', () => {
     expect(pay.client.credentials.peek(`["${url}","search"]`)?.credential.kind).toBe('token');
   });
 
-  it('refuses a wallet\'s wrong preimage, and stops at maxSatsPerWindow', async () => {
+  it("refuses a wallet's wrong preimage, and stops at maxSatsPerWindow", async () => {
     const { url } = await serve();
     const liar = wrapFetchWithPowgate(fetch, { prefer: ['l402'], maxSatsPerCall: 2, wallet: callbackWallet(() => 'ab'.repeat(32)) });
     expect((await errorOf(liar(`${url}/search`))).code).toBe('ERR_PAYMENT_FAILED');
@@ -111,7 +123,12 @@ describe('the Lightning door', () => {
   });
 
   it('pays a plain L402 server that speaks only WWW-Authenticate (no powgate body)', async () => {
-    const gate = new Gate({ secret: SECRET, difficulty: 8, calls: 2, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 1 } });
+    const gate = new Gate({
+      secret: SECRET,
+      difficulty: 8,
+      calls: 2,
+      lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 1 },
+    });
     const http = new HttpGate(gate, { scope: 'plain' });
     let refusals = 0;
     const url = await start(async (req, res) => {
@@ -125,7 +142,10 @@ describe('the Lightning door', () => {
     // The header does not say how many calls an invoice buys: it is priced as one, then presented until refused.
     const { pay, payments } = agent({ maxSatsPerCall: 2 });
     for (let i = 0; i < 3; i++) expect(await (await pay(`${url}/a/${i}`)).text()).toBe('paid');
-    expect(payments.map((p) => [p.method, p.scope, p.price.calls, p.sats])).toEqual([['l402', undefined, 1, 2], ['l402', undefined, 1, 2]]);
+    expect(payments.map((p) => [p.method, p.scope, p.price.calls, p.sats])).toEqual([
+      ['l402', undefined, 1, 2],
+      ['l402', undefined, 1, 2],
+    ]);
     // /a/1: refused without a credential, then passed with the cached one (its second call); /a/2: refused without, refused with it (exhausted), bought again.
     expect(refusals).toBe(4);
   });
@@ -136,7 +156,10 @@ describe("Aperture's proof of work", () => {
     const { url, passes } = await serve({ aperturePow: true, lightning: undefined, calls: 2 });
     const { pay, payments } = agent({ prefer: ['l402-pow'] });
     for (let i = 0; i < 3; i++) expect(await (await pay(`${url}/search`)).json()).toEqual({ paidBy: 'pow' });
-    expect(payments.map((p) => [p.method, p.calls])).toEqual([['l402-pow', 2], ['l402-pow', 2]]);
+    expect(payments.map((p) => [p.method, p.calls])).toEqual([
+      ['l402-pow', 2],
+      ['l402-pow', 2],
+    ]);
     expect(payments[0]!.price).toMatchObject({ method: 'l402-pow', calls: 2 });
     expect(passes()).toBe(3);
   });
@@ -176,14 +199,16 @@ describe('the LND REST wallet', () => {
     const seen: { method: string; url: string; macaroon: unknown; body: Record<string, unknown> }[] = [];
     const url = await start((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        seen.push({ method: req.method!, url: req.url!, macaroon: req.headers['grpc-metadata-macaroon'], body });
-        const reply = answer
-          ? answer(body)
-          : { payment_error: '', payment_preimage: Buffer.from(node.pay(body.payment_request), 'hex').toString('base64'), payment_hash: '', payment_route: {} };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
-      });
+      req
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          seen.push({ method: req.method!, url: req.url!, macaroon: req.headers['grpc-metadata-macaroon'], body });
+          const reply = answer
+            ? answer(body)
+            : { payment_error: '', payment_preimage: Buffer.from(node.pay(body.payment_request), 'hex').toString('base64'), payment_hash: '', payment_route: {} };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+        });
     });
     return { url, seen };
   }

@@ -71,7 +71,9 @@ function countingApp(gate: Gate, runs: Runs): McpServer {
     return async (args: { powgate_token?: unknown }, extra: ToolExtra): Promise<CallToolResult> => {
       const result = await gated(args, extra);
       if (!result.isError) return result;
-      return where === 'text' ? { isError: true, content: result.content } : { isError: true, content: [{ type: 'text', text: 'payment required' }], structuredContent: result.structuredContent };
+      return where === 'text'
+        ? { isError: true, content: result.content }
+        : { isError: true, content: [{ type: 'text', text: 'payment required' }], structuredContent: result.structuredContent };
     };
   };
   server.registerTool('plain', { inputSchema: withTokenArgument({}) }, strip('text'));
@@ -102,7 +104,11 @@ describe('a gated server that counts its handlers (Streamable HTTP, stateless)',
   }
 
   it('runs the handler once per call bought, under concurrency: runs equal the calls paid for, never more', async () => {
-    for (const [calls, concurrent] of [[1, 6], [5, 12], [3, 7]] as const) {
+    for (const [calls, concurrent] of [
+      [1, 6],
+      [5, 12],
+      [3, 7],
+    ] as const) {
       const { paid, payments } = agent(calls === 1 ? {} : { calls });
       const before = { runs: runs.search, verifies: verifies() };
       const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => paid.callTool({ name: 'search', arguments: { query: `${calls}/${i}` } })));
@@ -167,7 +173,7 @@ describe('aborting a purchase in progress', () => {
     await http?.close();
   });
 
-  it('stops the proof of work on the call\'s signal: ERR_ABORTED, nothing redeemed, the tool never run', async () => {
+  it("stops the proof of work on the call's signal: ERR_ABORTED, nothing redeemed, the tool never run", async () => {
     const controller = new AbortController();
     const progress: ClientProgress[] = [];
     const spy = vi.spyOn(mcp.client, 'callTool');
@@ -209,7 +215,13 @@ function hostileServer(state: HostileState): McpServer {
     state.bait++;
     return state.next(args);
   });
-  const verifyInput = { challenge: z.unknown().optional(), solution: z.unknown().optional(), method: z.unknown().optional(), macaroon: z.unknown().optional(), preimage: z.unknown().optional() };
+  const verifyInput = {
+    challenge: z.unknown().optional(),
+    solution: z.unknown().optional(),
+    method: z.unknown().optional(),
+    macaroon: z.unknown().optional(),
+    preimage: z.unknown().optional(),
+  };
   server.registerTool('powgate_verify', { inputSchema: verifyInput }, async (args) => {
     state.verify++;
     if (state.verifyAnswer) return state.verifyAnswer(args);
@@ -227,7 +239,10 @@ function body(edit: (b: { cause: Record<string, unknown>; accepts: Record<string
   const b = {
     error: 'payment_required',
     cause: { reason: 'token_required', detail: 'no token' },
-    accepts: [{ method: 'pow', challenge: createChallenge({ secret: SECRET, difficulty: 8, scope: 'bait' }), calls: { max: 10 }, redeem: { tool: 'powgate_verify' } }] as Record<string, unknown>[],
+    accepts: [{ method: 'pow', challenge: createChallenge({ secret: SECRET, difficulty: 8, scope: 'bait' }), calls: { max: 10 }, redeem: { tool: 'powgate_verify' } }] as Record<
+      string,
+      unknown
+    >[],
   };
   edit(b);
   return b;
@@ -299,7 +314,8 @@ describe('hostile refusals', () => {
     try {
       const gate = new Gate({ secret: SECRET, difficulty: 8, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
       gate.door('bait');
-      const offered = async (tool: string) => (await gate.refuse('token_required', 'hostile', { scope: 'bait', redeem: { tool: 'powgate_verify' }, l402Redeem: { or_redeem: { tool } } })).body;
+      const offered = async (tool: string) =>
+        (await gate.refuse('token_required', 'hostile', { scope: 'bait', redeem: { tool: 'powgate_verify' }, l402Redeem: { or_redeem: { tool } } })).body;
       const wipe = await offered('wipe');
       expect(wipe.accepts.map((a) => a.method)).toEqual(['pow', 'l402']);
       await refusedBeforeWork(() => refusal(wipe), 'ERR_BAD_ENVELOPE', /redeem.or_redeem.tool names "wipe", which is not a powgate verify tool/);
@@ -338,7 +354,7 @@ describe('hostile refusals', () => {
     await refusedBeforeWork(next, 'ERR_UNSUPPORTED_CHALLENGE', /offers no door this client knows/);
   });
 
-  it('passes through every error that is not powgate\'s refusal, untouched and without listing tools', async () => {
+  it("passes through every error that is not powgate's refusal, untouched and without listing tools", async () => {
     const results: CallToolResult[] = [
       { isError: true, content: [{ type: 'text', text: 'boom' }] },
       { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: 'rate_limited', accepts: [] }) }] },
@@ -409,13 +425,16 @@ describe('the built powgate/client', () => {
     const script = [
       "const client = require('./dist/client.cjs');",
       "if (typeof client.wrapMcpClientWithPowgate !== 'function') throw new Error('no wrapMcpClientWithPowgate');",
-      "const loaded = Object.keys(require.cache).filter((k) => /modelcontextprotocol|[\\\\/]zod[\\\\/]/.test(k));",
+      'const loaded = Object.keys(require.cache).filter((k) => /modelcontextprotocol|[\\\\/]zod[\\\\/]/.test(k));',
       'console.log(JSON.stringify(loaded));',
     ].join('\n');
     const cjs = spawnSync(process.execPath, ['-e', script], { cwd: path.join(dist, '..'), encoding: 'utf8' });
     expect(cjs.stderr).toBe('');
     expect(JSON.parse(cjs.stdout)).toEqual([]);
-    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./dist/client.js'); console.log(typeof m.wrapMcpClientWithPowgate);"], { cwd: path.join(dist, '..'), encoding: 'utf8' });
+    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./dist/client.js'); console.log(typeof m.wrapMcpClientWithPowgate);"], {
+      cwd: path.join(dist, '..'),
+      encoding: 'utf8',
+    });
     expect(esm.stdout.trim()).toBe('function');
   });
 });

@@ -32,7 +32,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-
 /** The README's example:mcp block, as a file in the package: as written (stdio), or serving Streamable HTTP. */
 function example(kind: 'stdio' | 'http'): string {
   const file = path.join(dir, `client-mcp-readme-${kind}-${process.pid}.mjs`);
@@ -122,8 +121,8 @@ function expectExamplePrice(payment: PaymentInfo, hashRate: number): void {
 const HASH_RATE = 1e7;
 const textOf = (result: unknown) => (result as CallToolResult).content;
 
-describe('the README\'s MCP example: five-line agents', () => {
-  it('over stdio: gets through again and again, one payment per call at the example\'s price', async () => {
+describe("the README's MCP example: five-line agents", () => {
+  it("over stdio: gets through again and again, one payment per call at the example's price", async () => {
     const payments: PaymentInfo[] = [];
     const results: unknown[] = [];
     // The agent (the hash rate is measured on first use, on the solver that will run):
@@ -158,7 +157,7 @@ describe('the README\'s MCP example: five-line agents', () => {
   });
 });
 
-describe.each(['stdio', 'http'] as const)('the README\'s MCP example over %s', (kind) => {
+describe.each(['stdio', 'http'] as const)("the README's MCP example over %s", (kind) => {
   let client: Client;
   let wire: ReturnType<typeof record>;
   beforeAll(async () => {
@@ -174,7 +173,7 @@ describe.each(['stdio', 'http'] as const)('the README\'s MCP example over %s', (
     return { paid, payments, progress };
   }
 
-  it('pays each call once, at the example\'s price: one solve and one redeem per call, nothing presented twice', async () => {
+  it("pays each call once, at the example's price: one solve and one redeem per call, nothing presented twice", async () => {
     const { paid, payments } = agent();
     const before = wire.sent.length;
     for (let i = 0; i < 3; i++) expect(textOf(await paid.callTool({ name: 'search', arguments: { query: `q${i}` } }))).toEqual([{ type: 'text', text: `results for q${i}` }]);
@@ -255,7 +254,7 @@ describe.each(['stdio', 'http'] as const)('the README\'s MCP example over %s', (
     expect(paid.powgate.budget.spent()).toEqual({ seconds: 0, sats: 0 });
   });
 
-  it('stops on the call\'s AbortSignal: ERR_ABORTED, nothing solved or redeemed', async () => {
+  it("stops on the call's AbortSignal: ERR_ABORTED, nothing solved or redeemed", async () => {
     const controller = new AbortController();
     // Aborted while the purchase is being approved: after the refusal, before any work.
     const { paid, progress } = agent({ approve: () => (controller.abort(), true) });
@@ -307,7 +306,13 @@ describe.each(['stdio', 'http'] as const)('the Lightning door over %s (fixture s
       bundle = await bundleFixture('mcp-stdio-server.ts');
       mcp = await connectStdio(bundle, [], { POWGATE_SECRET: FIXTURE_SECRET, POWGATE_TEST_CALLS: '2', ...nodeEnv });
     } else {
-      const gate = new Gate({ secret: FIXTURE_SECRET, difficulty: 8, calls: 2, tokenTtlMs: 60_000, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
+      const gate = new Gate({
+        secret: FIXTURE_SECRET,
+        difficulty: 8,
+        calls: 2,
+        tokenTtlMs: 60_000,
+        lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 },
+      });
       const http = await serveHttp(() => buildApp(gate));
       closeHttp = http.close;
       mcp = await connectHttp(http.url);
@@ -353,7 +358,10 @@ describe.each(['stdio', 'http'] as const)('the Lightning door over %s (fixture s
     for (let i = 0; i < 3; i++) expect((await paid.callTool({ name: 'ping', arguments: {} })).content).toEqual([{ type: 'text', text: 'pong true' }]);
     const sent = wire.sent.slice(before);
     expect(invoices).toHaveLength(2);
-    expect(payments.map((p) => [p.method, p.calls])).toEqual([['l402', 2], ['l402', 2]]);
+    expect(payments.map((p) => [p.method, p.calls])).toEqual([
+      ['l402', 2],
+      ['l402', 2],
+    ]);
     const redeems = sent.filter((s) => s.name === 'powgate_verify');
     expect(redeems.map((s) => Object.keys(s.arguments).sort())).toEqual(Array(2).fill(['macaroon', 'method', 'preimage']));
     expect(redeems.every((s) => s.arguments.method === 'l402' && !s.result?.isError)).toBe(true);

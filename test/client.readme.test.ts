@@ -30,7 +30,7 @@ it('a five-line agent gets through the Express example again and again, paying p
   }
 });
 
-it('buys bundles through the example\'s /api/challenge: N calls a payment, then buys again', async () => {
+it("buys bundles through the example's /api/challenge: N calls a payment, then buys again", async () => {
   const payments: PaymentInfo[] = [];
   const pay = wrapFetchWithPowgate(fetch, { calls: 4, onPayment: (p) => payments.push(p) });
   const remaining: (string | null)[] = [];
@@ -50,7 +50,10 @@ it('buys bundles through the example\'s /api/challenge: N calls a payment, then 
 it('refuses a price over budget before any work, in milliseconds', async () => {
   const pay = wrapFetchWithPowgate(fetch, { hashRate: 1 });
   const started = performance.now();
-  const error = await pay(`${base}/search`).then(() => undefined, (e: unknown) => e);
+  const error = await pay(`${base}/search`).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(PowgateError);
   expect(error).toMatchObject({ code: 'ERR_BUDGET_EXCEEDED', price: { method: 'pow', calls: 1 } });
   expect((error as PowgateError).price!.seconds).toBeGreaterThanOrEqual(2 ** 18);

@@ -87,11 +87,16 @@ describe('envelopes, as an attacker would send them', () => {
     expect(codeOf(() => parsePaymentRequired({ x402Version: 1, accepts: [] }))).toBe('ERR_UNSUPPORTED_CHALLENGE');
     // A hostile object (a getter that throws) is never read as anything but malformed.
     const trap = body(good);
-    Object.defineProperty(trap.accepts[0] as object, 'challenge', { get: () => { throw new Error('trap'); }, enumerable: true });
+    Object.defineProperty(trap.accepts[0] as object, 'challenge', {
+      get: () => {
+        throw new Error('trap');
+      },
+      enumerable: true,
+    });
     expect(codeOf(() => parsePaymentRequired(trap))).toBe('ERR_BAD_ENVELOPE');
   });
 
-  it('reads plain L402 headers: an invoice checked against the macaroon, and Aperture\'s pow', () => {
+  it("reads plain L402 headers: an invoice checked against the macaroon, and Aperture's pow", () => {
     const pow = mintL402({ secret: SECRET }, { mode: 'pow', scope: '', calls: 1, powBits: 9, expiresAt: Date.now() + 60_000 });
     const env = parseL402Challenges(parseWwwAuthenticate(`Basic realm="x", LSAT macaroon="${pow.macaroon}", pow="9"`));
     expect(env).toMatchObject({ source: 'l402', scope: undefined, offers: [{ method: 'l402-pow', bits: 9, tokenId: pow.tokenId, calls: 1 }] });
@@ -101,7 +106,7 @@ describe('envelopes, as an attacker would send them', () => {
   });
 });
 
-describe('Aperture\'s proof of work', () => {
+describe("Aperture's proof of work", () => {
   it('finds the smallest nonce with the leading zero bits, as a node:crypto loop does', async () => {
     const tokenId = createHash('sha256').update('token').digest();
     const { nonce } = await solveAperturePow(tokenId.toString('hex'), 10);
@@ -146,7 +151,10 @@ describe('the budget', () => {
     expect(new Budget().check({ method: 'l402', sats: 1, calls: 1 })?.code).toBe('ERR_BUDGET_EXCEEDED');
     await budget.authorize({ method: 'l402', sats: 2, calls: 1 });
     await expect(budget.authorize({ method: 'l402', sats: 4, calls: 1 })).rejects.toMatchObject({ code: 'ERR_PAYMENT_DECLINED', price: { sats: 4 } });
-    expect(asked).toEqual([{ method: 'l402', sats: 2, calls: 1 }, { method: 'l402', sats: 4, calls: 1 }]);
+    expect(asked).toEqual([
+      { method: 'l402', sats: 2, calls: 1 },
+      { method: 'l402', sats: 4, calls: 1 },
+    ]);
     expect(budget.spent().sats).toBe(2);
     expect(() => new Budget({ maxSecondsPerCall: -1 })).toThrow(/maxSecondsPerCall/);
   });
@@ -196,7 +204,7 @@ describe('the credential cache', () => {
     expect(cache.peek(key)?.remaining).toBe(2);
   });
 
-  it('trusts the server\'s count of calls left, spends what token_exhausted says, drops the rest and the expired', () => {
+  it("trusts the server's count of calls left, spends what token_exhausted says, drops the rest and the expired", () => {
     let now = 0;
     const cache = new CredentialCache({ now: () => now, marginMs: 0 });
     cache.put(key, { ...bought(10), expiresAt: 100 });

@@ -17,7 +17,13 @@ function spendCallSuite(name: string, make: () => ReplayStore) {
       const until = Date.now() + 60_000;
       const used = [];
       for (let i = 0; i < 5; i++) used.push(await store.spendCall('token-a', 3, until));
-      expect(used).toEqual([{ ok: true, used: 1 }, { ok: true, used: 2 }, { ok: true, used: 3 }, { ok: false, reason: 'token_exhausted' }, { ok: false, reason: 'token_exhausted' }]);
+      expect(used).toEqual([
+        { ok: true, used: 1 },
+        { ok: true, used: 2 },
+        { ok: true, used: 3 },
+        { ok: false, reason: 'token_exhausted' },
+        { ok: false, reason: 'token_exhausted' },
+      ]);
       expect(await store.spendCall('token-b', 1, until)).toEqual({ ok: true, used: 1 });
       expect(await store.spendCall('token-a', 3, Date.now() - 1)).toEqual({ ok: false, reason: 'token_exhausted' });
     });
@@ -43,7 +49,14 @@ function spendCallSuite(name: string, make: () => ReplayStore) {
 
     it('refuses bad arguments with ERR_INVALID_ARGUMENT', async () => {
       const store = make();
-      for (const [id, calls, until] of [['', 1, 1], ['x', 0, 1], ['x', 1.5, 1], ['x', 2 ** 32, 1], ['x', 1, NaN], [7, 1, 1]] as const) {
+      for (const [id, calls, until] of [
+        ['', 1, 1],
+        ['x', 0, 1],
+        ['x', 1.5, 1],
+        ['x', 2 ** 32, 1],
+        ['x', 1, NaN],
+        [7, 1, 1],
+      ] as const) {
         await expect(store.spendCall(id as string, calls, until)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
       }
     });
@@ -112,7 +125,7 @@ describe.skipIf(!bin)('RedisReplayStore (a real redis-server)', () => {
   });
 });
 
-describe('Gate: every gated call spends one of the token\'s calls', () => {
+describe("Gate: every gated call spends one of the token's calls", () => {
   it('passes exactly the allowance of 1,000 concurrent calls with one token', async () => {
     const gate = new Gate({ secret: SECRET, difficulty: 8, scopes: { api: undefined } });
     const token = issueToken({ secret: SECRET, scope: 'api', calls: 100, price: 8 });
@@ -121,7 +134,7 @@ describe('Gate: every gated call spends one of the token\'s calls', () => {
     expect(results.filter((r) => !r.ok && r.reason === 'token_exhausted').length).toBe(900);
   });
 
-  it('charges each door its own price: a cheap door\'s token does not open a dear one, and a client names only declared doors', async () => {
+  it("charges each door its own price: a cheap door's token does not open a dear one, and a client names only declared doors", async () => {
     // Two gates sharing a secret: one sells a cheap tool, the other a dear one.
     const cheap = new Gate({ secret: SECRET, difficulty: 4, scopes: { cheap: undefined } });
     const dear = new Gate({ secret: SECRET, difficulty: 4, scopes: { dear: 12, cheap: undefined } });
@@ -138,7 +151,11 @@ describe('Gate: every gated call spends one of the token\'s calls', () => {
     expect(() => dear.door('dear', 13)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     dear.door('dear', 12);
     dear.door('dear');
-    expect(dear.doors()).toEqual([{ scope: '', difficulty: 4, price: 4 }, { scope: 'dear', difficulty: 12, price: 12 }, { scope: 'cheap', difficulty: 4, price: 4 }]);
+    expect(dear.doors()).toEqual([
+      { scope: '', difficulty: 4, price: 4 },
+      { scope: 'dear', difficulty: 12, price: 12 },
+      { scope: 'cheap', difficulty: 4, price: 4 },
+    ]);
   });
 
   it('refuses hostile numbers of calls and prices them exactly: difficulty + log2(N), the price per call unchanged', async () => {
@@ -169,7 +186,16 @@ describe('Gate: every gated call spends one of the token\'s calls', () => {
       for (let i = 0; i < SAMPLES; i++) {
         const parsed = parseChallenge(((await gate.challenge('c', { calls })) as { challenge: Challenge }).challenge)!;
         let nonce = 0n;
-        while (!meetsThreshold(createHash('sha256').update(workMessage(parsed.signature, 0, nonce)).digest(), 0, parsed.threshold)) nonce++;
+        while (
+          !meetsThreshold(
+            createHash('sha256')
+              .update(workMessage(parsed.signature, 0, nonce))
+              .digest(),
+            0,
+            parsed.threshold,
+          )
+        )
+          nonce++;
         hashes += Number(nonce) + 1;
       }
       // Hashes to a solution are geometric with mean 2^(d + log2 N) = 32 N; the sample mean's sd is about 32 N / sqrt(SAMPLES).

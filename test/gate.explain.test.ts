@@ -26,7 +26,7 @@ describe('explainRefusal', () => {
     expect(explainRefusal('store_unavailable', 'challenge')).toBe(explainRefusal('store_unavailable'));
   });
 
-  it('lists, as the MCP reason enum, every reason once: the gate\'s, the challenge requests\', and the MCP layer\'s own', () => {
+  it("lists, as the MCP reason enum, every reason once: the gate's, the challenge requests', and the MCP layer's own", () => {
     expect(new Set(REASONS).size).toBe(REASONS.length);
     expect([...REASONS].sort()).toEqual([...new Set(['token_required', ...REFUSALS, ...CHALLENGE_REFUSALS, 'backend_unavailable'])].sort());
     expect(challengeOutput.shape.reason.unwrap().options).toEqual([...REASONS]);

@@ -58,7 +58,12 @@ describe('a retried redemption', () => {
 
   it('through a store without records is replayed, as before', async () => {
     const inner = new MemoryReplayStore();
-    const plain: ReplayStore = { spend: (i, e) => inner.spend(i, e), spendMany: (e) => inner.spendMany(e), spendCall: (i, c, e) => inner.spendCall(i, c, e), close: async () => {} };
+    const plain: ReplayStore = {
+      spend: (i, e) => inner.spend(i, e),
+      spendMany: (e) => inner.spendMany(e),
+      spendCall: (i, c, e) => inner.spendCall(i, c, e),
+      close: async () => {},
+    };
     const gate = new Gate({ secret: SECRET, difficulty: 1, store: plain });
     const { challenge, solution } = await solvedAt(gate);
     expect((await gate.redeem(challenge, solution)).ok).toBe(true);

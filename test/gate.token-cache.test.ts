@@ -28,11 +28,20 @@ describe('Gate.useToken (check only)', () => {
     const a = issueToken({ secret: SECRET, scope: 'a', price: 8 });
     const b = issueToken({ secret: SECRET, scope: 'b', price: 9 });
     const tokens: unknown[] = [
-      a, b, tamper(a), issueToken({ secret: OTHER_SECRET, scope: 'a', price: 8 }),
+      a,
+      b,
+      tamper(a),
+      issueToken({ secret: OTHER_SECRET, scope: 'a', price: 8 }),
       issueToken({ secret: SECRET, scope: 'a', price: 7.5 }),
       issueToken({ secret: SECRET, scope: 'a', price: 8, now: Date.now() - 10_000, ttlMs: 1000 }),
       issueToken({ secret: SECRET, scope: 'a', price: 8, now: Date.now() + 60_000 }),
-      'pgt1.x.y', 'pgt2.x.y', '', 42, null, undefined, { token: a },
+      'pgt1.x.y',
+      'pgt2.x.y',
+      '',
+      42,
+      null,
+      undefined,
+      { token: a },
     ];
     for (let pass = 0; pass < 3; pass++) {
       for (const token of tokens) {

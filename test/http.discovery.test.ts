@@ -158,7 +158,11 @@ describe('the Link to the discovery document and CORS on refusals', () => {
     const other = await request(expressUrl, '/api/search', { method: 'OPTIONS', headers: { ...preflight, origin: 'https://evil.example' } });
     expect([other.status, other.headers['access-control-allow-origin'], other.headers.vary]).toEqual([204, undefined, 'Origin']);
     const refused = await request(expressUrl, '/api/search', { headers: { origin: 'https://agent.example' } });
-    expect([refused.status, refused.headers['access-control-allow-origin'], refused.headers['access-control-expose-headers']]).toEqual([402, 'https://agent.example', CORS_EXPOSE_HEADERS]);
+    expect([refused.status, refused.headers['access-control-allow-origin'], refused.headers['access-control-expose-headers']]).toEqual([
+      402,
+      'https://agent.example',
+      CORS_EXPOSE_HEADERS,
+    ]);
     // A plain OPTIONS (not a preflight) is a request like any other: refused without a token.
     expect((await request(nodeUrl, '/api/search', { method: 'OPTIONS' })).status).toBe(402);
     // The service's routes answer preflights too.
@@ -201,12 +205,33 @@ describe('POST /api/token/verify answers every input with one shape', () => {
     const gate = new Gate({ secret: SECRET, difficulty: 8 });
     const service = new PowgateService(gate, { maxBodyBytes: 1024 });
     const url = await serveHandler(service.handle);
-    const inputs: unknown[] = [{}, { scope: 'x' }, { token: 42 }, { token: null }, { token: 'garbage' }, { token: 'x', scope: 7 }, { token: 'x', any_scope: 'yes' }, { token: 'x', extra: 1 }, [], 'a string', 5];
+    const inputs: unknown[] = [
+      {},
+      { scope: 'x' },
+      { token: 42 },
+      { token: null },
+      { token: 'garbage' },
+      { token: 'x', scope: 7 },
+      { token: 'x', any_scope: 'yes' },
+      { token: 'x', extra: 1 },
+      [],
+      'a string',
+      5,
+    ];
     for (const body of inputs) {
-      const answer = await post(url, '/api/token/verify', body === 'a string' ? JSON.stringify(body) : body, body === 'a string' ? { headers: { 'content-type': 'application/json' } } : {});
+      const answer = await post(
+        url,
+        '/api/token/verify',
+        body === 'a string' ? JSON.stringify(body) : body,
+        body === 'a string' ? { headers: { 'content-type': 'application/json' } } : {},
+      );
       expect([answer.status, answer.json], JSON.stringify(body)).toEqual([200, { valid: false, reason: 'malformed' }]);
     }
-    for (const [payload, type] of [['{not json', 'application/json'], ['token=x', 'application/x-www-form-urlencoded'], ['', 'application/json']] as const) {
+    for (const [payload, type] of [
+      ['{not json', 'application/json'],
+      ['token=x', 'application/x-www-form-urlencoded'],
+      ['', 'application/json'],
+    ] as const) {
       const answer = await post(url, '/api/token/verify', payload, { headers: { 'content-type': type } });
       expect([answer.status, answer.json], payload).toEqual([200, { valid: false, reason: 'malformed' }]);
     }
@@ -216,13 +241,33 @@ describe('POST /api/token/verify answers every input with one shape', () => {
 });
 
 describe('powgate serve', () => {
-  it('serves the discovery document with the flags\' resources and reference hardware, and links it from its answers', async () => {
-    const served = await startServe(['--difficulty', '8', '--scope', 'search=10', '--resource', 'search=POST /api/search', '--hash-rate', '1024', '--hash-rate-machine', 'a test box', '--log-level', 'warn']);
+  it("serves the discovery document with the flags' resources and reference hardware, and links it from its answers", async () => {
+    const served = await startServe([
+      '--difficulty',
+      '8',
+      '--scope',
+      'search=10',
+      '--resource',
+      'search=POST /api/search',
+      '--hash-rate',
+      '1024',
+      '--hash-rate-machine',
+      'a test box',
+      '--log-level',
+      'warn',
+    ]);
     serves.push(served);
     const doc = await request(served.url, DISCOVERY_PATH);
     expect(doc.status).toBe(200);
     const search = doc.json.services.find((s: { name: string }) => s.name === 'search');
-    expect(search.resources).toEqual([{ method: 'POST', path: '/api/search', pricing: { model: 'dynamic' }, powgate: { scope: 'search', doors: [expect.objectContaining({ method: 'pow', difficulty: 10, seconds_per_call: 1 })] } }]);
+    expect(search.resources).toEqual([
+      {
+        method: 'POST',
+        path: '/api/search',
+        pricing: { model: 'dynamic' },
+        powgate: { scope: 'search', doors: [expect.objectContaining({ method: 'pow', difficulty: 10, seconds_per_call: 1 })] },
+      },
+    ]);
     expect(doc.json.powgate.reference_hardware).toEqual({ hashes_per_second: 1024, machine: 'a test box' });
     expect((await request(served.url, '/healthz')).headers.link).toBe(LINK);
     expect(JSON.parse(served.lines[0]!).discovery).toBe(`${served.url}${DISCOVERY_PATH}`);

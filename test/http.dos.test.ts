@@ -23,7 +23,10 @@ async function started(options: PowgateServiceOptions, timeouts = {}): Promise<{
   const service = new PowgateService(gate, { metrics: new HttpMetrics({ defaultMetrics: false }), ...options });
   const server = createPowgateServer(service, timeouts);
   const url = await listen(server);
-  cleanups.push(() => close(server), () => gate.close());
+  cleanups.push(
+    () => close(server),
+    () => gate.close(),
+  );
   return { url, port: Number(new URL(url).port), service, server };
 }
 
@@ -100,7 +103,7 @@ describe('powgate serve under the idle-body attack', () => {
 });
 
 describe('hardenServer: timeouts and connections per peer', () => {
-  it('sets the server timeouts, and closes a peer\'s connections beyond its cap (others and trusted proxies pass)', async () => {
+  it("sets the server timeouts, and closes a peer's connections beyond its cap (others and trusted proxies pass)", async () => {
     const server = createServer((_req, res) => res.end('ok'));
     const hardened = hardenServer(server, { maxConnectionsPerPeer: 3, trustProxy: '127.0.0.3' });
     expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout]).toEqual([10_000, 30_000, 5_000]);
@@ -126,7 +129,7 @@ describe('hardenServer: timeouts and connections per peer', () => {
     expect(hardened.peers!.held('127.0.0.1')).toBe(0);
   });
 
-  it('keeps an Express app (the README\'s shape) answering with its cap full of idle bodies', async () => {
+  it("keeps an Express app (the README's shape) answering with its cap full of idle bodies", async () => {
     const gate = new Gate({ secret: SECRET, difficulty: 4 });
     const service = new PowgateService(gate, { maxConcurrency: 2, maxPerClient: 64, bodyTimeoutMs: 60_000, metrics: new HttpMetrics({ defaultMetrics: false }) });
     const app = express();
@@ -134,7 +137,10 @@ describe('hardenServer: timeouts and connections per peer', () => {
     const server = app.listen(0, '127.0.0.1');
     hardenServer(server);
     await new Promise((r) => server.once('listening', r));
-    cleanups.push(() => close(server), () => gate.close());
+    cleanups.push(
+      () => close(server),
+      () => gate.close(),
+    );
     const port = (server.address() as { port: number }).port;
     Array.from({ length: 10 }, () => slowBody(port));
     await settle(() => service.clientRequests('127.0.0.1') === 10);

@@ -101,7 +101,10 @@ describe('powgateFastify', () => {
     for (const options of [{}, { gate: {} }, { gate: new Gate({ secret: SECRET, difficulty: 4 }), scope: 'a\nb' }]) {
       const app = newApp();
       app.register(powgateFastify, options as never);
-      const error = await app.ready().then(() => undefined, (e: unknown) => e);
+      const error = await app.ready().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(PowgateError);
       expect((error as PowgateError).code).toBe('ERR_INVALID_ARGUMENT');
     }

@@ -18,7 +18,10 @@ async function started(options: PowgateServiceOptions = {}, metrics = new HttpMe
   const service = new PowgateService(gate, { metrics, ...options });
   const server = createPowgateServer(service);
   const url = await listen(server);
-  cleanups.push(() => close(server), () => gate.close());
+  cleanups.push(
+    () => close(server),
+    () => gate.close(),
+  );
   return { url, service };
 }
 

@@ -36,7 +36,12 @@ describe.skipIf(!bin)('readiness across a Redis outage', () => {
     redis = await startRedis();
     served = await startServe(['--redis', redis.url, '--difficulty', '8', '--log-level', 'warn']);
     // An embedder's own server, with the exported handler.
-    gate = new Gate({ secret: 'a readiness test secret that is long enough', difficulty: 8, store: new RedisReplayStore({ url: redis.url }), counter: new RedisRateCounter({ url: redis.url }) });
+    gate = new Gate({
+      secret: 'a readiness test secret that is long enough',
+      difficulty: 8,
+      store: new RedisReplayStore({ url: redis.url }),
+      counter: new RedisRateCounter({ url: redis.url }),
+    });
     embedded = createServer(readinessHandler(gate, { timeoutMs: 1500 }));
     embeddedUrl = await listen(embedded);
   }, 30_000);
@@ -56,7 +61,11 @@ describe.skipIf(!bin)('readiness across a Redis outage', () => {
     await redis.stop();
     for (const url of [served.url, embeddedUrl]) {
       const unready = await request(url, '/readyz');
-      expect([unready.status, unready.json, unready.headers['retry-after']]).toEqual([503, { status: 'unready', reason: 'store_unavailable', store: 'down', counter: 'down' }, '1']);
+      expect([unready.status, unready.json, unready.headers['retry-after']]).toEqual([
+        503,
+        { status: 'unready', reason: 'store_unavailable', store: 'down', counter: 'down' },
+        '1',
+      ]);
     }
     const live = await request(served.url, '/healthz');
     expect([live.status, live.json.status, live.json.store]).toEqual([200, 'ok', 'down']);
@@ -72,7 +81,10 @@ describe.skipIf(!bin)('readiness across a Redis outage', () => {
 describe('--redis without the Redis client installed', () => {
   it('serve and mcp fail at start-up, exit 1, and name npm install ioredis', async () => {
     for (const command of ['serve', 'mcp']) {
-      const result = await runCli([command, '--redis', 'redis://127.0.0.1:1', '--port', '0'].filter((arg) => command === 'serve' || (arg !== '--port' && arg !== '0')), { nodeOptions: ['--import', NO_IOREDIS] });
+      const result = await runCli(
+        [command, '--redis', 'redis://127.0.0.1:1', '--port', '0'].filter((arg) => command === 'serve' || (arg !== '--port' && arg !== '0')),
+        { nodeOptions: ['--import', NO_IOREDIS] },
+      );
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`^powgate ${command}: install ioredis \\(npm install ioredis\\) to use --redis\\n$`));
       expect(result.stdout).not.toContain('listening');

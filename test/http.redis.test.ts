@@ -82,9 +82,7 @@ describe.skipIf(!bin)(bin ? 'two powgate serve processes sharing one Redis' : 't
         const j = Math.floor(Math.random() * (i + 1));
         [submissions[i], submissions[j]] = [submissions[j]!, submissions[i]!];
       }
-      const replies = await Promise.all(
-        submissions.map((k, i) => post(urls[i % 2]!, '/api/verify', { challenge: challenges[k], solution: solutions[k] }, { agent })),
-      );
+      const replies = await Promise.all(submissions.map((k, i) => post(urls[i % 2]!, '/api/verify', { challenge: challenges[k], solution: solutions[k] }, { agent })));
       // Redemption is idempotent: every copy of a solution gets the one token it bought, so each
       // solution buys one token (one allowance), however many copies raced on either server.
       const tokens = new Map<number, Set<string>>();

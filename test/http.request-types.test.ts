@@ -81,7 +81,22 @@ export const wrong: string = app.request.powgate;
 // @ts-expect-error Fastify's is null until the gate passes the request, never undefined
 export const absent: undefined = (null as unknown as import('fastify').FastifyRequest).powgate;
 `;
-    const { code, output } = compile(['express', '@types/express', '@types/express-serve-static-core', '@types/serve-static', '@types/qs', '@types/range-parser', '@types/body-parser', '@types/connect', '@types/send', '@types/http-errors', 'fastify'], source);
+    const { code, output } = compile(
+      [
+        'express',
+        '@types/express',
+        '@types/express-serve-static-core',
+        '@types/serve-static',
+        '@types/qs',
+        '@types/range-parser',
+        '@types/body-parser',
+        '@types/connect',
+        '@types/send',
+        '@types/http-errors',
+        'fastify',
+      ],
+      source,
+    );
     expect(output).toBe('');
     expect(code).toBe(0);
   });

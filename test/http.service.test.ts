@@ -115,12 +115,26 @@ describe('the token service routes', () => {
     // Without a scope, the '' door: a token of another scope is not valid there unless any_scope is asked for.
     expect((await post(url, '/api/token/verify', { token })).json).toEqual({ valid: false, reason: 'scope_mismatch' });
     expect((await post(url, '/api/token/verify', { token, scope: 'search', check_only: true })).json).toEqual({
-      valid: true, method: 'pow', issued_at: expect.any(Number), expires_at: verified.json.expires_at, scope: 'search', calls: 4, price: LOW,
+      valid: true,
+      method: 'pow',
+      issued_at: expect.any(Number),
+      expires_at: verified.json.expires_at,
+      scope: 'search',
+      calls: 4,
+      price: LOW,
     });
     const valid = await post(url, '/api/token/verify', { token, scope: 'search' });
     expect(valid.status).toBe(200);
     expect(valid.json).toEqual({
-      valid: true, method: 'pow', issued_at: expect.any(Number), expires_at: verified.json.expires_at, scope: 'search', calls: 4, price: LOW, used: 1, remaining: 3,
+      valid: true,
+      method: 'pow',
+      issued_at: expect.any(Number),
+      expires_at: verified.json.expires_at,
+      scope: 'search',
+      calls: 4,
+      price: LOW,
+      used: 1,
+      remaining: 3,
     });
     expect((await post(url, '/api/token/verify', { token, any_scope: true })).json).toMatchObject({ valid: true, used: 2, remaining: 2 });
     expect((await post(url, '/api/token/verify', { token, scope: 'search' })).json).toMatchObject({ valid: true, used: 3 });
@@ -271,7 +285,7 @@ describe('limits and hostile input', () => {
     expect(untyped.status).toBe(415);
     const typed = await post(url, '/api/challenge', '{}', { headers: { 'content-type': 'application/json; charset=utf-8' } });
     expect(typed.status).toBe(200);
-    for (const bad of ['{', '{"challenge": }', '\u0000', 'pgt1.abc', '[' .repeat(50_000)]) {
+    for (const bad of ['{', '{"challenge": }', '\u0000', 'pgt1.abc', '['.repeat(50_000)]) {
       const reply = await post(url, '/api/verify', bad, { headers: { 'content-type': 'application/json' } });
       expect([reply.status, reply.json.error]).toEqual([400, 'malformed']);
       expect(reply.json.detail).toMatch(/not valid JSON/);
@@ -316,7 +330,12 @@ describe('limits and hostile input', () => {
     // Two health checks that hold their slot: the store's probe does not answer until let go.
     let letGo!: () => void;
     const held = new Promise<void>((resolve) => (letGo = resolve));
-    const slow: ReplayStore = { spend: async () => (await held, 'spent'), spendMany: async () => [], spendCall: async () => (await held, { ok: true, used: 1 }), close: async () => {} };
+    const slow: ReplayStore = {
+      spend: async () => (await held, 'spent'),
+      spendMany: async () => [],
+      spendCall: async () => (await held, { ok: true, used: 1 }),
+      close: async () => {},
+    };
     const { url, service } = await startService({ store: slow }, { maxConcurrency: 2 });
     const holders = [request(url, '/healthz'), request(url, '/healthz', { localAddress: '127.0.0.2' })];
     for (let i = 0; i < 50 && service.inFlight < 2; i++) await new Promise((r) => setTimeout(r, 20));
@@ -338,10 +357,12 @@ describe('limits and hostile input', () => {
     const stalled = [0, 1, 2].map(() => {
       const socket = connect(port, '127.0.0.1', () => socket.write('POST /api/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 60000\r\n\r\n{'));
       socket.on('error', () => {});
-      answers.push(new Promise((resolve) => {
-        let got = '';
-        socket.on('data', (d) => (got += d)).on('close', () => resolve(got));
-      }));
+      answers.push(
+        new Promise((resolve) => {
+          let got = '';
+          socket.on('data', (d) => (got += d)).on('close', () => resolve(got));
+        }),
+      );
       return socket;
     });
     for (let i = 0; i < 50 && service.clientRequests('127.0.0.1') < 3; i++) await new Promise((r) => setTimeout(r, 20));
@@ -469,7 +490,7 @@ describe('client addresses', () => {
 });
 
 describe('adaptive difficulty over HTTP', () => {
-  it("rises with the calls a client asks for, within bounds, and leaves other clients alone", async () => {
+  it('rises with the calls a client asks for, within bounds, and leaves other clients alone', async () => {
     const { url } = await startService({ difficulty: { base: 5, min: 5, max: 9, freeRequests: 2, windowMs: 60_000 } });
     const prices: number[] = [];
     for (let i = 0; i < 40; i++) prices.push((await post(url, '/api/challenge', {}, { localAddress: '127.0.0.1' })).json.challenge.difficulty);
@@ -582,7 +603,10 @@ function gateSuite(name: string, start: (gate: Gate) => Promise<string>) {
       const bundle = more.json.challenge;
       const token = (await post(url, accept.redeem.url, { challenge: bundle, solution: await solve(bundle, { threads: 1 }) })).json.token;
       const remaining = [];
-      for (const headers of [{ 'x-powgate-token': token }, { authorization: `Bearer ${token}` }, { 'x-powgate-token': '', authorization: `Bearer ${token}` }] as Record<string, string>[]) {
+      for (const headers of [{ 'x-powgate-token': token }, { authorization: `Bearer ${token}` }, { 'x-powgate-token': '', authorization: `Bearer ${token}` }] as Record<
+        string,
+        string
+      >[]) {
         const reply = await request(url, '/data', { headers });
         expect(reply.status).toBe(200);
         remaining.push(reply.headers['powgate-calls-remaining']);

@@ -57,7 +57,14 @@ describe('key derivation 2', () => {
   it('an explicit key id verifies derivation 1 only when its entry says so', () => {
     const token = issueToken({ keys: [{ kid: 'old', secret: SECRET, derivation: 1 }] });
     expect(verifyToken(token, { keys: [{ kid: 'old', secret: SECRET }] })).toEqual({ valid: false, reason: 'bad_signature' });
-    expect(verifyToken(token, { keys: [{ kid: 'new', secret: randomBytes(32) }, { kid: 'old', secret: SECRET, derivation: 1 }] })).toMatchObject({ valid: true, kid: 'old' });
+    expect(
+      verifyToken(token, {
+        keys: [
+          { kid: 'new', secret: randomBytes(32) },
+          { kid: 'old', secret: SECRET, derivation: 1 },
+        ],
+      }),
+    ).toMatchObject({ valid: true, kid: 'old' });
   });
 
   it('refuses a bad derivation or acceptDerivation1 with a stable code', () => {

@@ -81,8 +81,7 @@ describe('L402 credentials (lightning)', () => {
 
   it('refuses caveats added or removed without the chain, and reordered', () => {
     const m = macaroonFromBase64(mint().macaroon)!;
-    const present = (caveats: readonly Buffer[]) =>
-      verifyL402(`${macaroonToBase64({ ...m, caveats })}:${preimage.toString('hex')}`, opts);
+    const present = (caveats: readonly Buffer[]) => verifyL402(`${macaroonToBase64({ ...m, caveats })}:${preimage.toString('hex')}`, opts);
     expect(present([...m.caveats, Buffer.from(`${CAVEATS.calls}=1`)])).toEqual({ valid: false, reason: 'bad_signature' });
     expect(present(m.caveats.slice(0, -1))).toEqual({ valid: false, reason: 'bad_signature' });
     expect(present([m.caveats[0]!, ...m.caveats.slice(1).reverse()])).toEqual({ valid: false, reason: 'bad_signature' });
@@ -122,7 +121,12 @@ describe('L402 credentials (lightning)', () => {
     expect(verifyL402(cred, { ...opts, now: NOW + 3_600_000 + 4_000 }).valid).toBe(true);
     expect(verifyL402(cred, { ...opts, scope: 'tool:other' })).toEqual({ valid: false, reason: 'scope_mismatch' });
     expect(verifyL402(cred, { secret: OTHER_SECRET, now: NOW })).toEqual({ valid: false, reason: 'unknown_key' });
-    const rotated = { keys: [{ kid: 'new', secret: OTHER_SECRET }, { kid: 'old', secret: SECRET }] };
+    const rotated = {
+      keys: [
+        { kid: 'new', secret: OTHER_SECRET },
+        { kid: 'old', secret: SECRET },
+      ],
+    };
     const old = mintL402({ keys: [{ kid: 'old', secret: SECRET }] }, terms).macaroon;
     expect(verifyL402(`${old}:${preimage.toString('hex')}`, { ...rotated, now: NOW }).valid).toBe(true);
   });
@@ -130,8 +134,20 @@ describe('L402 credentials (lightning)', () => {
   it('refuses what is not a credential without throwing', () => {
     const { macaroon } = mint();
     const hostile: unknown[] = [
-      undefined, null, 42, {}, '', ':', 'abc', `${macaroon}`, `${macaroon}:`, `${macaroon}:xyz`, `${macaroon}:${'a'.repeat(63)}`,
-      `${macaroon},${macaroon}:${preimage.toString('hex')}`, `:${preimage.toString('hex')}`, `${'A'.repeat(10_000)}:${preimage.toString('hex')}`,
+      undefined,
+      null,
+      42,
+      {},
+      '',
+      ':',
+      'abc',
+      `${macaroon}`,
+      `${macaroon}:`,
+      `${macaroon}:xyz`,
+      `${macaroon}:${'a'.repeat(63)}`,
+      `${macaroon},${macaroon}:${preimage.toString('hex')}`,
+      `:${preimage.toString('hex')}`,
+      `${'A'.repeat(10_000)}:${preimage.toString('hex')}`,
       `${macaroonToBase64(mintMacaroon(randomBytes(32), randomBytes(66)))}:${preimage.toString('hex')}`,
       `${macaroonToBase64(mintMacaroon(randomBytes(32), Buffer.concat([Buffer.from([0, 1]), randomBytes(64)]), { caveats: ['powgate_kid=x'] }))}:${preimage.toString('hex')}`,
     ];

@@ -48,8 +48,7 @@ const sha256 = (...parts: Buffer[]) => {
 };
 const l402KeyOf = (secret: string) => subkeyOf(secret, 'l402');
 const identifierOf = (paymentHash: Buffer, tokenId: Buffer) => Buffer.concat([Buffer.from([0, 0]), paymentHash, tokenId]);
-const rootKeyOf = (l402Key: Buffer, mode: 'lightning' | 'pow', identifier: Buffer) =>
-  hmac(l402Key, Buffer.from(`powgate/l402/root/v1\0${mode}\0`, 'ascii'), identifier);
+const rootKeyOf = (l402Key: Buffer, mode: 'lightning' | 'pow', identifier: Buffer) => hmac(l402Key, Buffer.from(`powgate/l402/root/v1\0${mode}\0`, 'ascii'), identifier);
 /** sig0 = HMAC(HMAC("macaroons-key-generator", rootKey), identifier); sig_i = HMAC(sig_{i-1}, caveat_i): every link. */
 const chainOf = (rootKey: Buffer, identifier: Buffer, caveats: readonly string[]) => {
   const links = [hmac(hmac('macaroons-key-generator', rootKey), identifier)];
@@ -73,7 +72,9 @@ const v2Of = (location: string, identifier: Buffer, caveats: readonly string[], 
   ]);
 };
 const countIdOf = (mode: 'lightning' | 'pow', id: Buffer) =>
-  sha256(Buffer.from(`powgate/l402/count/v1\0${mode}\0`, 'ascii'), id).subarray(0, 16).toString('base64url');
+  sha256(Buffer.from(`powgate/l402/count/v1\0${mode}\0`, 'ascii'), id)
+    .subarray(0, 16)
+    .toString('base64url');
 const leadingZeroBits = (digest: Buffer, bits: number) => BigInt(`0x${digest.toString('hex')}`) >> BigInt(256 - bits) === 0n;
 
 /** The smallest u64 nonce whose SHA-256(token id | nonce) has `bits` leading zero bits. */
@@ -128,7 +129,10 @@ function generate() {
   const attenuated = addFirstPartyCaveat(powMac, powCaveat);
   const powCredential = `${macaroonToBase64(attenuated)}:POW`;
   const chainHex = (root: Buffer, identifier: Buffer, caveats: string[]) =>
-    caveats.reduce((links, _, i) => [...links, hex(mintMacaroon(root, identifier, { caveats: caveats.slice(0, i + 1) }).signature)], [hex(mintMacaroon(root, identifier).signature)]);
+    caveats.reduce(
+      (links, _, i) => [...links, hex(mintMacaroon(root, identifier, { caveats: caveats.slice(0, i + 1) }).signature)],
+      [hex(mintMacaroon(root, identifier).signature)],
+    );
 
   return {
     secret: SECRET,
@@ -187,8 +191,16 @@ const pw = vectors.pow;
 
 const u8 = (n: number) => Buffer.of(n);
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
-const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
-const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+const u64 = (n: number) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+};
 
 describe('L402 v1 vectors', () => {
   it('the implementation reproduces every vector', () => {
@@ -218,9 +230,21 @@ describe('L402 v1 vectors', () => {
     const t = ln.terms;
     const validUntil = Math.floor(t.expiresAt / 1000);
     const kid = vectors.keys.kid;
-    expect(ln.caveats).toEqual([`powgate_kid=${kid}`, `powgate_scope=${t.scope}`, `powgate_calls=${t.calls}`, `powgate_valid_until=${validUntil}`, `powgate_sats_per_call=${t.satsPerCall}`]);
+    expect(ln.caveats).toEqual([
+      `powgate_kid=${kid}`,
+      `powgate_scope=${t.scope}`,
+      `powgate_calls=${t.calls}`,
+      `powgate_valid_until=${validUntil}`,
+      `powgate_sats_per_call=${t.satsPerCall}`,
+    ]);
     const p = pw.terms;
-    expect(pw.caveats).toEqual([`powgate_kid=${kid}`, `powgate_scope=${p.scope}`, `powgate_calls=${p.calls}`, `powgate_valid_until=${Math.floor(p.expiresAt / 1000)}`, `powgate_pow_bits=${p.powBits}`]);
+    expect(pw.caveats).toEqual([
+      `powgate_kid=${kid}`,
+      `powgate_scope=${p.scope}`,
+      `powgate_calls=${p.calls}`,
+      `powgate_valid_until=${Math.floor(p.expiresAt / 1000)}`,
+      `powgate_pow_bits=${p.powBits}`,
+    ]);
   });
 
   it('the signature is the go-macaroon chain, and the macaroon its V2 binary encoding in padded base64', () => {
@@ -301,19 +325,32 @@ describe('L402 v1 vectors', () => {
     const expiresAt = Math.floor(ln.terms.expiresAt / 1000) * 1000;
     const payload = Buffer.concat([
       u8(2),
-      u8(kid.length), kid,
-      u8(4), Buffer.from('l402', 'ascii'),
-      u16(scope.length), scope,
-      u64(vectors.now), u64(expiresAt),
+      u8(kid.length),
+      kid,
+      u8(4),
+      Buffer.from('l402', 'ascii'),
+      u16(scope.length),
+      scope,
+      u64(vectors.now),
+      u64(expiresAt),
       Buffer.from(ln.countId, 'base64url'),
-      u32(ln.terms.calls), u32(ln.terms.satsPerCall),
+      u32(ln.terms.calls),
+      u32(ln.terms.satsPerCall),
     ]);
     expect(payload.toString('hex')).toBe(ln.token.payload);
     const tokenKey = subkeyOf(SECRET, 'token');
     const mac = hmac(tokenKey, 'powgate/token/v2\0', payload).toString('base64url');
     expect(ln.token.string).toBe(`pgt2.${payload.toString('base64url')}.${mac}`);
     expect(verifyToken(ln.token.string, { secret: SECRET, now: vectors.now })).toEqual({
-      valid: true, method: 'l402', issuedAt: vectors.now, expiresAt, scope: ln.terms.scope, kid: vectors.keys.kid, id: ln.countId, calls: ln.terms.calls, price: ln.terms.satsPerCall,
+      valid: true,
+      method: 'l402',
+      issuedAt: vectors.now,
+      expiresAt,
+      scope: ln.terms.scope,
+      kid: vectors.keys.kid,
+      id: ln.countId,
+      calls: ln.terms.calls,
+      price: ln.terms.satsPerCall,
     });
   });
 

@@ -165,7 +165,7 @@ describe.each(legs)('$name against the stand-in node', (leg) => {
     const ms = await timed(unavailable(backend.createInvoice(ask, controller.signal)).then((e) => (refusal = e)));
     expect(ms).toBeLessThan(1500);
     expect(refusal?.message).toMatch(/aborted/);
-    expect((refusal?.cause as Error).message).toBe('the client went away');
+    expect((refusal!.cause as Error).message).toBe('the client went away');
     const received = node.requestsReceived();
     await unavailable(backend.lookupInvoice(sha256(otherSecret), AbortSignal.abort()));
     expect(node.requestsReceived()).toBe(received);
@@ -290,10 +290,29 @@ describe('backend options', () => {
 
 /** A self-signed certificate for 127.0.0.1 made with openssl, or why there is none. */
 function selfSigned(dir: string): { key: string; cert: string } | string {
-  const result = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.cert'),
-  ], { encoding: 'utf8' });
+  const result = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.cert'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (result.error || result.status !== 0) return 'openssl could not make a certificate';
   return { key: readFileSync(join(dir, 'tls.key'), 'utf8'), cert: readFileSync(join(dir, 'tls.cert'), 'utf8') };
 }

@@ -125,7 +125,7 @@ describe('public vectors', () => {
     expect(encodeMacaroon(again).toString('base64url')).toBe(text);
   });
 
-  it('refuses go-macaroon\'s V2 vector, whose second caveat is third-party (go-macaroon marshal_test.go TestMarshalBinaryRoundTrip)', () => {
+  it("refuses go-macaroon's V2 vector, whose second caveat is third-party (go-macaroon marshal_test.go TestMarshalBinaryRoundTrip)", () => {
     const vid = Buffer.concat([Buffer.alloc(24), Buffer.from('d36ec502e05886d1f0279f055fa52554d16d16c1b14074bbb83ff0fdd79dc2fe098f0ed4a2b091130e6b5db46a20a86b', 'hex')]);
     const sig = Buffer.from('d27db2fd1f22760e4c3dae8137e2d8fc1df6c0741c18aed4b97256bf78d1f55c', 'hex');
     const data = Buffer.concat([
@@ -301,11 +301,11 @@ describe('base64', () => {
     const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     const bad: unknown[] = [
       '',
-      ' ' + std,
-      std + '\n',
+      ` ${std}`,
+      `${std}\n`,
       `${std}=`,
       body + '='.repeat(padding === 1 ? 2 : 1), // wrong padding
-      body + 'A', // a dangling character
+      `${body}A`, // a dangling character
       body.slice(0, -1) + ALPHABET[ALPHABET.indexOf(last) | 1], // non-zero spare bits (Node would ignore them)
       std.replace('/', '_'), // two alphabets (Node would decode it to the same bytes)
       'macaroon!',

@@ -22,7 +22,9 @@ afterEach(async () => {
 function app(gate: Gate): McpServer {
   const server = new McpServer({ name: 'discovery-fixture', version: '1.0.0' });
   registerPowgateTools(server, gate, { reference: REFERENCE });
-  registerGatedTool(server, gate, 'search', { description: 'Searches.', inputSchema: { query: z.string() } }, async ({ query }) => ({ content: [{ type: 'text', text: query }] }), { difficulty: 20 });
+  registerGatedTool(server, gate, 'search', { description: 'Searches.', inputSchema: { query: z.string() } }, async ({ query }) => ({ content: [{ type: 'text', text: query }] }), {
+    difficulty: 20,
+  });
   registerGatedTool(server, gate, 'ping', { description: 'Pong.', _meta: { 'example.com/own': 1 } }, async () => ({ content: [{ type: 'text', text: 'pong' }] }));
   return server;
 }
@@ -39,7 +41,9 @@ describe('gated MCP tools say their price before the first call', () => {
       scope: 'tool:search',
       doors: [{ method: 'pow', difficulty: 20, price_bits: 20, price_bits_max: 22, seconds_per_call: 1, seconds_per_call_max: 4 }],
     });
-    expect(search.description).toMatch(/^Searches\.\n\nCosts proof of work of about 2\^20 SHA-256 hashes per call \(up to 2\^22 for clients calling fast\), about 1 s on a reference box: pass a token/);
+    expect(search.description).toMatch(
+      /^Searches\.\n\nCosts proof of work of about 2\^20 SHA-256 hashes per call \(up to 2\^22 for clients calling fast\), about 1 s on a reference box: pass a token/,
+    );
     const ping = tools.find((t) => t.name === 'ping')!;
     // The tool's own _meta is kept beside powgate's.
     expect(ping._meta).toMatchObject({ 'example.com/own': 1, [PRICE_META_KEY]: { scope: 'tool:ping', doors: [expect.objectContaining({ difficulty: 16 })] } });
@@ -48,9 +52,18 @@ describe('gated MCP tools say their price before the first call', () => {
 
     const status = await mcp.client.callTool({ name: 'powgate_status', arguments: {} });
     const doc = (status.structuredContent as { discovery: any }).discovery;
-    expect(doc).toMatchObject({ version: '1.0', currencies: ['msat'], powgate: { tools: { challenge: 'powgate_challenge', verify: 'powgate_verify', status: 'powgate_status' }, reference_hardware: { hashes_per_second: 2 ** 20, machine: 'a reference box' } } });
+    expect(doc).toMatchObject({
+      version: '1.0',
+      currencies: ['msat'],
+      powgate: {
+        tools: { challenge: 'powgate_challenge', verify: 'powgate_verify', status: 'powgate_status' },
+        reference_hardware: { hashes_per_second: 2 ** 20, machine: 'a reference box' },
+      },
+    });
     const searchService = doc.services.find((s: { name: string }) => s.name === 'tool:search');
-    expect(searchService.resources).toEqual([{ pricing: { model: 'dynamic' }, powgate: { scope: 'tool:search', tool: 'search', doors: (search._meta![PRICE_META_KEY] as { doors: unknown }).doors } }]);
+    expect(searchService.resources).toEqual([
+      { pricing: { model: 'dynamic' }, powgate: { scope: 'tool:search', tool: 'search', doors: (search._meta![PRICE_META_KEY] as { doors: unknown }).doors } },
+    ]);
   });
 
   it('without a reference hash rate, seconds are null and the description gives no time', async () => {
@@ -62,7 +75,7 @@ describe('gated MCP tools say their price before the first call', () => {
     });
     mcp = await connectHttp(http.url);
     const search = (await mcp.client.listTools()).tools.find((t) => t.name === 'search')!;
-    expect((search._meta?.[PRICE_META_KEY] as { doors: { seconds_per_call: unknown }[] }).doors[0]!.seconds_per_call).toBeNull();
+    expect((search._meta![PRICE_META_KEY] as { doors: { seconds_per_call: unknown }[] }).doors[0]!.seconds_per_call).toBeNull();
     expect(search.description).toMatch(/Costs proof of work of about 2\^12 SHA-256 hashes per call: pass a token/);
   });
 

@@ -12,7 +12,17 @@ import * as z3 from 'zod/v3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate, PowgateError, issueToken, solve, type Challenge, type PaymentRequired } from '../src/index.js';
 import { anotherSolution } from './helpers/protocol.js';
-import { addressClientKey, createPowgateMcpServer, gateTool, markClientAddress, mcpClientKey, registerGatedTool, registerPowgateTools, withTokenArgument, type ToolExtra } from '../src/mcp/index.js';
+import {
+  addressClientKey,
+  createPowgateMcpServer,
+  gateTool,
+  markClientAddress,
+  mcpClientKey,
+  registerGatedTool,
+  registerPowgateTools,
+  withTokenArgument,
+  type ToolExtra,
+} from '../src/mcp/index.js';
 import { FIXTURE_SECRET, buildApp } from './fixtures/mcp-app.js';
 import { asResult, bundleFixture, textOf, connectHttp, connectStdio, serveHttp, textJson, type Connected, type HttpApp } from './helpers/mcp.js';
 
@@ -228,7 +238,13 @@ describe('gating in process (InMemoryTransport)', () => {
     const [a, b] = InMemoryTransport.createLinkedPair();
     const client = new Client({ name: 'c', version: '1' });
     await Promise.all([server.connect(a), client.connect(b)]);
-    return { client, close: async () => { await client.close(); await server.close(); } };
+    return {
+      client,
+      close: async () => {
+        await client.close();
+        await server.close();
+      },
+    };
   }
 
   it('gateTool + withTokenArgument on a plain registerTool, naming the verify tool', async () => {
@@ -238,7 +254,11 @@ describe('gating in process (InMemoryTransport)', () => {
       server.registerTool(
         'weather',
         { inputSchema: withTokenArgument({ city: z.string() }) },
-        gateTool(gate, async (args: { city: string }) => ({ content: [{ type: 'text', text: `sunny in ${args.city}` }] }), { scope: 'weather', toolName: 'weather', verifyTool: 'pay_verify' }),
+        gateTool(gate, async (args: { city: string }) => ({ content: [{ type: 'text', text: `sunny in ${args.city}` }] }), {
+          scope: 'weather',
+          toolName: 'weather',
+          verifyTool: 'pay_verify',
+        }),
       );
     });
     try {
@@ -321,7 +341,12 @@ describe('gating in process (InMemoryTransport)', () => {
       // Listed as written: the required argument is still required.
       const listed = (await client.listTools()).tools.find((t) => t.name === 'search')!;
       expect(listed.inputSchema.required).toEqual(['query']);
-      for (const [name, args] of [['search', {}], ['search', { query: 7 }], ['v3', {}], ['v3', { n: 'x' }]] as const) {
+      for (const [name, args] of [
+        ['search', {}],
+        ['search', { query: 7 }],
+        ['v3', {}],
+        ['v3', { n: 'x' }],
+      ] as const) {
         const cold = asResult(await client.callTool({ name, arguments: args }));
         expect(cold.isError, `${name} ${JSON.stringify(args)}`).toBe(true);
         expect((cold.structuredContent as unknown as PaymentRequired).cause.reason).toBe('token_required');

@@ -25,7 +25,13 @@ const nodeEnv = () => ({ POWGATE_LND_URL: node.url, POWGATE_LND_MACAROON: node.l
 
 /** The gate of the in-process servers: the stdio fixture's, with the stand-in as its node. */
 const lightningGate = () =>
-  new Gate({ secret: FIXTURE_SECRET, difficulty: 8, calls: 2, tokenTtlMs: 60_000, lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 } });
+  new Gate({
+    secret: FIXTURE_SECRET,
+    difficulty: 8,
+    calls: 2,
+    tokenTtlMs: 60_000,
+    lightning: { backend: new LndRestBackend({ url: node.url, macaroon: node.lndMacaroonHex }), satsPerCall: 2 },
+  });
 
 type Call = (name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) => Promise<ReturnType<typeof asResult>>;
 
@@ -209,7 +215,11 @@ describe.each(['stdio', 'http'] as const)('the Lightning door of a gated tool ov
       });
       const issued = await call('powgate_challenge', { scope: 'paid', calls: 1 });
       expect(issued.isError).toBeFalsy();
-      expect(issued.structuredContent).toMatchObject({ ok: true, challenge: { scope: 'paid' }, l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') } });
+      expect(issued.structuredContent).toMatchObject({
+        ok: true,
+        challenge: { scope: 'paid' },
+        l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') },
+      });
       expect(issued.structuredContent).not.toHaveProperty('l402');
       expect((await call('powgate_status', {})).structuredContent).toMatchObject({ gate: { lightning: { down: true } } });
       // Never a dead end: the work door still lets the call through.
@@ -336,7 +346,11 @@ describe('powgate mcp --sats', () => {
       const started = performance.now();
       const down = await call('challenge', { scope: 'tool:search', calls: 2 });
       expect(performance.now() - started).toBeLessThan(1_000);
-      expect(down.structuredContent).toMatchObject({ ok: true, challenge: { calls: 2 }, l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') } });
+      expect(down.structuredContent).toMatchObject({
+        ok: true,
+        challenge: { calls: 2 },
+        l402_unavailable: { reason: 'lightning_unavailable', detail: expect.stringContaining('proof of work') },
+      });
       expect((await call('status', {})).structuredContent).toMatchObject({ gate: { lightning: { down: true } } });
       // The node's credential never reaches the logs.
       expect(mcp.stderr()).not.toContain(node.lndMacaroonHex);

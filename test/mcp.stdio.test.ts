@@ -116,11 +116,11 @@ describe('powgate mcp over stdio', () => {
   it('status reports the backend, its kernel and the price', async () => {
     const result = await call('status', {});
     expect(result.isError).toBeFalsy();
-    const status = result.structuredContent as { version: string; backend: { ok: boolean; name: string; kernel: string }; gate: Record<string, unknown> };
+    const status = result.structuredContent as { version: string; backend: { ok: boolean; name: string; isa: string }; gate: Record<string, unknown> };
     expect(status.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(status.backend.ok).toBe(true);
     expect(['native', 'wasm', 'js']).toContain(status.backend.name);
-    expect(status.backend.kernel).toBeTruthy();
+    expect(status.backend.isa).toBeTruthy();
     expect(status.gate).toMatchObject({ difficulty: { base: 8, min: 8, max: 8 }, sub_puzzles: 1, store: 'memory', fail_open: false });
     expect(JSON.stringify(status)).not.toContain(CLI_SECRET);
   });

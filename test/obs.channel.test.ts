@@ -82,12 +82,17 @@ describe('MCP channels from the SDK clients', () => {
       await transport.handleRequest(req, res);
     });
     const url = await listen(server);
-    cleanups.push(() => close(server), () => gate.close());
+    cleanups.push(
+      () => close(server),
+      () => gate.close(),
+    );
     const { client, close: done } = await connectHttp(new URL(`${url}/mcp`));
     cleanups.push(done);
     const result = await client.callTool({ name: 'search', arguments: { query: 'cats' } });
     expect(result.isError).toBe(true);
-    expect(events.filter((e) => e.stage === 'refused')).toEqual([{ stage: 'refused', step: 'call', reason: 'token_required', scope: 'tool:search', door: 'work', channel: 'mcp_http' }]);
+    expect(events.filter((e) => e.stage === 'refused')).toEqual([
+      { stage: 'refused', step: 'call', reason: 'token_required', scope: 'tool:search', door: 'work', channel: 'mcp_http' },
+    ]);
     expect(events.find((e) => e.stage === 'challenge_issued')?.channel).toBe('mcp_http');
   });
 
@@ -96,7 +101,9 @@ describe('MCP channels from the SDK clients', () => {
     cleanups.push(done);
     await client.callTool({ name: 'challenge', arguments: {} });
     await client.callTool({ name: 'verify', arguments: { challenge: {}, solution: {} } });
-    const lines = stderr().split('\n').filter((l) => l.startsWith('powgate mcp: call '));
+    const lines = stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('powgate mcp: call '));
     expect(lines.map((l) => JSON.parse(l.slice('powgate mcp: call '.length)))).toEqual([
       { tool: 'challenge', outcome: 'ok', channel: 'mcp_stdio' },
       { tool: 'verify', outcome: 'refused', reason: 'malformed', channel: 'mcp_stdio' },

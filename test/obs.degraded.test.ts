@@ -53,7 +53,10 @@ async function app(options: Partial<GateOptions>) {
     service.handle(req, res);
   });
   const url = await listen(server);
-  cleanups.push(() => close(server), () => gate.close());
+  cleanups.push(
+    () => close(server),
+    () => gate.close(),
+  );
   return { url, gate, metrics };
 }
 

@@ -48,7 +48,10 @@ async function mcpApp(enableJsonResponse = false) {
     await handleMcpHttp(transport, req, res, undefined, { logger, metrics });
   });
   const url = await listen(server);
-  cleanups.push(() => close(server), () => gate.close());
+  cleanups.push(
+    () => close(server),
+    () => gate.close(),
+  );
   return { url, logs, metrics };
 }
 
@@ -72,10 +75,17 @@ describe('handleMcpHttp', () => {
   it('logs the SDK 405 for a PUT and its 400 for JSON that is not JSON', async () => {
     const { url, logs } = await mcpApp();
     expect((await request(url, '/mcp', { method: 'PUT', headers: { accept: 'text/event-stream' } })).status).toBe(405);
-    const garbage = await request(url, '/mcp', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
+    const garbage = await request(url, '/mcp', {
+      method: 'POST',
+      body: '{not json',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    });
     expect([garbage.status, garbage.json?.error?.code]).toEqual([400, -32700]);
     await waitFor(() => logs.filter((l) => l.msg === 'response').length >= 2);
-    expect(logs.filter((l) => l.msg === 'response').map((l) => [l.method, l.status])).toEqual([['PUT', 405], ['POST', 400]]);
+    expect(logs.filter((l) => l.msg === 'response').map((l) => [l.method, l.status])).toEqual([
+      ['PUT', 405],
+      ['POST', 400],
+    ]);
   });
 
   for (const json of [false, true]) {
@@ -122,7 +132,10 @@ describe('watchEgress', () => {
     controller.abort();
     await hung;
     await waitFor(() => logs.length >= 2);
-    expect(logs.map((l) => [l.path, l.status, l.channel])).toEqual([['/teapot', 418, 'browser'], ['/hang', 0, 'api']]);
+    expect(logs.map((l) => [l.path, l.status, l.channel])).toEqual([
+      ['/teapot', 418, 'browser'],
+      ['/hang', 0, 'api'],
+    ]);
     expect(JSON.stringify(logs)).not.toContain('pgt2');
   });
 });

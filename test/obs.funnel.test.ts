@@ -42,7 +42,10 @@ async function app() {
     service.handle(req, res);
   });
   const url = await listen(server);
-  cleanups.push(() => close(server), () => gate.close());
+  cleanups.push(
+    () => close(server),
+    () => gate.close(),
+  );
   return { url, gate, logs };
 }
 

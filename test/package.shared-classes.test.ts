@@ -31,9 +31,7 @@ function run(args: string[]): unknown {
 }
 
 function expectShared(seen: unknown) {
-  expect(seen).toEqual(
-    ['powgate', 'powgate/http', 'powgate/mcp', 'powgate/client'].map((entry) => ({ entry, code: 'ERR_INVALID_ARGUMENT', shared: true, name: 'PowgateError' })),
-  );
+  expect(seen).toEqual(['powgate', 'powgate/http', 'powgate/mcp', 'powgate/client'].map((entry) => ({ entry, code: 'ERR_INVALID_ARGUMENT', shared: true, name: 'PowgateError' })));
 }
 
 describe('the entries share their classes', () => {
@@ -54,5 +52,4 @@ describe('the entries share their classes', () => {
       ${REPORT}`;
     expectShared(run(['--input-type=module', '-e', script]));
   });
-
 });

@@ -88,7 +88,10 @@ const pixelX = (seconds: number, axisEnd: number): number => left + (seconds / a
 const pixelY = (share: number): number => top + (1 - share) * height;
 
 /** Exponential solve times with mean `mean` seconds: the CDF of a single sub-puzzle. */
-const exponential = (mean: number) => (seconds: number): number => 1 - Math.exp(-seconds / mean);
+const exponential =
+  (mean: number) =>
+  (seconds: number): number =>
+    1 - Math.exp(-seconds / mean);
 
 // Shuffled on purpose: the renderer must sort.
 const MEASURED = [7.1, 0.4, 3.3, 12.9, 1.2, 5.0, 2.2, 0.9, 9.6, 4.4];
@@ -212,7 +215,7 @@ describe('renderSolveTimePlot', () => {
     expect(all(svg, (element) => element.name === 'title')[0]!.text).toBe('difficulty 22.4 on this machine');
   });
 
-  it('by default reaches the curve\'s p99.9 (found by bisection) and the largest measured time', () => {
+  it("by default reaches the curve's p99.9 (found by bisection) and the largest measured time", () => {
     const p999 = 5 * Math.log(1000); // exponential with mean 5 s: 34.54 s
     const curveOnly = parseXml(renderSolveTimePlot(input({ xMaxSeconds: undefined, measuredSeconds: [] })));
     const end = Number(byClass(curveOnly, 'plot-area')[0]!.attributes['data-x-max']);

@@ -15,8 +15,23 @@ const MALFORMED = { ok: false, reason: 'malformed' };
 
 /** Bad values for any field: wrong types, non-finite and negative numbers, oversize. */
 const BAD_VALUES: unknown[] = [
-  undefined, null, true, NaN, Infinity, -Infinity, -1, 1.5, 2 ** 53, '', 'x'.repeat(1_000_000), [], {}, [1, 2],
-  { toString: () => 'x' }, Symbol('s'), 10n,
+  undefined,
+  null,
+  true,
+  NaN,
+  Infinity,
+  -Infinity,
+  -1,
+  1.5,
+  2 ** 53,
+  '',
+  'x'.repeat(1_000_000),
+  [],
+  {},
+  [1, 2],
+  { toString: () => 'x' },
+  Symbol('s'),
+  10n,
 ];
 
 for (const leg of backendLegs()) {
@@ -37,7 +52,10 @@ for (const leg of backendLegs()) {
       });
 
       it('refuses every missing field and every bad value in every field', async () => {
-        for (const [target, keys] of [['challenge', Object.keys(challenge)], ['solution', Object.keys(solution)]] as const) {
+        for (const [target, keys] of [
+          ['challenge', Object.keys(challenge)],
+          ['solution', Object.keys(solution)],
+        ] as const) {
           for (const key of keys) {
             const without = { ...(target === 'challenge' ? challenge : solution) } as Record<string, unknown>;
             delete without[key];
@@ -80,12 +98,27 @@ for (const leg of backendLegs()) {
 
       it('refuses objects whose getters throw, and Proxies, without throwing', async () => {
         const throwing = { ...challenge };
-        Object.defineProperty(throwing, 'kid', { enumerable: true, get: () => { throw new Error('boom'); } });
-        const proxy = new Proxy({ ...challenge }, { ownKeys: () => { throw new Error('boom'); } });
+        Object.defineProperty(throwing, 'kid', {
+          enumerable: true,
+          get: () => {
+            throw new Error('boom');
+          },
+        });
+        const proxy = new Proxy(
+          { ...challenge },
+          {
+            ownKeys: () => {
+              throw new Error('boom');
+            },
+          },
+        );
         expect(await verify(throwing, solution)).toEqual(MALFORMED);
         expect(await verify(proxy, solution)).toEqual(MALFORMED);
-        expect(await verifySolutions([{ challenge: proxy, solution }, null as never, 7 as never], { secret: SECRET, store: storeAt(), now: NOW, backend }))
-          .toEqual([MALFORMED, MALFORMED, MALFORMED]);
+        expect(await verifySolutions([{ challenge: proxy, solution }, null as never, 7 as never], { secret: SECRET, store: storeAt(), now: NOW, backend })).toEqual([
+          MALFORMED,
+          MALFORMED,
+          MALFORMED,
+        ]);
       });
 
       it('refuses arbitrary JSON values without throwing (fast-check)', async () => {
@@ -114,9 +147,17 @@ for (const leg of backendLegs()) {
 describe('hostile tokens', () => {
   it('refuses arbitrary strings and values as malformed (fast-check)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.anything(), fc.string().map((s) => `pgt2.${s}`), fc.string().map((s) => `pgt2.${s}.${s}`)), (t) => {
-        expect(verifyToken(t, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'malformed' });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.anything(),
+          fc.string().map((s) => `pgt2.${s}`),
+          fc.string().map((s) => `pgt2.${s}.${s}`),
+        ),
+        (t) => {
+          expect(verifyToken(t, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'malformed' });
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -25,9 +25,7 @@ function replaySuite(makeStore: () => ReplayStore) {
   it('1000 concurrent verifications of one solution: exactly one accepted', async () => {
     const store = makeStore(); // before the challenge: a store made after it may have forgotten its spend
     const { challenge, solution } = await solved();
-    const verdicts = await Promise.all(
-      Array.from({ length: 1000 }, () => verifySolution(challenge, solution, { secret: SECRET, store })),
-    );
+    const verdicts = await Promise.all(Array.from({ length: 1000 }, () => verifySolution(challenge, solution, { secret: SECRET, store })));
     expectExactlyOnce(verdicts);
   });
 
@@ -39,7 +37,12 @@ function replaySuite(makeStore: () => ReplayStore) {
 
     const other = await solved();
     const racing = await Promise.all(
-      Array.from({ length: 10 }, () => verifySolutions(Array.from({ length: 100 }, () => other), { secret: SECRET, store })),
+      Array.from({ length: 10 }, () =>
+        verifySolutions(
+          Array.from({ length: 100 }, () => other),
+          { secret: SECRET, store },
+        ),
+      ),
     );
     expectExactlyOnce(racing.flat());
   });

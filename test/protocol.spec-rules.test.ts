@@ -49,7 +49,7 @@ describe('Solution: the id', () => {
 });
 
 describe('Conventions: the empty scope', () => {
-  it("is matched exactly, and is no wildcard on either side", async () => {
+  it('is matched exactly, and is no wildcard on either side', async () => {
     const anyScope = await solvedPair({ difficulty: 4 });
     const toolA = await solvedPair({ difficulty: 4, scope: 'tool:a' });
     expect(await verify(anyScope.challenge, anyScope.solution, { scope: '' })).toMatchObject({ ok: true, scope: '' });
@@ -75,7 +75,9 @@ describe('Conventions: JSON numbers', () => {
       .replace(/"expiresAt":(\d+)/, '"expiresAt":$1.000')
       .replace('"difficulty":4', '"difficulty":4.0');
     expect(text).toContain('"subPuzzles":2.0');
-    const solutionText = JSON.stringify({ ...solution, elapsedMs: 12 }).replace('"v":1', '"v":1.0').replace('"elapsedMs":12', '"elapsedMs":12.0');
+    const solutionText = JSON.stringify({ ...solution, elapsedMs: 12 })
+      .replace('"v":1', '"v":1.0')
+      .replace('"elapsedMs":12', '"elapsedMs":12.0');
     expect(await verify(JSON.parse(text), JSON.parse(solutionText))).toMatchObject({ ok: true, subPuzzles: 2 });
     // A value that is not a whole number stays malformed wherever an integer is required.
     expect(await verify(JSON.parse(text.replace('"subPuzzles":2.0', '"subPuzzles":2.5')), solution)).toEqual(refused('malformed'));
@@ -92,7 +94,7 @@ describe('Solution: elapsedMs', () => {
 });
 
 describe('Difficulty: the range on issuing', () => {
-  it('checks the difficulty as given, before it is rounded to 1/65536, against the issuer\'s bounds', () => {
+  it("checks the difficulty as given, before it is rounded to 1/65536, against the issuer's bounds", () => {
     expect(() => createChallenge({ secret: SECRET, difficulty: 40.000001, now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => createChallenge({ secret: SECRET, difficulty: 0.9999999, now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(createChallenge({ secret: SECRET, difficulty: 39.9999999, now: NOW }).difficulty).toBe(40);
@@ -107,11 +109,28 @@ describe('Token: the format', () => {
   /** A token from a payload built here, signed with the real token key: only the payload's form can be wrong. */
   function signed(fields: { version?: number; method?: string; issuedAt?: number; expiresAt?: number; price?: number; tail?: Buffer }): string {
     const { version = 2, method = 'pow', issuedAt = NOW, expiresAt = NOW + 1000, price = 0, tail = Buffer.alloc(0) } = fields;
-    const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
-    const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+    const u64 = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(BigInt(n));
+      return b;
+    };
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
     const payload = Buffer.concat([
-      Buffer.of(version, kid.length), Buffer.from(kid), Buffer.of(method.length), Buffer.from(method),
-      Buffer.of(0, 0), u64(issuedAt), u64(expiresAt), Buffer.alloc(16, 7), u32(1), u32(price), tail,
+      Buffer.of(version, kid.length),
+      Buffer.from(kid),
+      Buffer.of(method.length),
+      Buffer.from(method),
+      Buffer.of(0, 0),
+      u64(issuedAt),
+      u64(expiresAt),
+      Buffer.alloc(16, 7),
+      u32(1),
+      u32(price),
+      tail,
     ]);
     const mac = createHmac('sha256', tokenKey).update('powgate/token/v2\0').update(payload).digest();
     return `pgt2.${payload.toString('base64url')}.${mac.toString('base64url')}`;
@@ -128,8 +147,11 @@ describe('Token: the format', () => {
 
   it('refuses, MAC and all, a payload version other than 2, another method, times out of order, a price above 70 bits, trailing bytes', () => {
     for (const [what, fields] of [
-      ['version 1', { version: 1 }], ['version 3', { version: 3 }],
-      ['method POW', { method: 'POW' }], ['method lightning', { method: 'lightning' }], ['method empty', { method: '' }],
+      ['version 1', { version: 1 }],
+      ['version 3', { version: 3 }],
+      ['method POW', { method: 'POW' }],
+      ['method lightning', { method: 'lightning' }],
+      ['method empty', { method: '' }],
       ['expiresAt before issuedAt', { expiresAt: NOW - 1 }],
       ['pow price above 70 bits', { price: 70 * 65536 + 1 }],
       ['a byte after the price', { tail: Buffer.of(0) }],

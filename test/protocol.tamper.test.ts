@@ -51,7 +51,7 @@ for (const leg of backendLegs()) {
         }
       });
 
-      it('refuses a threshold that is not the difficulty\'s, or a difficulty off the 1/65536 grid, as malformed', async () => {
+      it("refuses a threshold that is not the difficulty's, or a difficulty off the 1/65536 grid, as malformed", async () => {
         expect(await verifySolution({ ...a, threshold: 'ffffffffffffffff' }, solutionA, opts())).toEqual({ ok: false, reason: 'malformed' });
         expect(await verifySolution({ ...a, difficulty: 12 + 1e-9 }, solutionA, opts())).toEqual({ ok: false, reason: 'malformed' });
       });
@@ -113,7 +113,7 @@ for (const leg of backendLegs()) {
         }
       });
 
-      it('refuses a signed difficulty outside the verifier\'s bounds', async () => {
+      it("refuses a signed difficulty outside the verifier's bounds", async () => {
         expect(await verifySolution(a, solutionA, opts({ maxDifficulty: 11.5 }))).toEqual({ ok: false, reason: 'difficulty_out_of_range' });
         expect(await verifySolution(a, solutionA, opts({ minDifficulty: 12.25 }))).toEqual({ ok: false, reason: 'difficulty_out_of_range' });
       });
@@ -140,13 +140,16 @@ for (const leg of backendLegs()) {
         expect(verifyToken(t, { secret: OTHER_SECRET, now: NOW })).toEqual({ valid: false, reason: 'unknown_key' });
       });
 
-      it('refuses a changed allowance or price: the payload\'s calls and price are under the MAC', () => {
+      it("refuses a changed allowance or price: the payload's calls and price are under the MAC", () => {
         const t = issueToken({ secret: SECRET, scope: 'tool:a', now: NOW, ttlMs: 60_000, calls: 3, price: 12.5 });
         expect(verifyToken(t, { secret: SECRET, now: NOW })).toMatchObject({ valid: true, calls: 3, price: 12.5 });
         const [, payload, mac] = t.split('.');
         const bytes = Buffer.from(payload!, 'base64url');
         // The last 8 bytes are u32 calls and u32 price (docs/PROTOCOL.md, "Token").
-        for (const [at, value] of [[bytes.length - 8, 1_000_000], [bytes.length - 4, 40 * 65536]] as const) {
+        for (const [at, value] of [
+          [bytes.length - 8, 1_000_000],
+          [bytes.length - 4, 40 * 65536],
+        ] as const) {
           const changed = Buffer.from(bytes);
           changed.writeUInt32BE(value, at);
           expect(verifyToken(`pgt2.${changed.toString('base64url')}.${mac}`, { secret: SECRET, now: NOW })).toEqual({ valid: false, reason: 'bad_signature' });

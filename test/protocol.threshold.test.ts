@@ -43,7 +43,7 @@ describe('threshold', () => {
     );
   });
 
-  it('every backend gives node:crypto\'s verdict on random (message, threshold) cases', async () => {
+  it("every backend gives node:crypto's verdict on random (message, threshold) cases", async () => {
     const legs = backendLegs().filter((leg) => !leg.skip);
     const backends = await Promise.all(legs.map((leg) => leg.load()));
     await fc.assert(
@@ -54,7 +54,10 @@ describe('threshold', () => {
           const expected = cases.map(([m, t]) => meetsThreshold(createHash('sha256').update(m).digest(), 0, t));
           for (const [i, backend] of backends.entries()) {
             const out = backend.hashUniform(data, 48);
-            expect(cases.map(([, t], j) => meetsThreshold(out, 32 * j, t)), legs[i]!.label).toEqual(expected);
+            expect(
+              cases.map(([, t], j) => meetsThreshold(out, 32 * j, t)),
+              legs[i]!.label,
+            ).toEqual(expected);
           }
         },
       ),

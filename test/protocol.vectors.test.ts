@@ -34,7 +34,16 @@ function generate() {
   const parsed = parseChallenge(challenge)!;
   const work = [0, 1].map((subPuzzle) => {
     let nonce = 0n;
-    while (!meetsThreshold(createHash('sha256').update(workMessage(parsed.signature, subPuzzle, nonce)).digest(), 0, parsed.threshold)) nonce++;
+    while (
+      !meetsThreshold(
+        createHash('sha256')
+          .update(workMessage(parsed.signature, subPuzzle, nonce))
+          .digest(),
+        0,
+        parsed.threshold,
+      )
+    )
+      nonce++;
     const message = workMessage(parsed.signature, subPuzzle, nonce);
     return { subPuzzle, nonce: nonceHex(nonce), message: message.toString('hex'), digest: createHash('sha256').update(message).digest('hex') };
   });
@@ -61,8 +70,16 @@ const vectors = JSON.parse(readFileSync(FILE, 'utf8')) as Vectors;
 
 const u8 = (n: number) => Buffer.of(n);
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
-const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
-const u64 = (n: number | bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+const u64 = (n: number | bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+};
 
 describe('protocol v2 vectors', () => {
   it('the implementation reproduces every vector', () => {
@@ -81,14 +98,16 @@ describe('protocol v2 vectors', () => {
     const layout = Buffer.concat([
       Buffer.from('powgate/challenge/v2\0', 'ascii'),
       u8(2),
-      u8(c.kid.length), Buffer.from(c.kid, 'ascii'),
+      u8(c.kid.length),
+      Buffer.from(c.kid, 'ascii'),
       Buffer.from(c.id, 'base64url'),
       u32(c.difficulty * 65536),
       Buffer.from(c.threshold, 'hex'),
       u32(c.calls),
       u32(c.price * 65536),
       u8(c.subPuzzles),
-      u16(scope.length), scope,
+      u16(scope.length),
+      scope,
       u64(c.issuedAt),
       u64(c.expiresAt),
     ]);
@@ -124,12 +143,17 @@ describe('protocol v2 vectors', () => {
     const scope = Buffer.from(t.scope, 'ascii');
     const payload = Buffer.concat([
       u8(2),
-      u8(t.kid.length), Buffer.from(t.kid, 'ascii'),
-      u8(t.method.length), Buffer.from(t.method, 'ascii'),
-      u16(scope.length), scope,
-      u64(t.issuedAt), u64(t.expiresAt),
+      u8(t.kid.length),
+      Buffer.from(t.kid, 'ascii'),
+      u8(t.method.length),
+      Buffer.from(t.method, 'ascii'),
+      u16(scope.length),
+      scope,
+      u64(t.issuedAt),
+      u64(t.expiresAt),
       Buffer.from(t.id, 'hex'),
-      u32(t.calls), u32(t.price * 65536),
+      u32(t.calls),
+      u32(t.price * 65536),
     ]);
     expect(payload.toString('hex')).toBe(vectors.token.payload);
     const mac = createHmac('sha256', Buffer.from(vectors.keys.tokenKey, 'hex')).update('powgate/token/v2\0').update(payload).digest('base64url');

@@ -58,7 +58,12 @@ describe.skipIf(!bin)(`powgate on a Redis Cluster of three masters${reason}`, ()
     expect([...spentBy.values()]).toEqual(ids.map(() => 1));
     // A batch (one pipeline to one node) mixes new and spent ids.
     const fresh = id();
-    expect(await b.spendMany([{ id: ids[0]!, expiresAt: inAMinute() }, { id: fresh, expiresAt: inAMinute() }])).toEqual(['replayed', 'spent']);
+    expect(
+      await b.spendMany([
+        { id: ids[0]!, expiresAt: inAMinute() },
+        { id: fresh, expiresAt: inAMinute() },
+      ]),
+    ).toEqual(['replayed', 'spent']);
     // Every key in the {powgate} slot, held by one master.
     const slots = new Set(await Promise.all([...ids, fresh, 'epoch'].map((k) => ask(cluster.nodes[0]!.port, 'cluster', 'keyslot', `{powgate}:spent:${k}`))));
     expect(slots.size).toBe(1);
@@ -70,7 +75,12 @@ describe.skipIf(!bin)(`powgate on a Redis Cluster of three masters${reason}`, ()
     const token = id();
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).spendCall(token, 5, inAMinute())));
     expect(results.filter((r) => r.ok)).toHaveLength(5);
-    expect(results.filter((r) => r.ok).map((r) => (r as { used: number }).used).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      results
+        .filter((r) => r.ok)
+        .map((r) => (r as { used: number }).used)
+        .sort((x, y) => x - y),
+    ).toEqual([1, 2, 3, 4, 5]);
     expect(results.filter((r) => !r.ok).every((r) => (r as { reason: string }).reason === 'token_exhausted')).toBe(true);
     const [first, second] = await Promise.all([a.epoch(), b.epoch()]);
     expect(first).toBeTypeOf('number');
@@ -110,7 +120,9 @@ describe.skipIf(!bin)(`powgate on a Redis Cluster of three masters${reason}`, ()
     const client = new Cluster(cluster.nodes, { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 0 } });
     client.on('error', () => {});
     try {
-      expect(() => new RedisReplayStore({ client, keyPrefix: 'powgate:spent:' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/needs a hash tag in the keyPrefix/) }));
+      expect(() => new RedisReplayStore({ client, keyPrefix: 'powgate:spent:' })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/needs a hash tag in the keyPrefix/) }),
+      );
       expect(() => new RedisReplayStore({ cluster: cluster.nodes, keyPrefix: 'spent:' })).toThrow(/needs a hash tag/);
       await new Promise((resolve) => client.once('ready', resolve));
       const given = new RedisReplayStore({ client, keyPrefix: '{other}:spent:' });
@@ -139,7 +151,7 @@ describe.skipIf(!bin)(`powgate on a Redis Cluster of three masters${reason}`, ()
       for (const s of servers) expect(s.lines.join('\n')).not.toContain(CLI_SECRET);
     });
 
-    it('accepts one of many racing solutions once, and counts a token\'s calls once, across both', async () => {
+    it("accepts one of many racing solutions once, and counts a token's calls once, across both", async () => {
       const [a, b] = servers.map((s) => s.url) as [string, string];
       expect((await request(a, '/api/status')).json).toMatchObject({ store: 'redis', counter: 'redis' });
       expect((await request(b, '/healthz')).json).toMatchObject({ store: 'up', counter: 'up' });

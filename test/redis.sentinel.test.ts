@@ -96,10 +96,14 @@ describe.skipIf(!bin)(`two powgate serve processes behind Redis Sentinel, throug
     stop = true;
     await load;
     // The switch is over when the sentinels have announced it and the new master has its replica again.
-    await waitFor(async () => {
-      const health = await Promise.all(urls.map((url) => request(url, '/healthz')));
-      return health.every((h) => h.json?.store === 'up' && h.json?.counter === 'up');
-    }, 40_000, 'both servers healthy after the failover');
+    await waitFor(
+      async () => {
+        const health = await Promise.all(urls.map((url) => request(url, '/healthz')));
+        return health.every((h) => h.json?.store === 'up' && h.json?.counter === 'up');
+      },
+      40_000,
+      'both servers healthy after the failover',
+    );
 
     // Never a 500, nor any refusal but store_unavailable.
     expect(others.map((r) => `${r.status} ${r.text}`)).toEqual([]);

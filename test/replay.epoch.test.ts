@@ -35,7 +35,13 @@ describe('a memory store made after a challenge was issued (a restarted process)
 
   it('fails closed when the store cannot say when its memory began', async () => {
     const inner = new MemoryReplayStore({ since: 0 });
-    const blind: ReplayStore = { spend: (i, e) => inner.spend(i, e), spendMany: (e) => inner.spendMany(e), spendCall: (i, c, e) => inner.spendCall(i, c, e), epoch: async () => undefined, close: async () => {} };
+    const blind: ReplayStore = {
+      spend: (i, e) => inner.spend(i, e),
+      spendMany: (e) => inner.spendMany(e),
+      spendCall: (i, c, e) => inner.spendCall(i, c, e),
+      epoch: async () => undefined,
+      close: async () => {},
+    };
     const challenge = challengeAt({ now: Date.now(), difficulty: 4 });
     const solution = await solve(challenge, { threads: 1 });
     expect(await verifySolution(challenge, solution, { secret: SECRET, store: blind })).toEqual({ ok: false, reason: 'store_unavailable' });

@@ -64,9 +64,7 @@ describe('MemoryReplayStore', () => {
     const { store } = storeAt(0);
     await store.spend('old', 100);
     const ids = ['a', 'b', 'a', 'old', 'c', 'b'];
-    expect(await store.spendMany(ids.map((id) => ({ id, expiresAt: 100 })))).toEqual([
-      'spent', 'spent', 'replayed', 'replayed', 'spent', 'replayed',
-    ]);
+    expect(await store.spendMany(ids.map((id) => ({ id, expiresAt: 100 })))).toEqual(['spent', 'spent', 'replayed', 'replayed', 'spent', 'replayed']);
     expect(await store.spendMany([])).toEqual([]);
   });
 
@@ -77,7 +75,12 @@ describe('MemoryReplayStore', () => {
     expect(await store.spend('d', 110)).toBe('spent');
     expect(await store.spend('a', 100)).toBe('store_full'); // forgotten: it may have been spent
     expect(await store.spend('e', 100)).toBe('store_full'); // no newer than what was forgotten
-    expect(await store.spendMany([{ id: 'b', expiresAt: 101 }, { id: 'f', expiresAt: 120 }])).toEqual(['replayed', 'spent']);
+    expect(
+      await store.spendMany([
+        { id: 'b', expiresAt: 101 },
+        { id: 'f', expiresAt: 120 },
+      ]),
+    ).toEqual(['replayed', 'spent']);
     // Not newer than the oldest held: refused rather than forget a later one.
     expect(await store.spend('g', 102)).toBe('store_full');
     expect(store.size).toBe(3);
@@ -88,7 +91,11 @@ describe('MemoryReplayStore', () => {
   it('drops expired ids anywhere in the store before it forgets a live one', async () => {
     const { store, clock } = storeAt(0, 3);
     // 'b' expires first but is not at the head, so only a sweep finds it.
-    await store.spendMany([{ id: 'a', expiresAt: 100 }, { id: 'b', expiresAt: 10 }, { id: 'c', expiresAt: 100 }]);
+    await store.spendMany([
+      { id: 'a', expiresAt: 100 },
+      { id: 'b', expiresAt: 10 },
+      { id: 'c', expiresAt: 100 },
+    ]);
     clock.now = 50;
     expect(await store.spend('d', 100)).toBe('spent');
     expect(await store.spend('a', 100)).toBe('replayed');
@@ -100,7 +107,10 @@ describe('MemoryReplayStore', () => {
 
   it('finds room from an id that expires before those a previous sweep left', async () => {
     const { store, clock } = storeAt(0, 2);
-    await store.spendMany([{ id: 'a', expiresAt: 100 }, { id: 'b', expiresAt: 10 }]);
+    await store.spendMany([
+      { id: 'a', expiresAt: 100 },
+      { id: 'b', expiresAt: 10 },
+    ]);
     clock.now = 50;
     expect(await store.spend('c', 55)).toBe('spent'); // The sweep drops 'b' and leaves 'a' (100).
     clock.now = 60;
@@ -198,7 +208,14 @@ describe('MemoryReplayStore', () => {
     await expectCode(() => store.spend('a', '1' as never), /for expiresAt but received a string of length 1/);
     await expectCode(() => store.spendMany('a' as never), /expected an array for entries but received a string/);
     await expectCode(() => store.spendMany([null as never]), /expected an object for entries\[0\] but received null/);
-    await expectCode(() => store.spendMany([{ id: 'ok', expiresAt: Date.now() + 1000 }, { id: '', expiresAt: 1 }]), /for entries\[1\]\.id/);
+    await expectCode(
+      () =>
+        store.spendMany([
+          { id: 'ok', expiresAt: Date.now() + 1000 },
+          { id: '', expiresAt: 1 },
+        ]),
+      /for entries\[1\]\.id/,
+    );
     expect(await store.spend('x'.repeat(256), Date.now() + 1000)).toBe('spent');
     expect(await store.spend('ok', Date.now() + 1000)).toBe('spent');
   });

@@ -128,9 +128,7 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
     const [a, b, c, old] = [id(), id(), id(), id()];
     await s.spend(old, inAMinute());
     const ids = [a, b, a, old, c, b];
-    expect(await s.spendMany(ids.map((x) => ({ id: x, expiresAt: inAMinute() })))).toEqual([
-      'spent', 'spent', 'replayed', 'replayed', 'spent', 'replayed',
-    ]);
+    expect(await s.spendMany(ids.map((x) => ({ id: x, expiresAt: inAMinute() })))).toEqual(['spent', 'spent', 'replayed', 'replayed', 'spent', 'replayed']);
     expect(await s.spendMany([])).toEqual([]);
   });
 
@@ -149,7 +147,7 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
     write.mockRestore();
   });
 
-  it('leaves a caller\'s client open on close, and answers store_unavailable once closed', async () => {
+  it("leaves a caller's client open on close, and answers store_unavailable once closed", async () => {
     const own = client(server.url);
     const mine = store({ client: own });
     const made = store({ url: server.url });
@@ -194,7 +192,7 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
     await expect(s.spendMany([{ id: 'a', expiresAt: Number.NaN }])).rejects.toMatchObject({ message: /for entries\[0\]\.expiresAt/ });
   });
 
-  it('never puts the url\'s password in a message or a reported error', async () => {
+  it("never puts the url's password in a message or a reported error", async () => {
     const errors: Error[] = [];
     const s = store({ url: 'redis://:hunter2@127.0.0.1:1', timeoutMs: 300, onError: (e) => errors.push(e) });
     expect(await s.spend(id(), inAMinute())).toBe('store_unavailable');
@@ -230,7 +228,12 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
       const single = await timed(s.spend(id(), inAMinute()));
       expect(single.value).toBe('store_unavailable');
       expect(single.ms).toBeLessThan(3000);
-      const batch = await timed(s.spendMany([{ id: id(), expiresAt: inAMinute() }, { id: a, expiresAt: inAMinute() }]));
+      const batch = await timed(
+        s.spendMany([
+          { id: id(), expiresAt: inAMinute() },
+          { id: a, expiresAt: inAMinute() },
+        ]),
+      );
       expect(batch.value).toEqual(['store_unavailable', 'store_unavailable']);
       expect(batch.ms).toBeLessThan(3000);
       expect(errors.length).toBeGreaterThan(0);
@@ -240,7 +243,7 @@ describe.skipIf(!bin)(bin ? 'RedisReplayStore' : 'RedisReplayStore (skipped: red
       consoleError.mockRestore();
     });
 
-    it('does the same with a caller\'s client on ioredis defaults (offline queue, retries)', async () => {
+    it("does the same with a caller's client on ioredis defaults (offline queue, retries)", async () => {
       const s = store({ client: client(down.url), timeoutMs: 1000 });
       expect(await s.spend(id(), inAMinute())).toBe('spent');
       await down.stop();

@@ -36,9 +36,7 @@ for (const leg of backendLegs()) {
         for (const v of vectors.filter((x) => x.message.length > 0)) {
           const data = new Uint8Array(17 * v.message.length);
           for (let i = 0; i < 17; i++) data.set(v.message, i * v.message.length);
-          expect(digestsHex(backend.hashUniform(data, v.message.length)), `Len = ${v.bits}`).toEqual(
-            new Array(17).fill(v.digest),
-          );
+          expect(digestsHex(backend.hashUniform(data, v.message.length)), `Len = ${v.bits}`).toEqual(new Array(17).fill(v.digest));
         }
       });
     }

@@ -34,85 +34,86 @@ function bestNativeIsa(): string | undefined {
   return ['avx512', 'shani', 'avx2', 'scalar'].find((isa) => native.some((leg) => leg.label === `native/${isa}`));
 }
 
-for (const leg of legs) describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, () => {
-  const on = async (options: SolveOptions = {}): Promise<SolveOptions> => ({ ...options, backend: await leg.load() });
+for (const leg of legs)
+  describe.skipIf(leg.skip)(`solve on ${legTitle(leg)}`, () => {
+    const on = async (options: SolveOptions = {}): Promise<SolveOptions> => ({ ...options, backend: await leg.load() });
 
-  // No timing bounds here (issue 16: a busy machine must not fail a unit test): the promise
-  // settles on the abort event itself, before any timer could run; bench:solve measures latency.
-  it('stops on abort: rejects ERR_ABORTED before the next turn of the event loop', async () => {
-    for (let trial = 0; trial < 3; trial++) {
+    // No timing bounds here (issue 16: a busy machine must not fail a unit test): the promise
+    // settles on the abort event itself, before any timer could run; bench:solve measures latency.
+    it('stops on abort: rejects ERR_ABORTED before the next turn of the event loop', async () => {
+      for (let trial = 0; trial < 3; trial++) {
+        const controller = new AbortController();
+        const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
+        let settled = false;
+        solving.catch(() => {}).finally(() => (settled = true));
+        await new Promise((r) => setTimeout(r, 20));
+        expect(settled).toBe(false);
+        controller.abort(new Error('user cancelled'));
+        await new Promise((r) => setImmediate(r));
+        expect(settled).toBe(true);
+        const error = await rejection(solving);
+        expect(error.code).toBe('ERR_ABORTED');
+        expect((error.cause as Error).message).toBe('user cancelled');
+      }
+      // Threads still spinning would use about a core each; a busy machine only lowers this.
+      expect(await cpuMsOver(300)).toBeLessThan(100);
+    });
+
+    it('rejects at once on an already aborted signal', async () => {
+      const error = await rejection(solve(challengeAt(HARD), await on({ signal: AbortSignal.abort() })));
+      expect(error.code).toBe('ERR_ABORTED');
+    });
+
+    it('rejects ERR_TIMEOUT after timeoutMs', async () => {
+      const t0 = performance.now();
+      const error = await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 150 })));
+      expect(error.code).toBe('ERR_TIMEOUT');
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
+    });
+
+    it('reports progress throttled to one report per 90 ms or more, with growing counts and a rate', async () => {
+      const seen: SolveProgress[] = [];
       const controller = new AbortController();
-      const solving = solve(challengeAt(HARD), await on({ signal: controller.signal, threads: 1 }));
+      // Stops after three reports however busy the machine is: no count depends on its speed.
+      const onProgress = (p: SolveProgress) => seen.push(p) >= 3 && controller.abort();
+      await rejection(solve(challengeAt(HARD), await on({ signal: controller.signal, onProgress })));
+      expect(seen.length).toBe(3);
+      for (let i = 1; i < seen.length; i++) {
+        expect(seen[i]!.hashes).toBeGreaterThanOrEqual(seen[i - 1]!.hashes);
+        expect(seen[i]!.elapsedMs - seen[i - 1]!.elapsedMs).toBeGreaterThanOrEqual(90);
+      }
+      expect(seen.at(-1)!.hashes).toBeGreaterThan(0);
+      expect(seen.at(-1)!.hashesPerSecond).toBeGreaterThan(0);
+    });
+
+    // Issue 16: this flaked with a lag bound. A solver that blocked the loop would let no timer
+    // run before it settles; here timers run while it works, and one of them aborts it.
+    it('keeps the event loop free while it works', async () => {
+      const controller = new AbortController();
+      const solving = solve(challengeAt(HARD), await on({ signal: controller.signal }));
       let settled = false;
       solving.catch(() => {}).finally(() => (settled = true));
-      await new Promise((r) => setTimeout(r, 20));
-      expect(settled).toBe(false);
-      controller.abort(new Error('user cancelled'));
-      await new Promise((r) => setImmediate(r));
-      expect(settled).toBe(true);
-      const error = await rejection(solving);
-      expect(error.code).toBe('ERR_ABORTED');
-      expect((error.cause as Error).message).toBe('user cancelled');
-    }
-    // Threads still spinning would use about a core each; a busy machine only lowers this.
-    expect(await cpuMsOver(300)).toBeLessThan(100);
-  });
+      for (let turn = 0; turn < 5; turn++) {
+        await new Promise((r) => setTimeout(r, 10));
+        expect(settled).toBe(false);
+      }
+      controller.abort();
+      expect((await rejection(solving)).code).toBe('ERR_ABORTED');
+    });
 
-  it('rejects at once on an already aborted signal', async () => {
-    const error = await rejection(solve(challengeAt(HARD), await on({ signal: AbortSignal.abort() })));
-    expect(error.code).toBe('ERR_ABORTED');
-  });
+    it('solves several challenges at once, each with its own nonces', async () => {
+      const challenges = [1, 2, 3].map(() => challengeAt({ difficulty: 10, subPuzzles: 2 }));
+      const solutions = await Promise.all(challenges.map(async (c) => solve(c, await on({ threads: 2, timeoutMs: 20_000 }))));
+      solutions.forEach((solution, i) => expect(solution.id).toBe(challenges[i]!.id));
+    });
 
-  it('rejects ERR_TIMEOUT after timeoutMs', async () => {
-    const t0 = performance.now();
-    const error = await rejection(solve(challengeAt(HARD), await on({ timeoutMs: 150 })));
-    expect(error.code).toBe('ERR_TIMEOUT');
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(145);
+    it('solves many small challenges in a row on the same threads', async () => {
+      for (let i = 0; i < 20; i++) {
+        const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), await on({ threads: 2 }));
+        expect(solution.nonces).toHaveLength(4);
+      }
+    });
   });
-
-  it('reports progress throttled to one report per 90 ms or more, with growing counts and a rate', async () => {
-    const seen: SolveProgress[] = [];
-    const controller = new AbortController();
-    // Stops after three reports however busy the machine is: no count depends on its speed.
-    const onProgress = (p: SolveProgress) => seen.push(p) >= 3 && controller.abort();
-    await rejection(solve(challengeAt(HARD), await on({ signal: controller.signal, onProgress })));
-    expect(seen.length).toBe(3);
-    for (let i = 1; i < seen.length; i++) {
-      expect(seen[i]!.hashes).toBeGreaterThanOrEqual(seen[i - 1]!.hashes);
-      expect(seen[i]!.elapsedMs - seen[i - 1]!.elapsedMs).toBeGreaterThanOrEqual(90);
-    }
-    expect(seen.at(-1)!.hashes).toBeGreaterThan(0);
-    expect(seen.at(-1)!.hashesPerSecond).toBeGreaterThan(0);
-  });
-
-  // Issue 16: this flaked with a lag bound. A solver that blocked the loop would let no timer
-  // run before it settles; here timers run while it works, and one of them aborts it.
-  it('keeps the event loop free while it works', async () => {
-    const controller = new AbortController();
-    const solving = solve(challengeAt(HARD), await on({ signal: controller.signal }));
-    let settled = false;
-    solving.catch(() => {}).finally(() => (settled = true));
-    for (let turn = 0; turn < 5; turn++) {
-      await new Promise((r) => setTimeout(r, 10));
-      expect(settled).toBe(false);
-    }
-    controller.abort();
-    expect((await rejection(solving)).code).toBe('ERR_ABORTED');
-  });
-
-  it('solves several challenges at once, each with its own nonces', async () => {
-    const challenges = [1, 2, 3].map(() => challengeAt({ difficulty: 10, subPuzzles: 2 }));
-    const solutions = await Promise.all(challenges.map(async (c) => solve(c, await on({ threads: 2, timeoutMs: 20_000 }))));
-    solutions.forEach((solution, i) => expect(solution.id).toBe(challenges[i]!.id));
-  });
-
-  it('solves many small challenges in a row on the same threads', async () => {
-    for (let i = 0; i < 20; i++) {
-      const solution = await solve(challengeAt({ difficulty: 4, subPuzzles: 4 }), await on({ threads: 2 }));
-      expect(solution.nonces).toHaveLength(4);
-    }
-  });
-});
 
 describe('solve arguments', () => {
   it('refuses what is not a challenge, and bad options', async () => {

@@ -66,7 +66,10 @@ const CONFIGS: Config[] = [
     signers: ['A', 'B'],
     foreign: ['C', 'stranger'],
     impostor: 'impostorA',
-    ring: new Map([[KEY_B.kid, challengeKey(KEY_B.secret)], [KEY_A.kid, challengeKey(KEY_A.secret)]]),
+    ring: new Map([
+      [KEY_B.kid, challengeKey(KEY_B.secret)],
+      [KEY_A.kid, challengeKey(KEY_A.secret)],
+    ]),
   },
   {
     name: 'secret',
@@ -82,9 +85,22 @@ const CONFIGS: Config[] = [
 
 // docs "Difficulty and threshold": R[j] = floor(2^64 * 2^(-2^j / 65536)).
 const R = [
-  0xffff4e8e25879bfan, 0xfffe9d1cc60ddab1n, 0xfffd3a3b7814eb53n, 0xfffa747ea0040664n, 0xfff4e91bff1b8c3dn, 0xffe9d2b2f7db2755n,
-  0xffd3a751c0f7e10bn, 0xffa756521c8daed1n, 0xff4ecb59511ec8a5n, 0xfe9e115c7b8f884bn, 0xfd3e0c0cf486c174n, 0xfa83b2db722a033an,
-  0xf5257d152486cc2cn, 0xeac0c6e7dd24392en, 0xd744fccad69d6af4n, 0xb504f333f9de6484n,
+  0xffff4e8e25879bfan,
+  0xfffe9d1cc60ddab1n,
+  0xfffd3a3b7814eb53n,
+  0xfffa747ea0040664n,
+  0xfff4e91bff1b8c3dn,
+  0xffe9d2b2f7db2755n,
+  0xffd3a751c0f7e10bn,
+  0xffa756521c8daed1n,
+  0xff4ecb59511ec8a5n,
+  0xfe9e115c7b8f884bn,
+  0xfd3e0c0cf486c174n,
+  0xfa83b2db722a033an,
+  0xf5257d152486cc2cn,
+  0xeac0c6e7dd24392en,
+  0xd744fccad69d6af4n,
+  0xb504f333f9de6484n,
 ];
 
 function oracleThreshold(steps: number): bigint {
@@ -265,7 +281,7 @@ function solveHere(challenge: Json, next: () => number): string[] {
   return Array.from({ length: challenge.subPuzzles as number }, (_, j) => {
     message.writeUInt32BE(j, 36);
     let nonce = BigInt(Math.floor(next() * 2 ** 32)) << 24n;
-    for (;; nonce++) {
+    for (; ; nonce++) {
       message.writeBigUInt64BE(nonce, 40);
       if (createHash('sha256').update(message).digest().readBigUInt64BE(0) < threshold) return hex16(nonce);
     }
@@ -407,7 +423,10 @@ const MALFORMERS: Malformer[] = [
     breaksBulk: true,
     make: (m, f) => {
       const id = setChar(f.challenge.id as string, m.int(22), m.pick(['+', '/', '=']));
-      return [{ ...f.challenge, id }, { ...f.solution, id }];
+      return [
+        { ...f.challenge, id },
+        { ...f.solution, id },
+      ];
     },
   },
   {
@@ -428,7 +447,10 @@ const MALFORMERS: Malformer[] = [
     make: (m, f) => {
       const id = f.challenge.id as string;
       const bad = setChar(id, 21, ALPHABET[(ALPHABET.indexOf(id[21]!) & ~15) | (1 + m.int(15))]!);
-      return [{ ...f.challenge, id: bad }, { ...f.solution, id: bad }];
+      return [
+        { ...f.challenge, id: bad },
+        { ...f.solution, id: bad },
+      ];
     },
   },
   {
@@ -487,7 +509,10 @@ const MALFORMERS: Malformer[] = [
     make: (m, f) => {
       const id = f.challenge.id as string;
       const bad = m.next() < 0.5 ? id.slice(0, 21) : `${id}A`;
-      return [{ ...f.challenge, id: bad }, { ...f.solution, id: bad }];
+      return [
+        { ...f.challenge, id: bad },
+        { ...f.solution, id: bad },
+      ];
     },
   },
   { name: 'kid not of the pattern', make: (m, f) => [{ ...f.challenge, kid: m.pick(['', 'bad kid', 'x'.repeat(65), 'kid/1', 'é']) }, f.solution] },
@@ -505,7 +530,10 @@ const MALFORMERS: Malformer[] = [
       }
       if (where === 'id') {
         const id = setChar(f.challenge.id as string, m.int(21), char);
-        return [{ ...f.challenge, id }, { ...f.solution, id }];
+        return [
+          { ...f.challenge, id },
+          { ...f.solution, id },
+        ];
       }
       return [{ ...f.challenge, signature: setChar(f.challenge.signature as string, m.int(42), char) }, f.solution];
     },
@@ -515,7 +543,10 @@ const MALFORMERS: Malformer[] = [
     breaksBulk: true,
     make: (_, f) => {
       const id = `${(f.challenge.id as string).slice(0, 20)}😀`;
-      return [{ ...f.challenge, id }, { ...f.solution, id }];
+      return [
+        { ...f.challenge, id },
+        { ...f.solution, id },
+      ];
     },
   },
   { name: 'challenge null, an array, a string or a number', make: (m, f) => [m.pick([null, [], [f.challenge], JSON.stringify(f.challenge), 42]), f.solution] },
@@ -527,7 +558,11 @@ const MALFORMERS: Malformer[] = [
     name: 'a Proxy whose trap throws',
     make: (m, f) => {
       const trap = m.pick(['ownKeys', 'get', 'getPrototypeOf', 'getOwnPropertyDescriptor'] as const);
-      const handler: ProxyHandler<Json> = { [trap]: () => { throw new Error('hostile'); } };
+      const handler: ProxyHandler<Json> = {
+        [trap]: () => {
+          throw new Error('hostile');
+        },
+      };
       return m.next() < 0.5 ? [new Proxy(f.challenge, handler), f.solution] : [f.challenge, new Proxy(f.solution, handler)];
     },
   },
@@ -536,7 +571,12 @@ const MALFORMERS: Malformer[] = [
     make: (m, f) => {
       const onChallenge = m.next() < 0.5;
       const target = { ...(onChallenge ? f.challenge : f.solution) };
-      Object.defineProperty(target, m.pick(Object.keys(target)), { enumerable: true, get: () => { throw new Error('hostile'); } });
+      Object.defineProperty(target, m.pick(Object.keys(target)), {
+        enumerable: true,
+        get: () => {
+          throw new Error('hostile');
+        },
+      });
       return onChallenge ? [target, f.solution] : [f.challenge, target];
     },
   },
@@ -548,36 +588,57 @@ const MALFORMERS: Malformer[] = [
 
 /** The fields a tamperer may change, each consistently where the protocol would let one. */
 const TAMPERS: { name: string; make: (m: Mix, f: Fresh) => [Json, Json] }[] = [
-  { name: 'signature, one character', make: (m, f) => {
-    const sig = f.challenge.signature as string;
-    const at = m.int(43);
-    return [{ ...f.challenge, signature: setChar(sig, at, ALPHABET[(ALPHABET.indexOf(sig[at]!) + 1 + m.int(63)) % 64]!) }, f.solution];
-  } },
-  { name: 'signature, one bit', make: (m, f) => {
-    const mac = Buffer.from(f.challenge.signature as string, 'base64url');
-    const bit = m.int(256);
-    mac[bit >> 3]! ^= 1 << (bit & 7);
-    return [{ ...f.challenge, signature: mac.toString('base64url') }, f.solution];
-  } },
+  {
+    name: 'signature, one character',
+    make: (m, f) => {
+      const sig = f.challenge.signature as string;
+      const at = m.int(43);
+      return [{ ...f.challenge, signature: setChar(sig, at, ALPHABET[(ALPHABET.indexOf(sig[at]!) + 1 + m.int(63)) % 64]!) }, f.solution];
+    },
+  },
+  {
+    name: 'signature, one bit',
+    make: (m, f) => {
+      const mac = Buffer.from(f.challenge.signature as string, 'base64url');
+      const bit = m.int(256);
+      mac[bit >> 3]! ^= 1 << (bit & 7);
+      return [{ ...f.challenge, signature: mac.toString('base64url') }, f.solution];
+    },
+  },
   { name: 'scope', make: (m, f) => [{ ...f.challenge, scope: m.pick(['tool:searcH', '', 'tool:search ', 'other'].filter((x) => x !== f.challenge.scope)) }, f.solution] },
   { name: 'expiresAt', make: (m, f) => [{ ...f.challenge, expiresAt: (f.challenge.expiresAt as number) + 1 + m.int(1000) }, f.solution] },
   { name: 'issuedAt', make: (m, f) => [{ ...f.challenge, issuedAt: (f.challenge.issuedAt as number) - 1 - m.int(1000) }, f.solution] },
-  { name: 'difficulty with its threshold', make: (m, f) => {
-    let d = f.challenge.difficulty as number;
-    while (d === f.challenge.difficulty) d = m.pick([1, 1.25, 2, 3, 3.5, 4, 1 + 3 / 65536]);
-    return [{ ...f.challenge, difficulty: d, threshold: hex16(oracleThreshold(d * 65536)) }, f.solution];
-  } },
-  { name: 'subPuzzles with the nonces', make: (m, f) => {
-    const k = f.challenge.subPuzzles as number;
-    const k2 = k === 1 ? 2 : k - 1;
-    const nonces = Array.from({ length: k2 }, (_, j) => (f.solution.nonces as string[])[j] ?? m.randomNonce());
-    return [{ ...f.challenge, subPuzzles: k2 }, { ...f.solution, nonces }];
-  } },
+  {
+    name: 'difficulty with its threshold',
+    make: (m, f) => {
+      let d = f.challenge.difficulty as number;
+      while (d === f.challenge.difficulty) d = m.pick([1, 1.25, 2, 3, 3.5, 4, 1 + 3 / 65536]);
+      return [{ ...f.challenge, difficulty: d, threshold: hex16(oracleThreshold(d * 65536)) }, f.solution];
+    },
+  },
+  {
+    name: 'subPuzzles with the nonces',
+    make: (m, f) => {
+      const k = f.challenge.subPuzzles as number;
+      const k2 = k === 1 ? 2 : k - 1;
+      const nonces = Array.from({ length: k2 }, (_, j) => (f.solution.nonces as string[])[j] ?? m.randomNonce());
+      return [
+        { ...f.challenge, subPuzzles: k2 },
+        { ...f.solution, nonces },
+      ];
+    },
+  },
   { name: 'kid', make: (m, f) => [{ ...f.challenge, kid: m.pick([KEY_A.kid, KEY_B.kid, KID_C].filter((k) => k !== f.challenge.kid)) }, f.solution] },
-  { name: 'id (the solution follows)', make: (m, f) => {
-    const id = m.otherBase64url(16);
-    return [{ ...f.challenge, id }, { ...f.solution, id }];
-  } },
+  {
+    name: 'id (the solution follows)',
+    make: (m, f) => {
+      const id = m.otherBase64url(16);
+      return [
+        { ...f.challenge, id },
+        { ...f.solution, id },
+      ];
+    },
+  },
 ];
 
 type Kind = { name: string; weight: number; make: (m: Mix) => void };
@@ -586,79 +647,161 @@ type Kind = { name: string; weight: number; make: (m: Mix) => void };
 const REPLAYABLE = new Set(['valid', 'elapsedMs valid', 'keys in another order', 'null prototype or transparent Proxy', 'expired', 'unknown kid']);
 
 const KINDS: Kind[] = [
-  { name: 'valid', weight: 30, make: (m) => { const f = m.fresh(); m.add('valid', f.challenge, f.solution); } },
-  { name: 'valid at the edges of the lifetime', weight: 3, make: (m) => {
-    const profile = m.pick(['edge-expiry', 'edge-issue'] as const);
-    const f = m.fresh(undefined, profile);
-    m.add(`valid, ${profile}`, f.challenge, f.solution);
-  } },
-  { name: 'expired', weight: 3, make: (m) => { const f = m.fresh(undefined, 'expired'); m.add('expired', f.challenge, f.solution); } },
-  { name: 'not yet valid', weight: 3, make: (m) => { const f = m.fresh(undefined, 'future'); m.add('not yet valid', f.challenge, f.solution); } },
-  { name: 'keys in another order', weight: 3, make: (m) => {
-    const f = m.fresh();
-    const shuffle = (o: Json) => Object.fromEntries(Object.entries(o).sort(() => m.next() - 0.5));
-    const reversed = (o: Json) => Object.fromEntries(Object.entries(o).reverse());
-    const which = m.int(3);
-    const c = which === 1 ? f.challenge : m.next() < 0.5 ? reversed(f.challenge) : shuffle(f.challenge);
-    const s = which === 0 ? f.solution : m.next() < 0.5 ? reversed(f.solution) : shuffle(f.solution);
-    m.add('keys in another order', c, s);
-  } },
-  { name: 'elapsedMs absent, zero or largest', weight: 2, make: (m) => {
-    const f = m.fresh();
-    const s = { v: 1, id: f.solution.id, nonces: f.solution.nonces } as Json;
-    const choice = m.int(3);
-    if (choice === 1) s.elapsedMs = 0;
-    if (choice === 2) s.elapsedMs = 2 ** 53 - 1;
-    m.add('elapsedMs valid', f.challenge, s);
-  } },
-  { name: 'null prototype or a transparent Proxy', weight: 1, make: (m) => {
-    const f = m.fresh();
-    const c = m.next() < 0.5 ? Object.assign(Object.create(null) as Json, f.challenge) : new Proxy(f.challenge, {});
-    m.add('null prototype or transparent Proxy', c, m.next() < 0.5 ? new Proxy(f.solution, {}) : f.solution);
-  } },
-  { name: 'tampered', weight: 12, make: (m) => {
-    const t = m.pick(TAMPERS);
-    const [c, s] = t.make(m, m.fresh());
-    m.add(`tampered ${t.name}`, c, s);
-  } },
-  { name: 'wrong nonce', weight: 4, make: (m) => {
-    const f = m.fresh();
-    const nonces = [...(f.solution.nonces as string[])];
-    if (m.next() < 0.7) nonces[m.int(nonces.length)] = m.randomNonce();
-    else if (nonces.length > 1 && m.next() < 0.5) nonces.pop();
-    else nonces.push(m.randomNonce());
-    m.add('wrong nonce or nonce count', f.challenge, { ...f.solution, nonces });
-  } },
-  { name: "another challenge's solution", weight: 3, make: (m) => {
-    const f = m.fresh();
-    const g = m.fresh();
-    m.add("another challenge's solution", f.challenge, m.next() < 0.5 ? g.solution : { ...f.solution, id: g.challenge.id });
-  } },
-  { name: 'impostor', weight: 2, make: (m) => { const f = m.fresh(m.config.impostor); m.add('known kid, wrong secret', f.challenge, f.solution); } },
-  { name: 'unknown key', weight: 3, make: (m) => { const f = m.fresh(m.pick(m.config.foreign)); m.add('unknown kid', f.challenge, f.solution); } },
-  { name: 'replayed in the batch', weight: 5, make: (m) => {
-    const earlier = m.items.filter((i) => REPLAYABLE.has(i.label));
-    if (earlier.length === 0) return KINDS[0]!.make(m);
-    const { challenge, solution } = m.pick(earlier).pair as { challenge: Json; solution: Json };
-    const copy = m.next() < 0.5;
-    m.add(copy ? 'replay (a JSON copy)' : 'replay (the same objects)', copy ? JSON.parse(JSON.stringify(challenge)) : challenge,
-      copy ? JSON.parse(JSON.stringify(solution)) : solution);
-  } },
-  { name: 'spent before the batch', weight: 2, make: (m) => {
-    const f = m.fresh();
-    m.spentBefore.push({ id: f.challenge.id as string, expiresAt: f.challenge.expiresAt as number });
-    m.add('spent before the batch', f.challenge, f.solution);
-  } },
-  { name: 'malformed', weight: 14, make: (m) => {
-    const list = m.clean ? MALFORMERS.filter((x) => !x.breaksBulk) : MALFORMERS;
-    const x = m.pick(list);
-    const [c, s] = x.make(m, m.fresh());
-    m.add(`malformed: ${x.name}`, c, s);
-  } },
-  { name: 'not a pair', weight: 1, make: (m) => {
-    const f = m.fresh();
-    m.items.push({ label: 'not a pair', pair: m.pick([null, undefined, 7, 'pair', {}, { challenge: f.challenge }, { solution: f.solution }]) });
-  } },
+  {
+    name: 'valid',
+    weight: 30,
+    make: (m) => {
+      const f = m.fresh();
+      m.add('valid', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'valid at the edges of the lifetime',
+    weight: 3,
+    make: (m) => {
+      const profile = m.pick(['edge-expiry', 'edge-issue'] as const);
+      const f = m.fresh(undefined, profile);
+      m.add(`valid, ${profile}`, f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'expired',
+    weight: 3,
+    make: (m) => {
+      const f = m.fresh(undefined, 'expired');
+      m.add('expired', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'not yet valid',
+    weight: 3,
+    make: (m) => {
+      const f = m.fresh(undefined, 'future');
+      m.add('not yet valid', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'keys in another order',
+    weight: 3,
+    make: (m) => {
+      const f = m.fresh();
+      const shuffle = (o: Json) => Object.fromEntries(Object.entries(o).sort(() => m.next() - 0.5));
+      const reversed = (o: Json) => Object.fromEntries(Object.entries(o).reverse());
+      const which = m.int(3);
+      const c = which === 1 ? f.challenge : m.next() < 0.5 ? reversed(f.challenge) : shuffle(f.challenge);
+      const s = which === 0 ? f.solution : m.next() < 0.5 ? reversed(f.solution) : shuffle(f.solution);
+      m.add('keys in another order', c, s);
+    },
+  },
+  {
+    name: 'elapsedMs absent, zero or largest',
+    weight: 2,
+    make: (m) => {
+      const f = m.fresh();
+      const s = { v: 1, id: f.solution.id, nonces: f.solution.nonces } as Json;
+      const choice = m.int(3);
+      if (choice === 1) s.elapsedMs = 0;
+      if (choice === 2) s.elapsedMs = 2 ** 53 - 1;
+      m.add('elapsedMs valid', f.challenge, s);
+    },
+  },
+  {
+    name: 'null prototype or a transparent Proxy',
+    weight: 1,
+    make: (m) => {
+      const f = m.fresh();
+      const c = m.next() < 0.5 ? Object.assign(Object.create(null) as Json, f.challenge) : new Proxy(f.challenge, {});
+      m.add('null prototype or transparent Proxy', c, m.next() < 0.5 ? new Proxy(f.solution, {}) : f.solution);
+    },
+  },
+  {
+    name: 'tampered',
+    weight: 12,
+    make: (m) => {
+      const t = m.pick(TAMPERS);
+      const [c, s] = t.make(m, m.fresh());
+      m.add(`tampered ${t.name}`, c, s);
+    },
+  },
+  {
+    name: 'wrong nonce',
+    weight: 4,
+    make: (m) => {
+      const f = m.fresh();
+      const nonces = [...(f.solution.nonces as string[])];
+      if (m.next() < 0.7) nonces[m.int(nonces.length)] = m.randomNonce();
+      else if (nonces.length > 1 && m.next() < 0.5) nonces.pop();
+      else nonces.push(m.randomNonce());
+      m.add('wrong nonce or nonce count', f.challenge, { ...f.solution, nonces });
+    },
+  },
+  {
+    name: "another challenge's solution",
+    weight: 3,
+    make: (m) => {
+      const f = m.fresh();
+      const g = m.fresh();
+      m.add("another challenge's solution", f.challenge, m.next() < 0.5 ? g.solution : { ...f.solution, id: g.challenge.id });
+    },
+  },
+  {
+    name: 'impostor',
+    weight: 2,
+    make: (m) => {
+      const f = m.fresh(m.config.impostor);
+      m.add('known kid, wrong secret', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'unknown key',
+    weight: 3,
+    make: (m) => {
+      const f = m.fresh(m.pick(m.config.foreign));
+      m.add('unknown kid', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'replayed in the batch',
+    weight: 5,
+    make: (m) => {
+      const earlier = m.items.filter((i) => REPLAYABLE.has(i.label));
+      if (earlier.length === 0) return KINDS[0]!.make(m);
+      const { challenge, solution } = m.pick(earlier).pair as { challenge: Json; solution: Json };
+      const copy = m.next() < 0.5;
+      m.add(
+        copy ? 'replay (a JSON copy)' : 'replay (the same objects)',
+        copy ? JSON.parse(JSON.stringify(challenge)) : challenge,
+        copy ? JSON.parse(JSON.stringify(solution)) : solution,
+      );
+    },
+  },
+  {
+    name: 'spent before the batch',
+    weight: 2,
+    make: (m) => {
+      const f = m.fresh();
+      m.spentBefore.push({ id: f.challenge.id as string, expiresAt: f.challenge.expiresAt as number });
+      m.add('spent before the batch', f.challenge, f.solution);
+    },
+  },
+  {
+    name: 'malformed',
+    weight: 14,
+    make: (m) => {
+      const list = m.clean ? MALFORMERS.filter((x) => !x.breaksBulk) : MALFORMERS;
+      const x = m.pick(list);
+      const [c, s] = x.make(m, m.fresh());
+      m.add(`malformed: ${x.name}`, c, s);
+    },
+  },
+  {
+    name: 'not a pair',
+    weight: 1,
+    make: (m) => {
+      const f = m.fresh();
+      m.items.push({ label: 'not a pair', pair: m.pick([null, undefined, 7, 'pair', {}, { challenge: f.challenge }, { solution: f.solution }]) });
+    },
+  },
   { name: 'look-alike non-ASCII', weight: 2, make: (m) => lookalikeItem(m) },
 ];
 
@@ -802,8 +945,15 @@ function randomOptions(next: () => number, config: Config): MixOptions {
 }
 
 const describeOptions = (o: MixOptions): string =>
-  [o.config.name, `skew ${o.skewMs}`, o.scope !== undefined ? `scope ${o.scope}` : '', o.minDifficulty ? `min ${o.minDifficulty}` : '',
-    o.maxDifficulty ? `max ${o.maxDifficulty}` : ''].filter(Boolean).join(', ');
+  [
+    o.config.name,
+    `skew ${o.skewMs}`,
+    o.scope !== undefined ? `scope ${o.scope}` : '',
+    o.minDifficulty ? `min ${o.minDifficulty}` : '',
+    o.maxDifficulty ? `max ${o.maxDifficulty}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 
 // ---- the suites ------------------------------------------------------------------------------
 
@@ -839,9 +989,7 @@ backendLegs().forEach((leg, legIndex) => {
       expectAgreement(m, outcome);
       // Not vacuous: every verdict the mix can produce is there.
       const reasons = new Set(outcome.oracle.map((v) => (v.ok ? 'ok' : v.reason)));
-      expect([...reasons].sort()).toEqual(
-        ['ok', 'malformed', 'unknown_key', 'bad_signature', 'expired', 'not_yet_valid', 'bad_solution', 'replayed'].sort(),
-      );
+      expect([...reasons].sort()).toEqual(['ok', 'malformed', 'unknown_key', 'bad_signature', 'expired', 'not_yet_valid', 'bad_solution', 'replayed'].sort());
     });
 
     it(`batch of ${LARGE.toLocaleString('en')} with a required scope and difficulty bounds`, async () => {

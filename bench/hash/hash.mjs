@@ -44,7 +44,7 @@ function printVerdict(verdict) {
 }
 
 async function main() {
-  const { startedAt, config, powgate, info, machine, cpuLoadAtStart } = await startBench();
+  const { startedAt, config, powgate, machine, cpuLoadAtStart } = await startBench();
 
   const backends = await loadBackends(powgate.loadBackend);
   for (const s of backends.skipped) console.log(`skipped ${s.backend}${s.isa ? `/${s.isa}` : ''}: ${s.code}: ${s.reason}`);

@@ -125,10 +125,7 @@ async function main() {
   const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
   const serveArgs = [cli, 'serve', '--port', '0', '--difficulty', String(DIFFICULTY)];
   const redis = await startRedis();
-  const targets = await Promise.all([
-    start('powgate serve: POST /api/token/verify', serveArgs, { POWGATE_SECRET: secret }),
-    start('node:http JSON echo', [SELF, '--echo']),
-  ]);
+  const targets = await Promise.all([start('powgate serve: POST /api/token/verify', serveArgs, { POWGATE_SECRET: secret }), start('node:http JSON echo', [SELF, '--echo'])]);
   targets[0].path = '/api/token/verify';
   targets[0].spends = true;
   targets[1].path = '/echo';
@@ -187,7 +184,9 @@ async function main() {
       fail(`${target.name} answered ${status} ${JSON.stringify(json).slice(0, 300)}`);
     }
   }
-  console.log(`agreement: powgate says valid for the token and spends one of its ${MAX_CALLS} calls (used 1, remaining ${MAX_CALLS - 1}), check_only does not spend (the next check says used 2); the echo server returns the body (${body.length} bytes)`);
+  console.log(
+    `agreement: powgate says valid for the token and spends one of its ${MAX_CALLS} calls (used 1, remaining ${MAX_CALLS - 1}), check_only does not spend (the next check says used 2); the echo server returns the body (${body.length} bytes)`,
+  );
   console.log(`tokens: scope '' (the default door), ${MAX_CALLS} calls at ${DIFFICULTY} bits per call (serve --difficulty ${DIFFICULTY}); a fresh token for every autocannon run`);
   console.log(`autocannon: ${connections} connections, pipelining 1, ${seconds} s per run after a ${warmupSeconds} s warm-up, ${config.rounds} rounds, order alternating`);
 
@@ -202,7 +201,16 @@ async function main() {
     const runBody = JSON.stringify({ token: fresh });
     const result = await new Promise((resolve, reject) => {
       autocannon(
-        { url: new URL(target.path, target.url).href, method: 'POST', headers: { 'content-type': 'application/json' }, body: runBody, connections, pipelining: 1, duration, ...(target.requests ? { requests: target.requests } : {}) },
+        {
+          url: new URL(target.path, target.url).href,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: runBody,
+          connections,
+          pipelining: 1,
+          duration,
+          ...(target.requests ? { requests: target.requests } : {}),
+        },
         (error, result) => (error ? reject(error) : resolve(result)),
       );
     });
@@ -269,11 +277,14 @@ async function main() {
     console.log(`          cpu: ${describeCpuLoad(load)}${load.servers === undefined ? '' : `, servers ${load.servers.toFixed(2)}`}`);
   }
   await Promise.all(
-    children.map((child) => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    })),
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
   );
 
   // Results.
@@ -297,22 +308,29 @@ async function main() {
 
   console.log('');
   const header = ['server', 'req/s median', 'min', 'max', 'p99 ms median', 'p50 ms median'];
-  const table = [header, ...rows.map((row) => [
-    row.name,
-    Math.round(row.requestsPerSecond.median).toString(),
-    Math.round(row.requestsPerSecond.min).toString(),
-    Math.round(row.requestsPerSecond.max).toString(),
-    row.p99Ms.median.toString(),
-    row.p50Ms.median.toString(),
-  ])];
+  const table = [
+    header,
+    ...rows.map((row) => [
+      row.name,
+      Math.round(row.requestsPerSecond.median).toString(),
+      Math.round(row.requestsPerSecond.min).toString(),
+      Math.round(row.requestsPerSecond.max).toString(),
+      row.p99Ms.median.toString(),
+      row.p50Ms.median.toString(),
+    ]),
+  ];
   const widths = header.map((_, i) => Math.max(...table.map((r) => r[i].length)));
   for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   console.log('');
   console.log(`ratio (powgate / echo, medians): ${ratio.toFixed(3)}x; per round: ${perRound.map((x) => x.toFixed(2)).join(' ')} (median ${median(perRound).toFixed(3)}x)`);
-  console.log(`ratio with a new token per request (against the echo server with a new body per request): ${coldRatio.toFixed(3)}x; per round: ${coldPerRound.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `ratio with a new token per request (against the echo server with a new body per request): ${coldRatio.toFixed(3)}x; per round: ${coldPerRound.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   console.log(`target: >= ${target.minRatio}x of the echo server's requests/s (a client's token, repeated, each check spending a call in memory): ${verdict}`);
   if (withRedis) {
-    console.log(`Redis (calls spent in redis-server, one round trip per check; no target): ${Math.round(withRedis.requestsPerSecond.median)} req/s median, p99 ${withRedis.p99Ms.median} ms median (${(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median).toFixed(3)}x the echo server)`);
+    console.log(
+      `Redis (calls spent in redis-server, one round trip per check; no target): ${Math.round(withRedis.requestsPerSecond.median)} req/s median, p99 ${withRedis.p99Ms.median} ms median (${(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median).toFixed(3)}x the echo server)`,
+    );
   }
   const warnings = [busyWarning(cpuLoadAtStart, 'before the run'), ...roundWarnings(roundLoads)].filter(Boolean);
   for (const warning of warnings) console.log(warning);
@@ -322,7 +340,12 @@ async function main() {
     mode: config.mode,
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     settings: {
-      connections, pipelining: 1, seconds, warmupSeconds, rounds: config.rounds, bodyBytes: body.length,
+      connections,
+      pipelining: 1,
+      seconds,
+      warmupSeconds,
+      rounds: config.rounds,
+      bodyBytes: body.length,
       logs: 'powgate serve as shipped (token checks answered 200 logged at debug, hidden at the default info), stdout drained',
       serve: `powgate serve --difficulty ${DIFFICULTY}`,
       tokens: { scope: '', calls: MAX_CALLS, price: DIFFICULTY, freshPerRun: true, spendsPerCheck: true },
@@ -333,7 +356,13 @@ async function main() {
     ratioPerRound: perRound.map((x) => round(x, 3)),
     ratioNewTokenPerRequest: round(coldRatio, 3),
     ratioNewTokenPerRequestPerRound: coldPerRound.map((x) => round(x, 3)),
-    redis: withRedis ? { requestsPerSecond: round(withRedis.requestsPerSecond.median, 1), p99Ms: withRedis.p99Ms.median, ratioToEcho: round(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median, 3) } : null,
+    redis: withRedis
+      ? {
+          requestsPerSecond: round(withRedis.requestsPerSecond.median, 1),
+          p99Ms: withRedis.p99Ms.median,
+          ratioToEcho: round(withRedis.requestsPerSecond.median / echo.requestsPerSecond.median, 3),
+        }
+      : null,
     target: { ...target, verdict },
     cpuLoad: { atStart: cpuLoadAtStart, rounds: roundLoads },
     warnings,

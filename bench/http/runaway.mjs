@@ -87,7 +87,7 @@ async function expressChild(difficulty) {
 
   const gate = new Gate({ secret: SECRET, difficulty });
   const app = express();
-  app.get('/bench/served', (req, res) => res.json({ served })); // the bench's view of the paid backend; not gated
+  app.get('/bench/served', (_req, res) => res.json({ served })); // the bench's view of the paid backend; not gated
   app.use(new PowgateService(gate).handle); // /api/challenge, /api/verify, /api/token/verify, /healthz
   app.use('/search', powgateMiddleware(gate, { scope: 'search' })); // 402 without a token
   app.get('/search', (req, res) => {
@@ -149,7 +149,10 @@ async function main() {
   const startedAt = new Date().toISOString();
   const seconds = Number(env.BENCH_SECONDS ?? 60);
   const targetSeconds = Number(env.BENCH_TARGET_SECONDS ?? 0.25);
-  const legs = (env.BENCH_LEGS ?? 'http,mcp').split(',').map((s) => s.trim()).filter(Boolean);
+  const legs = (env.BENCH_LEGS ?? 'http,mcp')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const waitIdle = Number(env.BENCH_WAIT_IDLE ?? 0);
   const chunks = Number(env.BENCH_CHUNKS ?? 4);
   const agentKind = env.BENCH_AGENT ?? 'client';
@@ -173,7 +176,10 @@ async function main() {
   const machine = { ...machineFacts({ backendInfo: info, version: info.version }), cpuid: cpuid() };
   const distRevision = revisionOf(DIST);
   console.log(describeMachine(machine).join('\n'));
-  const flags = Object.entries(machine.isaFlags).filter(([, on]) => on).map(([f]) => f).join(' ');
+  const flags = Object.entries(machine.isaFlags)
+    .filter(([, on]) => on)
+    .map(([f]) => f)
+    .join(' ');
   const machineLine =
     `machine: ${machine.cpuModel} (family ${machine.cpuid.family}, model ${machine.cpuid.model}, stepping ${machine.cpuid.stepping}), ` +
     `ISA ${flags || 'none of sha_ni/avx2/avx512'}, ${machine.threads} threads, load ${machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`;
@@ -186,7 +192,7 @@ async function main() {
   const backend = info.backend === 'native' ? 'native' : info.backend; // the fastest this machine has; native when it loads
   const measureRate = async () => {
     const rates = [];
-    for (let i = 0; i < 3; i++) rates.push((await powgate.measureHashRate({ backend, threads, durationMs: 1000 })));
+    for (let i = 0; i < 3; i++) rates.push(await powgate.measureHashRate({ backend, threads, durationMs: 1000 }));
     rates.sort((a, b) => a.hashesPerSecond - b.hashesPerSecond);
     return rates[1];
   };
@@ -199,17 +205,25 @@ async function main() {
     difficulty = Number(env.BENCH_DIFFICULTY);
     if (!(difficulty >= 1 && difficulty <= 64)) fail('BENCH_DIFFICULTY must be from 1 to 64');
   } else {
-    const hashes = Math.max(2, (targetSeconds - overheadSeconds) * rate0.hashesPerSecond / subPuzzles);
+    const hashes = Math.max(2, ((targetSeconds - overheadSeconds) * rate0.hashesPerSecond) / subPuzzles);
     difficulty = Math.round(Math.log2(hashes) * 256) / 256; // a multiple of 1/256 bit: exact in the protocol's 1/65536 steps
   }
   console.log('');
-  console.log(`solver    ${rate0.backend}/${rate0.isa} on ${threads} threads: ${(rate0.hashesPerSecond / 1e6).toFixed(2)} M hash/s (median of 3 x 1 s); ` +
-    `start-up overhead per solve ${(overheadSeconds * 1000).toFixed(1)} ms (median of 7 trivial solves)`);
-  console.log(`price     a FIXED ${difficulty} bits per call (${subPuzzles} sub-puzzle): mean ${(overheadSeconds + subPuzzles * 2 ** difficulty / rate0.hashesPerSecond).toFixed(3)} s per call on this solver ` +
-    `(target ${targetSeconds} s). Fixed, not the README's adaptive default: adaptive pricing would raise the price as the loop runs and skew the comparison.`);
-  console.log(`loop      ${seconds} s per leg; legs: ${legs.join(', ')}; agent: ${agentKind === 'client'
-    ? "powgate's client (wrapFetchWithPowgate; wrapMcpClientWithPowgate over the SDK's Client), maxSecondsPerWindow Infinity"
-    : 'the hand-written loop (each token presented until refused)'}, ${threads} solver threads`);
+  console.log(
+    `solver    ${rate0.backend}/${rate0.isa} on ${threads} threads: ${(rate0.hashesPerSecond / 1e6).toFixed(2)} M hash/s (median of 3 x 1 s); ` +
+      `start-up overhead per solve ${(overheadSeconds * 1000).toFixed(1)} ms (median of 7 trivial solves)`,
+  );
+  console.log(
+    `price     a FIXED ${difficulty} bits per call (${subPuzzles} sub-puzzle): mean ${(overheadSeconds + (subPuzzles * 2 ** difficulty) / rate0.hashesPerSecond).toFixed(3)} s per call on this solver ` +
+      `(target ${targetSeconds} s). Fixed, not the README's adaptive default: adaptive pricing would raise the price as the loop runs and skew the comparison.`,
+  );
+  console.log(
+    `loop      ${seconds} s per leg; legs: ${legs.join(', ')}; agent: ${
+      agentKind === 'client'
+        ? "powgate's client (wrapFetchWithPowgate; wrapMcpClientWithPowgate over the SDK's Client), maxSecondsPerWindow Infinity"
+        : 'the hand-written loop (each token presented until refused)'
+    }, ${threads} solver threads`,
+  );
 
   const children = [];
   const stopAll = () => children.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
@@ -256,7 +270,20 @@ async function main() {
    * `redeem(envelope, challenge, solution)` answers `{ token, calls }`.
    */
   async function agentLoop({ call, redeem }, seconds) {
-    const stats = { served: 0, refusals: 0, reasons: {}, solves: 0, solveSeconds: [], difficulties: new Set(), thresholds: new Set(), tokenCalls: new Set(), abandoned: 0, protocolSeconds: 0, progressHashes: 0, progressMs: 0 };
+    const stats = {
+      served: 0,
+      refusals: 0,
+      reasons: {},
+      solves: 0,
+      solveSeconds: [],
+      difficulties: new Set(),
+      thresholds: new Set(),
+      tokenCalls: new Set(),
+      abandoned: 0,
+      protocolSeconds: 0,
+      progressHashes: 0,
+      progressMs: 0,
+    };
     const deadline = AbortSignal.timeout(seconds * 1000);
     const started = performance.now();
     let token;
@@ -344,7 +371,20 @@ async function main() {
 
   // ---- powgate's client as the agent (BENCH_AGENT=client)
   /** A fresh chunk's counters, as agentLoop keeps them. */
-  const newStats = () => ({ served: 0, refusals: 0, reasons: {}, solves: 0, solveSeconds: [], difficulties: new Set(), thresholds: new Set(), tokenCalls: new Set(), abandoned: 0, protocolSeconds: 0, progressHashes: 0, progressMs: 0 });
+  const newStats = () => ({
+    served: 0,
+    refusals: 0,
+    reasons: {},
+    solves: 0,
+    solveSeconds: [],
+    difficulties: new Set(),
+    thresholds: new Set(),
+    tokenCalls: new Set(),
+    abandoned: 0,
+    protocolSeconds: 0,
+    progressHashes: 0,
+    progressMs: 0,
+  });
 
   /**
    * The client's options, and how the bench watches it: payments (each one solve: its
@@ -393,7 +433,14 @@ async function main() {
     const chunk = { stats: newStats() };
     const counting = async (url, init) => {
       const response = await fetch(url, init);
-      if (response.status === 402 && new URL(url).pathname === '/search') sawRefusal(chunk, await response.clone().json().catch(() => null));
+      if (response.status === 402 && new URL(url).pathname === '/search')
+        sawRefusal(
+          chunk,
+          await response
+            .clone()
+            .json()
+            .catch(() => null),
+        );
       return response;
     };
     const pay = client.wrapFetchWithPowgate(counting, watched(chunk));
@@ -518,12 +565,18 @@ async function main() {
     rates.push(rateAfter);
     perLeg[leg].chunks.push({ stats, rateBefore, rateAfter });
     perLeg[leg].loads.push(load);
-    console.log(`chunk ${String(i + 1).padStart(2)}/${schedule.length} ${leg.padEnd(4)} ${String(stats.served).padStart(4)} calls, ${String(stats.solves).padStart(4)} solves; ` +
-      `rate before ${(rateBefore.hashesPerSecond / 1e6).toFixed(1)}, after ${(rateAfter.hashesPerSecond / 1e6).toFixed(1)} M hash/s; cpu ${describeCpuLoad(load)}`);
+    console.log(
+      `chunk ${String(i + 1).padStart(2)}/${schedule.length} ${leg.padEnd(4)} ${String(stats.served).padStart(4)} calls, ${String(stats.solves).padStart(4)} solves; ` +
+        `rate before ${(rateBefore.hashesPerSecond / 1e6).toFixed(1)}, after ${(rateAfter.hashesPerSecond / 1e6).toFixed(1)} M hash/s; cpu ${describeCpuLoad(load)}`,
+    );
     rateBefore = rateAfter;
   }
   const backendServed = {};
-  for (const leg of legs) backendServed[leg] = await fetch(new URL('/bench/served', servers[leg].url)).then((r) => r.json()).then((b) => b.served).catch(() => null);
+  for (const leg of legs)
+    backendServed[leg] = await fetch(new URL('/bench/served', servers[leg].url))
+      .then((r) => r.json())
+      .then((b) => b.served)
+      .catch(() => null);
   await mcpClient?.close();
   await Promise.all(legs.map((leg) => stop(servers[leg].child)));
 
@@ -535,15 +588,28 @@ async function main() {
     const all = (field) => done.flatMap((c) => c.stats[field]);
     const sum = (field) => done.reduce((acc, c) => acc + c.stats[field], 0);
     const stats = {
-      served: sum('served'), solves: sum('solves'), refusals: sum('refusals'), abandoned: sum('abandoned'), protocolSeconds: sum('protocolSeconds'),
-      progressHashes: sum('progressHashes'), progressMs: sum('progressMs'), solveSeconds: all('solveSeconds'),
-      reasons: {}, difficulties: new Set(done.flatMap((c) => [...c.stats.difficulties])), thresholds: new Set(done.flatMap((c) => [...c.stats.thresholds])),
+      served: sum('served'),
+      solves: sum('solves'),
+      refusals: sum('refusals'),
+      abandoned: sum('abandoned'),
+      protocolSeconds: sum('protocolSeconds'),
+      progressHashes: sum('progressHashes'),
+      progressMs: sum('progressMs'),
+      solveSeconds: all('solveSeconds'),
+      reasons: {},
+      difficulties: new Set(done.flatMap((c) => [...c.stats.difficulties])),
+      thresholds: new Set(done.flatMap((c) => [...c.stats.thresholds])),
       tokenCalls: new Set(done.flatMap((c) => [...c.stats.tokenCalls])),
     };
     for (const c of done) for (const [k, v] of Object.entries(c.stats.reasons)) stats.reasons[k] = (stats.reasons[k] ?? 0) + v;
     const load = {
       seconds: loads.reduce((a, l) => a + l.seconds, 0),
-      ...Object.fromEntries(['own', 'all', 'others', 'steal', 'server'].map((k) => [k, loads.some((l) => l[k] === null || l[k] === undefined) ? null : loads.reduce((a, l) => a + l[k] * l.seconds, 0) / loads.reduce((a, l) => a + l.seconds, 0)])),
+      ...Object.fromEntries(
+        ['own', 'all', 'others', 'steal', 'server'].map((k) => [
+          k,
+          loads.some((l) => l[k] === null || l[k] === undefined) ? null : loads.reduce((a, l) => a + l[k] * l.seconds, 0) / loads.reduce((a, l) => a + l.seconds, 0),
+        ]),
+      ),
     };
     cpuLoads.push(load);
 
@@ -558,10 +624,16 @@ async function main() {
     let variance = 0;
     const chunkRows = done.map((c) => {
       const mu = (muOf(c.rateBefore) + muOf(c.rateAfter)) / 2;
-      const sigma = Math.sqrt(subPuzzles) * (unit(c.rateBefore) + unit(c.rateAfter)) / 2;
+      const sigma = (Math.sqrt(subPuzzles) * (unit(c.rateBefore) + unit(c.rateAfter))) / 2;
       predicted += chunkSeconds / mu;
       variance += (chunkSeconds * sigma ** 2) / mu ** 3;
-      return { served: c.stats.served, solves: c.stats.solves, predicted: round(chunkSeconds / mu, 1), rateBefore: Math.round(c.rateBefore.hashesPerSecond), rateAfter: Math.round(c.rateAfter.hashesPerSecond) };
+      return {
+        served: c.stats.served,
+        solves: c.stats.solves,
+        predicted: round(chunkSeconds / mu, 1),
+        rateBefore: Math.round(c.rateBefore.hashesPerSecond),
+        rateAfter: Math.round(c.rateAfter.hashesPerSecond),
+      };
     });
     const mu = seconds / predicted; // the mean seconds per call over the run
     const sd = Math.sqrt(variance);
@@ -595,7 +667,15 @@ async function main() {
       ratio: round(ratio, 3),
       ratioBand95: band.map((x) => round(x / predicted, 3)),
       target: { ...RATIO, pass },
-      rateDuringLoop: loopRate === null ? null : { hashesPerSecond: Math.round(loopRate), from: "solve()'s progress reports", predicted: round(predictedAtLoopRate, 1), ratio: round(stats.served / predictedAtLoopRate, 3) },
+      rateDuringLoop:
+        loopRate === null
+          ? null
+          : {
+              hashesPerSecond: Math.round(loopRate),
+              from: "solve()'s progress reports",
+              predicted: round(predictedAtLoopRate, 1),
+              ratio: round(stats.served / predictedAtLoopRate, 3),
+            },
       solves: stats.solves,
       abandonedAtDeadline: stats.abandoned,
       callsPerSolve: callsPerSolve === null ? null : round(callsPerSolve, 2),
@@ -613,24 +693,42 @@ async function main() {
     const M = (x) => (x / 1e6).toFixed(1);
     console.log('');
     console.log(`== ${name}`);
-    console.log(`rate      measured around its chunks: first ${M(legRates[0])}, last ${M(legRates.at(-1))}, min ${M(Math.min(...legRates))}, max ${M(Math.max(...legRates))} M hash/s ` +
-      `(at the first rate alone the prediction is ${row.predictedFromFirstRate}, at the last ${row.predictedFromLastRate}; each chunk uses the two on either side)`);
+    console.log(
+      `rate      measured around its chunks: first ${M(legRates[0])}, last ${M(legRates.at(-1))}, min ${M(Math.min(...legRates))}, max ${M(Math.max(...legRates))} M hash/s ` +
+        `(at the first rate alone the prediction is ${row.predictedFromFirstRate}, at the last ${row.predictedFromLastRate}; each chunk uses the two on either side)`,
+    );
     if (loopRate !== null) {
-      console.log(`          during the loop (solve()'s progress reports) ${M(loopRate)} M hash/s: at that rate the prediction is ${predictedAtLoopRate.toFixed(1)} ` +
-        `(ratio ${(stats.served / predictedAtLoopRate).toFixed(3)}x; a diagnostic: a busy machine slows the solver, not the gate)`);
+      console.log(
+        `          during the loop (solve()'s progress reports) ${M(loopRate)} M hash/s: at that rate the prediction is ${predictedAtLoopRate.toFixed(1)} ` +
+          `(ratio ${(stats.served / predictedAtLoopRate).toFixed(3)}x; a diagnostic: a busy machine slows the solver, not the gate)`,
+      );
     }
-    console.log(`model     ${row.hashesPerCall} hashes per call at ${difficulty} bits: mean ${mu.toFixed(4)} s per call (overhead ${(overheadSeconds * 1000).toFixed(1)} ms); a solve's sd equals its hashing mean (exponential)`);
-    console.log(`observed  ${stats.solves} solves, mean ${meanSolve === null ? '-' : meanSolve.toFixed(4)} s (median ${row.medianSolveSeconds ?? '-'} s); ` +
-      `round trips ${row.protocolSecondsPerCall === null ? '-' : (row.protocolSecondsPerCall * 1000).toFixed(1)} ms per call served (not in the model); ` +
-      `challenge difficulties seen: ${row.challengeDifficulties.join(', ') || '-'}`);
-    console.log(`tokens    calls per token: ${row.callsPerToken.join(', ') || '-'}; refusals ${stats.refusals} (${Object.entries(stats.reasons).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-    console.log(`served    ${stats.served} calls in ${seconds} s (the backend counted ${backendServed[leg] ?? '?'}, including any call answered after a chunk's deadline); ` +
-      `predicted ${predicted.toFixed(1)} +- ${sd.toFixed(1)} (sd; 95% band ${band[0].toFixed(0)} to ${band[1].toFixed(0)})`);
-    console.log(`ratio     ${ratio.toFixed(3)}x the prediction (95% band of the model ${(band[0] / predicted).toFixed(3)}x to ${(band[1] / predicted).toFixed(3)}x); ` +
-      `target ${RATIO.min}x to ${RATIO.max}x: ${pass ? 'met' : 'NOT met'}`);
+    console.log(
+      `model     ${row.hashesPerCall} hashes per call at ${difficulty} bits: mean ${mu.toFixed(4)} s per call (overhead ${(overheadSeconds * 1000).toFixed(1)} ms); a solve's sd equals its hashing mean (exponential)`,
+    );
+    console.log(
+      `observed  ${stats.solves} solves, mean ${meanSolve === null ? '-' : meanSolve.toFixed(4)} s (median ${row.medianSolveSeconds ?? '-'} s); ` +
+        `round trips ${row.protocolSecondsPerCall === null ? '-' : (row.protocolSecondsPerCall * 1000).toFixed(1)} ms per call served (not in the model); ` +
+        `challenge difficulties seen: ${row.challengeDifficulties.join(', ') || '-'}`,
+    );
+    console.log(
+      `tokens    calls per token: ${row.callsPerToken.join(', ') || '-'}; refusals ${stats.refusals} (${Object.entries(stats.reasons)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+    );
+    console.log(
+      `served    ${stats.served} calls in ${seconds} s (the backend counted ${backendServed[leg] ?? '?'}, including any call answered after a chunk's deadline); ` +
+        `predicted ${predicted.toFixed(1)} +- ${sd.toFixed(1)} (sd; 95% band ${band[0].toFixed(0)} to ${band[1].toFixed(0)})`,
+    );
+    console.log(
+      `ratio     ${ratio.toFixed(3)}x the prediction (95% band of the model ${(band[0] / predicted).toFixed(3)}x to ${(band[1] / predicted).toFixed(3)}x); ` +
+        `target ${RATIO.min}x to ${RATIO.max}x: ${pass ? 'met' : 'NOT met'}`,
+    );
     if (ratio > 2) {
-      console.log(`RUNAWAY: the gate does not bound a runaway loop: ${stats.served} calls served for ${stats.solves} solve${stats.solves === 1 ? '' : 's'} ` +
-        `(${callsPerSolve === null ? '-' : callsPerSolve.toFixed(0)} calls per solve), ${ratio.toFixed(1)}x what the price allows`);
+      console.log(
+        `RUNAWAY: the gate does not bound a runaway loop: ${stats.served} calls served for ${stats.solves} solve${stats.solves === 1 ? '' : 's'} ` +
+          `(${callsPerSolve === null ? '-' : callsPerSolve.toFixed(0)} calls per solve), ${ratio.toFixed(1)}x what the price allows`,
+      );
     }
     console.log(`cpu       ${describeCpuLoad(load)}${load.server === null || load.server === undefined ? '' : `, server ${load.server.toFixed(2)}`}`);
   }
@@ -639,17 +737,20 @@ async function main() {
   // 6. Summary and results.
   console.log('');
   const header = ['leg', 'difficulty', 's/call', 'predicted', '95% band', 'served', 'ratio', 'calls/solve', 'target'];
-  const table = [header, ...results.map((r) => [
-    r.leg,
-    String(r.difficulty),
-    r.meanSecondsPerCall.toFixed(3),
-    r.predicted.toFixed(1),
-    `${r.band95[0].toFixed(0)}-${r.band95[1].toFixed(0)}`,
-    String(r.served),
-    `${r.ratio.toFixed(3)}x`,
-    r.callsPerSolve === null ? '-' : r.callsPerSolve.toFixed(2),
-    r.target.pass ? 'met' : 'NOT met',
-  ])];
+  const table = [
+    header,
+    ...results.map((r) => [
+      r.leg,
+      String(r.difficulty),
+      r.meanSecondsPerCall.toFixed(3),
+      r.predicted.toFixed(1),
+      `${r.band95[0].toFixed(0)}-${r.band95[1].toFixed(0)}`,
+      String(r.served),
+      `${r.ratio.toFixed(3)}x`,
+      r.callsPerSolve === null ? '-' : r.callsPerSolve.toFixed(2),
+      r.target.pass ? 'met' : 'NOT met',
+    ]),
+  ];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   console.log(`target: ${RATIO.min}x <= calls served / predicted <= ${RATIO.max}x on every leg (${seconds} s per leg)`);
@@ -663,11 +764,22 @@ async function main() {
     dist: DIST,
     distRevision,
     settings: {
-      seconds, chunks, chunkSeconds: seconds / chunks, schedule, targetSeconds, difficulty, subPuzzles, threads, solver, overheadSeconds: round(overheadSeconds, 4), legs,
+      seconds,
+      chunks,
+      chunkSeconds: seconds / chunks,
+      schedule,
+      targetSeconds,
+      difficulty,
+      subPuzzles,
+      threads,
+      solver,
+      overheadSeconds: round(overheadSeconds, 4),
+      legs,
       gate: `new Gate({ secret, difficulty: ${difficulty} }) (fixed price)`,
-      agent: agentKind === 'client'
-        ? `powgate/client: wrapFetchWithPowgate(fetch, opts) (HTTP), wrapMcpClientWithPowgate(client, opts) (MCP); opts = { maxSecondsPerWindow: Infinity, threads: ${threads}, hashRate: the bench's rate / threads }`
-        : 'the hand-written loop: each token presented until the server refuses it',
+      agent:
+        agentKind === 'client'
+          ? `powgate/client: wrapFetchWithPowgate(fetch, opts) (HTTP), wrapMcpClientWithPowgate(client, opts) (MCP); opts = { maxSecondsPerWindow: Infinity, threads: ${threads}, hashRate: the bench's rate / threads }`
+          : 'the hand-written loop: each token presented until the server refuses it',
     },
     results,
     target: RATIO,

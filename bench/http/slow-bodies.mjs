@@ -23,7 +23,10 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const secret = process.env.POWGATE_SECRET ?? 'bench-slow-bodies-secret-0123456789abcdef-0123456789';
 
-const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--log-level', 'warn'], { env: { ...process.env, POWGATE_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--log-level', 'warn'], {
+  env: { ...process.env, POWGATE_SECRET: secret },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise((resolve, reject) => {
   createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
   child.once('exit', (code) => reject(new Error(`powgate serve exited with ${code}`)));
@@ -32,14 +35,21 @@ const port = Number(new URL(url).port);
 
 let closed = 0;
 const idle = await Promise.all(
-  Array.from({ length: SOCKETS }, () => new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' }, () => {
-      socket.write('POST /api/token/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{');
-      resolve(socket);
-    });
-    // Read what the server sends, or its close is never seen.
-    socket.resume().on('error', () => {}).on('close', () => closed++);
-  })),
+  Array.from(
+    { length: SOCKETS },
+    () =>
+      new Promise((resolve) => {
+        const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' }, () => {
+          socket.write('POST /api/token/verify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{');
+          resolve(socket);
+        });
+        // Read what the server sends, or its close is never seen.
+        socket
+          .resume()
+          .on('error', () => {})
+          .on('close', () => closed++);
+      }),
+  ),
 );
 await new Promise((r) => setTimeout(r, 500));
 
@@ -47,21 +57,30 @@ await new Promise((r) => setTimeout(r, 500));
 function timed(method, path, body) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(new URL(path, url), { method, localAddress: '127.0.0.2', headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      res.resume().on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
-    });
+    const req = request(
+      new URL(path, url),
+      { method, localAddress: '127.0.0.2', headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },
+      (res) => {
+        res.resume().on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started }));
     req.end(body);
   });
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-for (const [name, method, body] of [['GET /healthz', 'GET'], ['POST /api/token/verify', 'POST', '{"token":"x"}']]) {
+for (const [name, method, body] of [
+  ['GET /healthz', 'GET'],
+  ['POST /api/token/verify', 'POST', '{"token":"x"}'],
+]) {
   const results = [];
   for (let i = 0; i < REQUESTS; i++) results.push(await timed(method, name.split(' ')[1], body));
   const ms = results.map((r) => r.ms).sort((a, b) => a - b);
   const ok = results.filter((r) => r.status === 200).length;
-  console.log(`${name.padEnd(24)} ${ok}/${REQUESTS} answered 200   p50 ${percentile(ms, 50).toFixed(2)} ms   p99 ${percentile(ms, 99).toFixed(2)} ms   max ${ms.at(-1).toFixed(2)} ms`);
+  console.log(
+    `${name.padEnd(24)} ${ok}/${REQUESTS} answered 200   p50 ${percentile(ms, 50).toFixed(2)} ms   p99 ${percentile(ms, 99).toFixed(2)} ms   max ${ms.at(-1).toFixed(2)} ms`,
+  );
 }
 console.log(`idle sockets: ${SOCKETS} opened, ${closed} closed by the server so far`);
 await new Promise((r) => setTimeout(r, 6000));

@@ -59,7 +59,28 @@ async function startRedis() {
 }
 
 function startServe(redisUrl) {
-  const args = [cli, 'serve', '--port', '0', '--redis', redisUrl, '--base-difficulty', '4', '--max-difficulty', '8', '--free-requests', '1000000000', '--challenge-ttl', '30s', '--token-ttl', '60s', '--log-level', 'warn', '--metrics-port', '0'];
+  const args = [
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--redis',
+    redisUrl,
+    '--base-difficulty',
+    '4',
+    '--max-difficulty',
+    '8',
+    '--free-requests',
+    '1000000000',
+    '--challenge-ttl',
+    '30s',
+    '--token-ttl',
+    '60s',
+    '--log-level',
+    'warn',
+    '--metrics-port',
+    '0',
+  ];
   const child = spawn(process.execPath, args, { env: { ...process.env, POWGATE_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolve, reject) => {
@@ -98,18 +119,29 @@ function call(url, path, body, raw = false) {
   const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(new URL(path, url), { method: payload === undefined ? 'GET' : 'POST', agent, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk) => (text += chunk)).on('end', () => {
-        latencies.push(performance.now() - started);
-        requests++;
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {}
-        resolve({ status: res.statusCode, json, text });
-      });
-    });
+    const req = request(
+      new URL(path, url),
+      {
+        method: payload === undefined ? 'GET' : 'POST',
+        agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk) => (text += chunk))
+          .on('end', () => {
+            latencies.push(performance.now() - started);
+            requests++;
+            let json;
+            try {
+              json = JSON.parse(text);
+            } catch {}
+            resolve({ status: res.statusCode, json, text });
+          });
+      },
+    );
     req.on('error', (error) => {
       latencies.push(performance.now() - started);
       requests++;
@@ -228,7 +260,14 @@ async function health() {
   if (reply.status !== 200 || reply.json?.store !== 'up' || reply.json?.counter !== 'up') error('healthz', reply);
 }
 
-const MIX = [[redeem, 25], [use, 45], [replay, 10], [check, 5], [malformed, 10], [health, 5]];
+const MIX = [
+  [redeem, 25],
+  [use, 45],
+  [replay, 10],
+  [check, 5],
+  [malformed, 10],
+  [health, 5],
+];
 const WEIGHT = MIX.reduce((sum, [, w]) => sum + w, 0);
 function choose() {
   let roll = Math.random() * WEIGHT;
@@ -290,14 +329,34 @@ async function report(elapsed) {
   errors = 0;
   totalRequests += row.requests;
   console.log(
-    [pad(`${Math.round(elapsed)}s`, 7), pad(row.requests, 9), pad(fixed(row.requests / INTERVAL_S, 0), 6), pad(row.errors, 6), pad(fixed(row.p50), 7), pad(fixed(row.p99), 7), pad(fixed(row.rssA), 8), pad(fixed(row.rssB), 8), pad(fixed(row.heapA), 9), pad(fixed(row.heapB), 9), pad(fixed(row.redisRss), 9), pad(row.keys, 7), pad(fixed(row.load, 2), 6)].join(' '),
+    [
+      pad(`${Math.round(elapsed)}s`, 7),
+      pad(row.requests, 9),
+      pad(fixed(row.requests / INTERVAL_S, 0), 6),
+      pad(row.errors, 6),
+      pad(fixed(row.p50), 7),
+      pad(fixed(row.p99), 7),
+      pad(fixed(row.rssA), 8),
+      pad(fixed(row.rssB), 8),
+      pad(fixed(row.heapA), 9),
+      pad(fixed(row.heapB), 9),
+      pad(fixed(row.redisRss), 9),
+      pad(row.keys, 7),
+      pad(fixed(row.load, 2), 6),
+    ].join(' '),
   );
 }
 
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
 console.log(`MB; rssA pk, rssB pk: the peak RSS of each serve in the row; heapA fl, heapB fl: the floor of its V8 heap in use (both sampled every 2 s)`);
-console.log(`soak: ${DURATION_S} s, a row every ${INTERVAL_S} s, ${WORKERS} workers, two powgate serve --redis (pids ${servers.map((s) => s.child.pid).join(', ')}), redis-server on ${redis.port}; node ${process.version}; ${cpu}`);
-console.log(['elapsed', 'requests', 'req/s', 'errors', 'p50 ms', 'p99 ms', 'rssA pk', 'rssB pk', 'heapA fl', 'heapB fl', 'redis MB', 'keys', 'load1'].map((h, i) => pad(h, [7, 9, 6, 6, 7, 7, 8, 8, 9, 9, 9, 7, 6][i])).join(' '));
+console.log(
+  `soak: ${DURATION_S} s, a row every ${INTERVAL_S} s, ${WORKERS} workers, two powgate serve --redis (pids ${servers.map((s) => s.child.pid).join(', ')}), redis-server on ${redis.port}; node ${process.version}; ${cpu}`,
+);
+console.log(
+  ['elapsed', 'requests', 'req/s', 'errors', 'p50 ms', 'p99 ms', 'rssA pk', 'rssB pk', 'heapA fl', 'heapB fl', 'redis MB', 'keys', 'load1']
+    .map((h, i) => pad(h, [7, 9, 6, 6, 7, 7, 8, 8, 9, 9, 9, 7, 6][i]))
+    .join(' '),
+);
 
 const started = performance.now();
 const deadline = started + DURATION_S * 1000;
@@ -345,7 +404,9 @@ const checks = [
   ['redis MB', 'redisRss', memory],
   ['p99 ms', 'p99', (a, b) => b - a <= Math.max(5, a * 0.5)],
 ];
-console.log(`\nflatness after ${Math.round(WARMUP_S)} s of warm-up, mean of the first ${first.length} rows -> mean of the last ${last.length} (flat: memory +10% or +5 MB at most, p99 +50% or +5 ms at most):`);
+console.log(
+  `\nflatness after ${Math.round(WARMUP_S)} s of warm-up, mean of the first ${first.length} rows -> mean of the last ${last.length} (flat: memory +10% or +5 MB at most, p99 +50% or +5 ms at most):`,
+);
 let flat = measured.length >= 2;
 for (const [name, key, ok] of checks) {
   const [a, b] = [mean(first, key), mean(last, key)];
@@ -354,7 +415,9 @@ for (const [name, key, ok] of checks) {
   console.log(`  ${name.padEnd(9)} ${fixed(a)} -> ${fixed(b)}  ${pass ? 'flat' : 'NOT FLAT'}`);
 }
 const tokens = pool.length;
-console.log(`requests ${totalRequests}, errors ${totalErrors}, violations ${violations.length} (a call passed more often than bought, a call count seen twice, a challenge redeemed twice)`);
+console.log(
+  `requests ${totalRequests}, errors ${totalErrors}, violations ${violations.length} (a call passed more often than bought, a call count seen twice, a challenge redeemed twice)`,
+);
 for (const line of examples) console.log(`  error: ${line}`);
 for (const line of violations.slice(0, 20)) console.log(`  VIOLATION: ${line}`);
 const verdict = flat && totalErrors === 0 && violations.length === 0;

@@ -66,8 +66,7 @@ export function describeMachine(m) {
     `ISA flags ${flags}`,
     `OS        ${m.os}, ${m.memoryGiB} GiB, load average ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
     `Node      ${m.node} (V8 ${m.v8})`,
-    `powgate   ${m.powgateVersion}; backendInfo: ${info.backend}/${info.isa}, ${info.threads} threads` +
-      (info.nativeError ? `; native passed over: ${info.nativeError}` : ''),
+    `powgate   ${m.powgateVersion}; backendInfo: ${info.backend}/${info.isa}, ${info.threads} threads${info.nativeError ? `; native passed over: ${info.nativeError}` : ''}`,
   ];
 }
 
@@ -79,7 +78,7 @@ export function cpuSnapshot() {
   let system = null;
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, sys, idle, iowait, irq, softirq, steal = 0] = fields;
+    const [user, nice, sys, _idle, _iowait, irq, softirq, steal = 0] = fields;
     // guest time is already inside user; idle, iowait and steal are time the guest did not run.
     system = { busy: user + nice + sys + irq + softirq, steal, total: fields.slice(0, 8).reduce((a, b) => a + (b || 0), 0) };
   } catch {

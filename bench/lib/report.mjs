@@ -38,9 +38,7 @@ export function caseResult(c, opsPerRound, yard) {
 
 /** Pass/fail for every case that the target covers; `pass` is null when there is no yardstick or no such case. */
 export function targetVerdict(results) {
-  const covered = results.filter(
-    (r) => r.isa === TARGET.isa && r.method === TARGET.method && r.messages === TARGET.messages && r.batch >= TARGET.minBatch,
-  );
+  const covered = results.filter((r) => r.isa === TARGET.isa && r.method === TARGET.method && r.messages === TARGET.messages && r.batch >= TARGET.minBatch);
   const rows = covered.map((r) => {
     const { median: value, min: worstRound } = r.ratio[TARGET.against];
     return { id: r.id, ratio: value, worstRoundRatio: worstRound, pass: value === null ? null : value >= TARGET.minRatio };
@@ -77,9 +75,7 @@ export function formatTable(results) {
 
 /** The yardstick line of the report: each run and the medians the ratios use. */
 export function formatYardstick(yardstick) {
-  const runs = yardstick.runs.map((r) =>
-    r.ok ? `${r.label}: shani_best ${r.values.shani_best}, avx512_16 ${r.values.avx512_16}` : `${r.label}: FAILED (${r.error})`,
-  );
+  const runs = yardstick.runs.map((r) => (r.ok ? `${r.label}: shani_best ${r.values.shani_best}, avx512_16 ${r.values.avx512_16}` : `${r.label}: FAILED (${r.error})`));
   const med = yardstick.median;
   const summary = med ? `median shani_1 ${med.shani_1}, shani_best ${med.shani_best}, avx512_16 ${med.avx512_16} ${med.unit}` : 'no yardstick';
   return [...runs, summary, ...(yardstick.note ? [`note: ${yardstick.note}`] : [])];

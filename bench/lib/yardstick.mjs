@@ -21,7 +21,10 @@ export function yardstickPath(repoRoot) {
 
 /** The probe's last line is JSON; earlier lines are commentary kept for the record. */
 function parseOutput(stdout) {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const values = JSON.parse(lines.at(-1));
   for (const field of YARDSTICK_FIELDS) {
     if (typeof values[field] !== 'number') throw new Error(`its JSON line has no number "${field}"`);

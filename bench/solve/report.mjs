@@ -203,9 +203,27 @@ function zenVerdicts(rows, yard, tuning) {
   const shani = nativeRow(rows, 'shani');
   const all = nativeRow(rows, 'avx512', false);
   return [
-    judge(`AVX-512, 1 thread >= ${SOLVE_TARGETS.zenAvx512VsYardstick}x avx512_16`, avx512, avx512?.ratio.avx512_16 ?? null, SOLVE_TARGETS.zenAvx512VsYardstick, `avx512_16 (${fmt(yard?.avx512_16, 1)})`),
-    judge(`SHA-NI, 1 thread >= ${SOLVE_TARGETS.zenShaniVsYardstick}x shani_best`, shani, shani?.ratio.shani_best ?? null, SOLVE_TARGETS.zenShaniVsYardstick, `shani_best (${fmt(yard?.shani_best, 1)})`),
-    judge(`AVX-512, all threads >= ${SOLVE_TARGETS.zenThreadScaling}x one thread`, all, all?.scaling ?? null, SOLVE_TARGETS.zenThreadScaling, 'one thread (median of per-round ratios)'),
+    judge(
+      `AVX-512, 1 thread >= ${SOLVE_TARGETS.zenAvx512VsYardstick}x avx512_16`,
+      avx512,
+      avx512?.ratio.avx512_16 ?? null,
+      SOLVE_TARGETS.zenAvx512VsYardstick,
+      `avx512_16 (${fmt(yard?.avx512_16, 1)})`,
+    ),
+    judge(
+      `SHA-NI, 1 thread >= ${SOLVE_TARGETS.zenShaniVsYardstick}x shani_best`,
+      shani,
+      shani?.ratio.shani_best ?? null,
+      SOLVE_TARGETS.zenShaniVsYardstick,
+      `shani_best (${fmt(yard?.shani_best, 1)})`,
+    ),
+    judge(
+      `AVX-512, all threads >= ${SOLVE_TARGETS.zenThreadScaling}x one thread`,
+      all,
+      all?.scaling ?? null,
+      SOLVE_TARGETS.zenThreadScaling,
+      'one thread (median of per-round ratios)',
+    ),
   ];
 }
 

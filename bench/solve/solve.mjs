@@ -110,11 +110,7 @@ async function measureLatency(powgate, samples, threads, skipped) {
   const wasm = await optional('wasm backend for solve()', () => powgate.loadBackend('wasm'), skipped);
   const trivial = [];
   const abort = [];
-  const plan = [
-    native && { backend: native, threads, target: true },
-    native && threads > 1 && { backend: native, threads: 1 },
-    wasm && { backend: wasm, threads },
-  ].filter(Boolean);
+  const plan = [native && { backend: native, threads, target: true }, native && threads > 1 && { backend: native, threads: 1 }, wasm && { backend: wasm, threads }].filter(Boolean);
   for (const { backend, threads: n, target = false } of plan) {
     const label = solverLabel(backend, n);
     const result = await trivialSolveLatency(powgate, { backend, threads: n, samples: samples.trivial, warmup: samples.trivialWarmup });
@@ -184,7 +180,16 @@ async function main() {
     mode: config.mode,
     rounds: config.rounds,
     benny: config.timing,
-    machine: { ...machine, addon: loaded.addon, wasmKernel: wasmKernelFacts(loaded.searchers.wasm), loadAverageAtEnd, cpuLoadAtStart, cpuLoadPerRound: roundLoads, cpuLoadLatency, warnings },
+    machine: {
+      ...machine,
+      addon: loaded.addon,
+      wasmKernel: wasmKernelFacts(loaded.searchers.wasm),
+      loadAverageAtEnd,
+      cpuLoadAtStart,
+      cpuLoadPerRound: roundLoads,
+      cpuLoadLatency,
+      warnings,
+    },
     skipped,
     agreement,
     yardstick: { path: probe, runs: yardRuns, median: yard.median, note: yard.note },

@@ -35,7 +35,10 @@ if (process.argv[2] === '--child') {
   const [count, kind] = [Number(process.argv[3]), process.argv[4]];
   process.stdout.write(JSON.stringify({ count, kind, bytes: await measure(count, kind) }));
 } else {
-  const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const counts = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   console.log(`${os.cpus()[0]?.model ?? 'cpu'} · node ${process.version} · ${os.arch()}`);
   console.log('| entries | kind | heap | bytes per entry |');
   console.log('|---:|---|---:|---:|');
@@ -44,7 +47,9 @@ if (process.argv[2] === '--child') {
       const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(count), kind], { encoding: 'utf8' });
       if (child.status !== 0) throw new Error(child.stderr);
       const { bytes } = JSON.parse(child.stdout);
-      console.log(`| ${count.toLocaleString('en')} | ${kind === 'ids' ? 'redeemed challenges' : 'counted tokens'} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${Math.round(bytes / count)} |`);
+      console.log(
+        `| ${count.toLocaleString('en')} | ${kind === 'ids' ? 'redeemed challenges' : 'counted tokens'} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${Math.round(bytes / count)} |`,
+      );
     }
   }
 }

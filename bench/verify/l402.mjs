@@ -92,7 +92,9 @@ const ratios = {
 };
 console.log(`\n${config.rounds} interleaved rounds, ${Math.round(CALLS / 10)} calls per case per round; ${describeCpuLoad(load)}`);
 for (const r of rows) console.log(`${r.name.padEnd(40)} ${r.medianMicros.toFixed(2).padStart(8)} µs median   ${r.minMicros.toFixed(2).padStart(8)} µs min`);
-console.log(`\nL402 / token: cold ${ratios.coldL402OverColdToken.toFixed(2)}x, warm ${ratios.warmL402OverWarmToken.toFixed(2)}x, warm + spend ${ratios.spentL402OverSpentToken.toFixed(2)}x`);
+console.log(
+  `\nL402 / token: cold ${ratios.coldL402OverColdToken.toFixed(2)}x, warm ${ratios.warmL402OverWarmToken.toFixed(2)}x, warm + spend ${ratios.spentL402OverSpentToken.toFixed(2)}x`,
+);
 const target = byName['L402 warm: Gate.useL402, no spend'] < 10;
 console.log(`target (a warm L402 check under 10 µs): ${target ? 'met' : 'NOT met'}`);
 const files = writeJson(RESULTS_DIR, { startedAt, machine, config, cpuLoadAtStart, cpuLoad: load, rows, ratios, targetMet: target }, 'l402');

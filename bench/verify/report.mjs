@@ -121,7 +121,18 @@ export function formatDirect(direct) {
   const fresh = f
     ? formatColumns(
         ['verifySolutions, freshly parsed objects every call', 'samples', 'k pairs/s med', 'min', 'max', 'cores', 'per core', 'JSON.parse µs/pair'],
-        [[f.label, String(f.samples), fmt(kilo(f.perSec.median), 1), fmt(kilo(f.perSec.min), 1), fmt(kilo(f.perSec.max), 1), fmt(f.cores, 2), fmt(kilo(f.perCore), 1), fmt(f.parseMicrosPerPair.median, 3)]],
+        [
+          [
+            f.label,
+            String(f.samples),
+            fmt(kilo(f.perSec.median), 1),
+            fmt(kilo(f.perSec.min), 1),
+            fmt(kilo(f.perSec.max), 1),
+            fmt(f.cores, 2),
+            fmt(kilo(f.perCore), 1),
+            fmt(f.parseMicrosPerPair.median, 3),
+          ],
+        ],
       )
     : 'verifySolutions with fresh objects: not measured';
   const context = f
@@ -166,7 +177,11 @@ function batchVerdicts(rows, fresh) {
   const best = bestAltcha(rows);
   const vs = row.ratio.altcha;
   const altcha = best
-    ? verdict(altchaTarget, `${fmt(vs, 1)}x (altcha-lib ${best.altchaPath}: ${fmt(kilo(best.perCore), 2)}k pairs/s per core)`, vs === null ? null : vs >= VERIFY_TARGETS.pairsVsAltcha)
+    ? verdict(
+        altchaTarget,
+        `${fmt(vs, 1)}x (altcha-lib ${best.altchaPath}: ${fmt(kilo(best.perCore), 2)}k pairs/s per core)`,
+        vs === null ? null : vs >= VERIFY_TARGETS.pairsVsAltcha,
+      )
     : verdict(altchaTarget, 'altcha-lib not measured', null);
   return [rate, altcha];
 }

@@ -133,7 +133,9 @@ async function makeInputs(powgate, samples, now) {
   };
   for (const p of ALTCHA_PATHS) inputs.altcha[p] = await altchaPairs(ALTCHA_PER_CALL, p);
   const count = PAIR_BATCH * 3 + samples.warmup + samples.latency + samples.latencyJs;
-  console.log(`inputs: ${count} powgate pairs (createChallenge, nonces found with node:crypto) and ${ALTCHA_PER_CALL} ALTCHA pairs per path in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `inputs: ${count} powgate pairs (createChallenge, nonces found with node:crypto) and ${ALTCHA_PER_CALL} ALTCHA pairs per path in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return inputs;
 }
 
@@ -146,7 +148,8 @@ function tally(verdicts) {
 
 /** Indexes where `verdicts` differ from `expected` (a reason, or 'ok' with the pair's id). */
 function wrongVerdicts(verdicts, expected) {
-  if (!Array.isArray(verdicts) || verdicts.length !== expected.length) return [`expected ${expected.length} verdicts, got ${Array.isArray(verdicts) ? verdicts.length : typeof verdicts}`];
+  if (!Array.isArray(verdicts) || verdicts.length !== expected.length)
+    return [`expected ${expected.length} verdicts, got ${Array.isArray(verdicts) ? verdicts.length : typeof verdicts}`];
   const wrong = [];
   for (let i = 0; i < expected.length && wrong.length < 5; i++) {
     const e = expected[i];
@@ -373,9 +376,7 @@ async function measureDirect(powgate, backends, inputs, now, samples, defaultTag
     latency.push({ label, ...extra, ...result });
     console.log(`  ${label}: median ${result.median.toFixed(2)} µs, p90 ${result.p90.toFixed(2)}, p99 ${result.p99.toFixed(2)}`);
   };
-  await row('powgate verifySolution (default options)', { target: true }, () =>
-    singleLatency(powgate, { texts: inputs.latency, warmupTexts: inputs.latencyWarmup, now }),
-  );
+  await row('powgate verifySolution (default options)', { target: true }, () => singleLatency(powgate, { texts: inputs.latency, warmupTexts: inputs.latencyWarmup, now }));
   await row('powgate verifySolution, backend js (node:crypto)', { target: false }, () =>
     singleLatency(powgate, { texts: inputs.latencyJs, warmupTexts: inputs.latencyWarmup, now, backend: backends.js }),
   );
@@ -427,8 +428,8 @@ async function main() {
   console.log(formatProofTable(rows));
   console.log('');
   console.log(formatPairTable(rows));
-  console.log('\ncores = process CPU time ÷ wall time over the row\'s calls; per core = median ÷ max(1, cores). Ratios use per-core medians;');
-  console.log('x altcha is against altcha-lib\'s faster path. ALTCHA keeps no replay record; every powgate row spends in a MemoryReplayStore.\n');
+  console.log("\ncores = process CPU time ÷ wall time over the row's calls; per core = median ÷ max(1, cores). Ratios use per-core medians;");
+  console.log("x altcha is against altcha-lib's faster path. ALTCHA keeps no replay record; every powgate row spends in a MemoryReplayStore.\n");
   console.log(formatDirect(direct));
   console.log('');
   console.log(formatVerdicts(verdicts).join('\n'));

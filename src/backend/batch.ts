@@ -1,3 +1,4 @@
+import { MAX_MAC_KEYS } from './types.js';
 import { PowgateError } from '../errors.js';
 import { checkArray, checkInteger, checkUint32Array, checkUint8Array, describe, invalid } from '../validate.js';
 import { WORK_PREFIX_BYTES } from '../wire.js';
@@ -5,8 +6,6 @@ import type { MacKey } from './mac-key.js';
 import type { BackendName, Sha256Backend } from './types.js';
 
 export const DIGEST_BYTES = 32;
-/** Most keys one checkMacs call may name (key indexes are bytes). */
-export const MAX_MAC_KEYS = 256;
 
 /**
  * The shared half of every backend: argument checks, packing and output
@@ -19,14 +18,7 @@ export abstract class BatchHasher implements Sha256Backend {
   protected abstract hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void;
   protected abstract hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void;
   protected abstract checkProofsUnchecked(prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void;
-  protected abstract checkMacsUnchecked(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void;
+  protected abstract checkMacsUnchecked(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void;
 
   hashBatch(messages: readonly Uint8Array[], out?: Uint8Array): Uint8Array {
     checkArray(messages, 'messages');
@@ -56,10 +48,7 @@ export abstract class BatchHasher implements Sha256Backend {
       }
     }
     if (offsets[offsets.length - 1]! > data.length) {
-      throw new PowgateError(
-        'ERR_INVALID_ARGUMENT',
-        `expected offsets within data (${data.length} bytes) but the last offset is ${offsets[offsets.length - 1]}`,
-      );
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `expected offsets within data (${data.length} bytes) but the last offset is ${offsets[offsets.length - 1]}`);
     }
     const target = outputFor(offsets.length - 1, out);
     this.hashOffsetsUnchecked(data, offsets, target);
@@ -70,10 +59,7 @@ export abstract class BatchHasher implements Sha256Backend {
     checkUint8Array(data, 'data');
     checkInteger(messageLength, 'messageLength', 1, 0xffffffff);
     if (data.length % messageLength !== 0) {
-      throw new PowgateError(
-        'ERR_INVALID_ARGUMENT',
-        `expected data to hold whole messages of ${messageLength} bytes but received ${describe(data)}`,
-      );
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `expected data to hold whole messages of ${messageLength} bytes but received ${describe(data)}`);
     }
     const target = outputFor(data.length / messageLength, out);
     this.hashUniformUnchecked(data, messageLength, target);
@@ -91,14 +77,7 @@ export abstract class BatchHasher implements Sha256Backend {
     return target;
   }
 
-  checkMacs(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts?: Uint8Array,
-  ): Uint8Array {
+  checkMacs(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts?: Uint8Array): Uint8Array {
     checkKeys(keys);
     checkUint8Array(keyIndexes, 'keyIndexes');
     const count = keyIndexes.length;
@@ -139,10 +118,7 @@ function outputFor(count: number, out: Uint8Array | undefined): Uint8Array {
   if (out === undefined) return new Uint8Array(DIGEST_BYTES * count);
   checkUint8Array(out, 'out');
   if (out.length !== DIGEST_BYTES * count) {
-    throw new PowgateError(
-      'ERR_INVALID_ARGUMENT',
-      `expected ${DIGEST_BYTES * count} bytes (32 per message) for out but received ${describe(out)}`,
-    );
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected ${DIGEST_BYTES * count} bytes (32 per message) for out but received ${describe(out)}`);
   }
   return out;
 }

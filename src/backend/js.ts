@@ -10,13 +10,23 @@ export class JsBackend extends BatchHasher {
 
   protected hashOffsetsUnchecked(data: Uint8Array, offsets: Uint32Array, out: Uint8Array): void {
     for (let i = 0; i + 1 < offsets.length; i++) {
-      out.set(createHash('sha256').update(data.subarray(offsets[i], offsets[i + 1])).digest(), DIGEST_BYTES * i);
+      out.set(
+        createHash('sha256')
+          .update(data.subarray(offsets[i], offsets[i + 1]))
+          .digest(),
+        DIGEST_BYTES * i,
+      );
     }
   }
 
   protected hashUniformUnchecked(data: Uint8Array, messageLength: number, out: Uint8Array): void {
     for (let i = 0, at = 0; at < data.length; i++, at += messageLength) {
-      out.set(createHash('sha256').update(data.subarray(at, at + messageLength)).digest(), DIGEST_BYTES * i);
+      out.set(
+        createHash('sha256')
+          .update(data.subarray(at, at + messageLength))
+          .digest(),
+        DIGEST_BYTES * i,
+      );
     }
   }
 
@@ -31,14 +41,7 @@ export class JsBackend extends BatchHasher {
     }
   }
 
-  protected checkMacsUnchecked(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void {
+  protected checkMacsUnchecked(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void {
     for (let i = 0; i < verdicts.length; i++) {
       const tag = createHmac('sha256', keys[keyIndexes[i]!]!.key)
         .update(data.subarray(messageLength * i, messageLength * (i + 1)))

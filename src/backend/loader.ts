@@ -37,10 +37,7 @@ function forcedBackend(): BackendName | undefined {
   const forced = process.env.POWGATE_BACKEND;
   if (!forced) return undefined;
   if (!(BACKENDS as string[]).includes(forced)) {
-    throw new PowgateError(
-      'ERR_INVALID_ENV',
-      `expected one of ${BACKENDS.join(', ')} for POWGATE_BACKEND but received "${forced}"`,
-    );
+    throw new PowgateError('ERR_INVALID_ENV', `expected one of ${BACKENDS.join(', ')} for POWGATE_BACKEND but received "${forced}"`);
   }
   return forced as BackendName;
 }

@@ -17,15 +17,7 @@ export interface NativeAddon {
   hashUniform(isa: number, data: Uint8Array, messageLength: number, out: Uint8Array): void;
   checkProofs(isa: number, prefixes: Uint8Array, nonces: Uint8Array, thresholds: Uint8Array, verdicts: Uint8Array): void;
   /** `pads`: 16 words a key (see MacKey), keys in order. */
-  checkMacs(
-    isa: number,
-    pads: Uint32Array,
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void;
+  checkMacs(isa: number, pads: Uint32Array, keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void;
   /** Searches nonces on the native solver threads; `onEvent` gets progress (done = 0) and then the end (done = 1). */
   startSearch(
     isa: number,
@@ -42,16 +34,7 @@ export interface NativeAddon {
    * The lowest low word in lo .. lo + count - 1 meeting the threshold, or -1 (one thread, synchronous).
    * `tuning` (TUNING_IDS) picks a kernel variant; absent, the addon's choice.
    */
-  searchNonces(
-    isa: number,
-    prefix: Uint8Array,
-    hi: number,
-    lo: number,
-    count: number,
-    thresholdHi: number,
-    thresholdLo: number,
-    tuning?: number,
-  ): number;
+  searchNonces(isa: number, prefix: Uint8Array, hi: number, lo: number, count: number, thresholdHi: number, thresholdLo: number, tuning?: number): number;
 }
 
 /**
@@ -77,9 +60,7 @@ export function loadNativeAddon(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(__filename);
   const explicit = process.env.POWGATE_NATIVE_PATH;
-  addon = explicit
-    ? (require(path.resolve(explicit)) as NativeAddon)
-    : ((require('node-gyp-build') as (dir: string) => NativeAddon)(packageInfo().root));
+  addon = explicit ? (require(path.resolve(explicit)) as NativeAddon) : (require('node-gyp-build') as (dir: string) => NativeAddon)(packageInfo().root);
   return addon;
 }
 
@@ -95,16 +76,10 @@ export function chooseIsa(native: NativeAddon, requested = process.env.POWGATE_I
   const supported = supportedIsas(native);
   if (requested === undefined) return supported[0]!;
   if (!(NATIVE_ISAS as string[]).includes(requested)) {
-    throw new PowgateError(
-      'ERR_INVALID_ENV',
-      `expected one of ${NATIVE_ISAS.join(', ')} for POWGATE_ISA but received "${requested}"`,
-    );
+    throw new PowgateError('ERR_INVALID_ENV', `expected one of ${NATIVE_ISAS.join(', ')} for POWGATE_ISA but received "${requested}"`);
   }
   if (!supported.includes(requested as NativeIsa)) {
-    throw new PowgateError(
-      'ERR_ISA_UNSUPPORTED',
-      `POWGATE_ISA=${requested} was requested but this CPU (or its OS) supports only ${supported.join(', ')}`,
-    );
+    throw new PowgateError('ERR_ISA_UNSUPPORTED', `POWGATE_ISA=${requested} was requested but this CPU (or its OS) supports only ${supported.join(', ')}`);
   }
   return requested as NativeIsa;
 }
@@ -141,14 +116,7 @@ export class NativeBackend extends BatchHasher {
     this.native.checkProofs(this.isaId, prefixes, nonces, thresholds, verdicts);
   }
 
-  protected checkMacsUnchecked(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void {
+  protected checkMacsUnchecked(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void {
     this.native.checkMacs(this.isaId, packedPads(keys), keyIndexes, data, messageLength, macs, verdicts);
   }
 }

@@ -63,14 +63,7 @@ export interface Sha256Backend {
    * HMAC(keys[keyIndexes[i]], message i) equals `macs[32i, 32i + 32)`, else 0; tags are
    * compared in constant time. Message i is `data[i * messageLength, (i + 1) * messageLength)`.
    */
-  checkMacs(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts?: Uint8Array,
-  ): Uint8Array;
+  checkMacs(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts?: Uint8Array): Uint8Array;
   /**
    * Optional capability: a packer for verifySolutions' fast path. Absent, every pair is
    * read one by one in TypeScript (same verdicts).
@@ -82,3 +75,6 @@ export interface Sha256Backend {
    */
   createSearchEngine?(): SearchEngine;
 }
+
+/** Most keys one checkMacs call may name (key indexes are bytes). */
+export const MAX_MAC_KEYS = 256;

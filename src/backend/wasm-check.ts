@@ -1,5 +1,6 @@
 import { WORK_PREFIX_BYTES } from '../wire.js';
-import { DIGEST_BYTES, MAX_MAC_KEYS } from './batch.js';
+import { DIGEST_BYTES } from './batch.js';
+import { MAX_MAC_KEYS } from './types.js';
 import type { MacKey } from './mac-key.js';
 import { instantiateKernel } from './wasm-search.js';
 
@@ -66,14 +67,7 @@ export class WasmChecker {
   }
 
   /** Sha256Backend.checkMacs without the argument checks: `verdicts.length` messages of `messageLength` bytes. */
-  checkMacs(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void {
+  checkMacs(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void {
     this.loadKeys(keys);
     const count = verdicts.length;
     // io[] bytes per message: tag, key index, verdict, message (messages last: the kernel

@@ -42,14 +42,7 @@ export class WasmBackend extends BatchHasher {
     this.checker.checkProofs(prefixes, nonces, thresholds, verdicts);
   }
 
-  protected checkMacsUnchecked(
-    keys: readonly MacKey[],
-    keyIndexes: Uint8Array,
-    data: Uint8Array,
-    messageLength: number,
-    macs: Uint8Array,
-    verdicts: Uint8Array,
-  ): void {
+  protected checkMacsUnchecked(keys: readonly MacKey[], keyIndexes: Uint8Array, data: Uint8Array, messageLength: number, macs: Uint8Array, verdicts: Uint8Array): void {
     this.checker.checkMacs(keys, keyIndexes, data, messageLength, macs, verdicts);
   }
 }

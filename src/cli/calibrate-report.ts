@@ -66,10 +66,7 @@ function perCall(c: Calibration, calls: number, others: CalibrateReport['otherSo
     calls,
     priceBits: priceSteps(steps, c.subPuzzles, 1) / DIFFICULTY_STEPS,
     challengeDifficulty: Math.min(PROTOCOL_MAX_DIFFICULTY, (steps + log2Steps(calls)) / DIFFICULTY_STEPS),
-    ceilings: [
-      ceiling(`this machine, ${c.rate.backend}/${c.rate.isa} (${c.rate.threads} threads)`, c.predicted.mean),
-      ...others.map((o) => ceiling(o.name, o.predicted.mean)),
-    ],
+    ceilings: [ceiling(`this machine, ${c.rate.backend}/${c.rate.isa} (${c.rate.threads} threads)`, c.predicted.mean), ...others.map((o) => ceiling(o.name, o.predicted.mean))],
   };
 }
 
@@ -88,8 +85,23 @@ export function toReport(
     machine,
     target: { seconds: c.targetSeconds, percentile: c.percentile },
     perCall: perCall(c, calls, others),
-    solver: { backend: c.rate.backend, isa: c.rate.isa, threads: c.rate.threads, hashesPerSecond: c.rate.hashesPerSecond, durationSeconds, measuredSeconds: c.rate.seconds, overheadSeconds: c.overheadSeconds },
-    recommendation: { difficulty: c.difficulty, threshold: c.thresholdHex, subPuzzles: c.subPuzzles, expectedHashesPerSubPuzzle: c.expectedHashes, predicted: predicted(c.predicted), clamped: c.clamped ?? null },
+    solver: {
+      backend: c.rate.backend,
+      isa: c.rate.isa,
+      threads: c.rate.threads,
+      hashesPerSecond: c.rate.hashesPerSecond,
+      durationSeconds,
+      measuredSeconds: c.rate.seconds,
+      overheadSeconds: c.overheadSeconds,
+    },
+    recommendation: {
+      difficulty: c.difficulty,
+      threshold: c.thresholdHex,
+      subPuzzles: c.subPuzzles,
+      expectedHashesPerSubPuzzle: c.expectedHashes,
+      predicted: predicted(c.predicted),
+      clamped: c.clamped ?? null,
+    },
     onePuzzle: { difficulty: c.onePuzzle.difficulty, threshold: c.onePuzzle.thresholdHex, predicted: predicted(c.onePuzzle.predicted), clamped: c.onePuzzle.clamped ?? null },
     otherSolvers: others,
     verification,
@@ -104,11 +116,14 @@ export function printReport(io: Io, r: CalibrateReport): void {
   const rec = r.recommendation;
   const times = (p: Predicted) => [formatSeconds(p.p50), formatSeconds(p.p90), formatSeconds(p.p99), formatSeconds(p.mean)];
   for (const line of describeMachine(r.machine)) out(line);
-  out(`solver   ${s.backend}/${s.isa} on ${s.threads} threads: ${formatRate(s.hashesPerSecond)} (the median of up to five measurements in ${s.durationSeconds} s); start-up ${formatSeconds(s.overheadSeconds)} a solve`);
+  out(
+    `solver   ${s.backend}/${s.isa} on ${s.threads} threads: ${formatRate(s.hashesPerSecond)} (the median of up to five measurements in ${s.durationSeconds} s); start-up ${formatSeconds(s.overheadSeconds)} a solve`,
+  );
   out();
   out(`Recommended: difficulty ${rec.difficulty} x ${rec.subPuzzles} sub-puzzle${rec.subPuzzles > 1 ? 's' : ''} (threshold ${rec.threshold}),`);
   out(`so that p${r.target.percentile} of solve times on this solver is ${formatSeconds(r.target.seconds)}.`);
-  if (rec.clamped) out(`WARNING: the target cannot be met: even difficulty ${rec.clamped === 'min' ? '1 takes longer' : '64 is faster'}; this is the protocol's ${rec.clamped}imum.`);
+  if (rec.clamped)
+    out(`WARNING: the target cannot be met: even difficulty ${rec.clamped === 'min' ? '1 takes longer' : '64 is faster'}; this is the protocol's ${rec.clamped}imum.`);
   const call = r.perCall;
   out(`That is the price of one call: ${call.priceBits.toFixed(2)} bits of work (log2 of the hashes a call costs).`);
   out(`  powgate serve --difficulty ${rec.difficulty} --sub-puzzles ${rec.subPuzzles}${call.calls > 1 ? ` --calls ${call.calls}` : ''}`);
@@ -122,24 +137,38 @@ export function printReport(io: Io, r: CalibrateReport): void {
   ];
   if (rec.subPuzzles > 1) rows.push([`1 puzzle at ${r.onePuzzle.difficulty.toFixed(4)}`, ...times(r.onePuzzle.predicted)]);
   for (const line of formatTable(rows)) out(`  ${line}`);
-  if (rec.subPuzzles > 1) out(`  (one puzzle's time is geometric; ${rec.subPuzzles} sub-puzzles sum ${rec.subPuzzles} of them, so the spread narrows by about ${Math.sqrt(rec.subPuzzles).toFixed(1)}x)`);
-  else out('  (one puzzle\'s time is geometric: p99 is about 6.6x p50; --sub-puzzles K narrows the spread)');
+  if (rec.subPuzzles > 1)
+    out(`  (one puzzle's time is geometric; ${rec.subPuzzles} sub-puzzles sum ${rec.subPuzzles} of them, so the spread narrows by about ${Math.sqrt(rec.subPuzzles).toFixed(1)}x)`);
+  else out("  (one puzzle's time is geometric: p99 is about 6.6x p50; --sub-puzzles K narrows the spread)");
   out();
   out('The same challenge for other solvers (docs/SOLVERS.md):');
-  const others = [['', 'rate', 'p50', 'p90', 'p99', 'mean'], ...r.otherSolvers.map((o) => [o.name + (o.measured ? ' (measured)' : ''), formatRate(o.hashesPerSecond), ...times(o.predicted)])];
+  const others = [
+    ['', 'rate', 'p50', 'p90', 'p99', 'mean'],
+    ...r.otherSolvers.map((o) => [o.name + (o.measured ? ' (measured)' : ''), formatRate(o.hashesPerSecond), ...times(o.predicted)]),
+  ];
   for (const line of formatTable(others)) out(`  ${line}`);
   out();
-  out('A runaway loop\'s ceiling at this price, paying for every call (calls a minute, from the mean time a call costs):');
-  const ceilings = [['', 'mean a call', 'calls a minute'], ...call.ceilings.map((c) => [c.name, formatSeconds(c.meanSecondsPerCall), c.callsPerMinute >= 100 ? c.callsPerMinute.toFixed(0) : c.callsPerMinute.toPrecision(3)])];
+  out("A runaway loop's ceiling at this price, paying for every call (calls a minute, from the mean time a call costs):");
+  const ceilings = [
+    ['', 'mean a call', 'calls a minute'],
+    ...call.ceilings.map((c) => [c.name, formatSeconds(c.meanSecondsPerCall), c.callsPerMinute >= 100 ? c.callsPerMinute.toFixed(0) : c.callsPerMinute.toPrecision(3)]),
+  ];
   for (const line of formatTable(ceilings)) out(`  ${line}`);
   if (r.verification) {
     const v = r.verification;
     out();
     out(`Verification: ${v.solves} real solves at this difficulty (95% distribution-free confidence intervals):`);
     const bound = (x: number | null, side: number) => (x === null ? (side < 0 ? '-∞' : '∞') : formatSeconds(x));
-    const table = [['', 'predicted', 'measured', '95% interval', ''], ...v.percentiles.map((p) => [
-      `p${p.percentile}`, formatSeconds(p.predicted), formatSeconds(p.measured), `${p.lower === null ? '(' : '['}${bound(p.lower, -1)}, ${bound(p.upper, 1)}${p.upper === null ? ')' : ']'}`, p.inside ? 'ok' : 'OUTSIDE',
-    ])];
+    const table = [
+      ['', 'predicted', 'measured', '95% interval', ''],
+      ...v.percentiles.map((p) => [
+        `p${p.percentile}`,
+        formatSeconds(p.predicted),
+        formatSeconds(p.measured),
+        `${p.lower === null ? '(' : '['}${bound(p.lower, -1)}, ${bound(p.upper, 1)}${p.upper === null ? ')' : ']'}`,
+        p.inside ? 'ok' : 'OUTSIDE',
+      ]),
+    ];
     for (const line of formatTable(table)) out(`  ${line}`);
     out(v.pass ? 'Every prediction is inside its interval.' : 'A prediction falls outside its interval: the model or the measured rate does not hold here (exit code 1).');
   }

@@ -31,15 +31,18 @@ export function discoveryFromFlags(parsed: Parsed, doors: readonly string[]): { 
     const at = entry.indexOf('=');
     const scope = at < 0 ? '' : entry.slice(0, at);
     const match = /^\s*([A-Za-z]{1,16})\s+(\/\S{0,1024})\s*$/.exec(at < 0 ? entry : entry.slice(at + 1));
-    if (!match || !isScope(scope)) throw new UsageError(`expected SCOPE=METHOD PATH (e.g. 'search=GET /api/search') for --resource but received ${JSON.stringify(entry.slice(0, 80))}`);
+    if (!match || !isScope(scope))
+      throw new UsageError(`expected SCOPE=METHOD PATH (e.g. 'search=GET /api/search') for --resource but received ${JSON.stringify(entry.slice(0, 80))}`);
     if (!doors.includes(scope)) throw new UsageError(`--resource ${JSON.stringify(entry.slice(0, 80))}: "${scope}" is not a door; declare it with --scope ${scope}`);
     resources.push({ scope, method: match[1]!.toUpperCase(), path: match[2]! });
   }
   const file = stringFlag(parsed, 'calibration');
   const rate = stringFlag(parsed, 'hash-rate');
   const machine = stringFlag(parsed, 'hash-rate-machine');
-  if (file !== undefined && (rate !== undefined || machine !== undefined)) throw new UsageError('--calibration gives the hash rate and the machine: it cannot be combined with --hash-rate');
-  if ((rate === undefined) !== (machine === undefined)) throw new UsageError('--hash-rate and --hash-rate-machine go together: a figure means nothing without the machine it was measured on');
+  if (file !== undefined && (rate !== undefined || machine !== undefined))
+    throw new UsageError('--calibration gives the hash rate and the machine: it cannot be combined with --hash-rate');
+  if ((rate === undefined) !== (machine === undefined))
+    throw new UsageError('--hash-rate and --hash-rate-machine go together: a figure means nothing without the machine it was measured on');
   if (rate !== undefined) return { resources, reference: { hashesPerSecond: parseNumber(rate, 'hash-rate', 1, 1e18), machine: machine!.slice(0, 200) } };
   if (file !== undefined) return { resources, reference: readCalibration(file) };
   return { resources };

@@ -1,11 +1,24 @@
 /** A hash rate with an SI prefix: `48.5 MH/s`. */
 export function formatRate(hashesPerSecond: number): string {
-  const units: [number, string][] = [[1e12, 'TH/s'], [1e9, 'GH/s'], [1e6, 'MH/s'], [1e3, 'kH/s']];
+  const units: [number, string][] = [
+    [1e12, 'TH/s'],
+    [1e9, 'GH/s'],
+    [1e6, 'MH/s'],
+    [1e3, 'kH/s'],
+  ];
   for (const [scale, unit] of units) if (hashesPerSecond >= scale) return `${(hashesPerSecond / scale).toPrecision(3)} ${unit}`;
   return `${hashesPerSecond.toPrecision(3)} H/s`;
 }
 
-const TIME_UNITS: [number, string][] = [[1e-6, 'µs'], [1e-3, 'ms'], [1, 's'], [60, 'min'], [3_600, 'h'], [86_400, 'days'], [31_557_600, 'years']];
+const TIME_UNITS: [number, string][] = [
+  [1e-6, 'µs'],
+  [1e-3, 'ms'],
+  [1, 's'],
+  [60, 'min'],
+  [3_600, 'h'],
+  [86_400, 'days'],
+  [31_557_600, 'years'],
+];
 
 /** A duration in seconds, in the largest unit that reads as 1 or more: `850 µs`, `1.23 s`, `4.20 h`. */
 export function formatSeconds(seconds: number): string {

@@ -3,7 +3,7 @@ import { UsageError } from './args.js';
 import type { Io } from './command.js';
 
 /** Challenges, solutions and pairs are small: anything bigger is refused unread. */
-export const MAX_INPUT_BYTES = 1 << 20;
+const MAX_INPUT_BYTES = 1 << 20;
 
 /** The JSON value in FILE, or on stdin for `-` or no FILE. Unreadable or invalid input is a UsageError. */
 export async function readJson(file: string | undefined, io: Io, what: string): Promise<unknown> {

@@ -187,7 +187,9 @@ function gridAndAxes(axis: SecondsAxis, x: (s: number) => number, y: (p: number)
   lines.push(`<line class="axis" x1="${fixed(left)}" y1="${fixed(bottom)}" x2="${fixed(left + width)}" y2="${fixed(bottom)}" stroke="${COLOURS.axis}" stroke-width="1.5"/>`);
   lines.push(`<line class="axis" x1="${fixed(left)}" y1="${fixed(top)}" x2="${fixed(left)}" y2="${fixed(bottom)}" stroke="${COLOURS.axis}" stroke-width="1.5"/>`);
   lines.push(`<text class="axis-label" x="${fixed(left + width / 2)}" y="${fixed(bottom + 46)}" text-anchor="middle">seconds</text>`);
-  lines.push(`<text class="axis-label" x="${fixed(left - 50)}" y="${fixed(top + height / 2)}" text-anchor="middle" transform="rotate(-90 ${fixed(left - 50)} ${fixed(top + height / 2)})">share of solves</text>`);
+  lines.push(
+    `<text class="axis-label" x="${fixed(left - 50)}" y="${fixed(top + height / 2)}" text-anchor="middle" transform="rotate(-90 ${fixed(left - 50)} ${fixed(top + height / 2)})">share of solves</text>`,
+  );
   return lines;
 }
 
@@ -229,8 +231,9 @@ function predictedCurve(cdf: (seconds: number) => number, end: number, x: (s: nu
 /** The empirical CDF: the i-th smallest of n solve times (i from 1) at height (i - 0.5) / n. */
 function measuredPoints(sorted: readonly number[], x: (s: number) => number, y: (p: number) => number): string[] {
   const n = sorted.length;
-  return sorted.map((seconds, index) =>
-    `<circle class="measured" cx="${fixed(x(seconds))}" cy="${fixed(y((index + 0.5) / n))}" r="3.5" fill="${COLOURS.measured}" fill-opacity="0.85" stroke="#ffffff" stroke-width="0.75"/>`,
+  return sorted.map(
+    (seconds, index) =>
+      `<circle class="measured" cx="${fixed(x(seconds))}" cy="${fixed(y((index + 0.5) / n))}" r="3.5" fill="${COLOURS.measured}" fill-opacity="0.85" stroke="#ffffff" stroke-width="0.75"/>`,
   );
 }
 
@@ -238,9 +241,7 @@ function measuredPoints(sorted: readonly number[], x: (s: number) => number, y: 
 
 /** Bottom right inside the plot: a CDF rises to the upper right, so that corner stays empty. */
 function legend(plot: CheckedInput, measuredCount: number, offScale: number): string[] {
-  const rows: { swatch: string; text: string }[] = [
-    { swatch: `<line x1="0" y1="0" x2="22" y2="0" stroke="${COLOURS.predicted}" stroke-width="2"/>`, text: 'predicted' },
-  ];
+  const rows: { swatch: string; text: string }[] = [{ swatch: `<line x1="0" y1="0" x2="22" y2="0" stroke="${COLOURS.predicted}" stroke-width="2"/>`, text: 'predicted' }];
   if (measuredCount > 0) {
     const beyond = offScale > 0 ? `; ${offScale} beyond the axis, drawn at its end` : '';
     rows.push({ swatch: `<circle cx="11" cy="0" r="3.5" fill="${COLOURS.measured}"/>`, text: `measured (n = ${measuredCount}${beyond})` });

@@ -13,10 +13,21 @@ import { serveCommand } from './commands/serve.js';
 import { solveCommand } from './commands/solve.js';
 import { verifyCommand } from './commands/verify.js';
 
-const COMMANDS: readonly Command[] = [benchCommand, calibrateCommand, solveCommand, issueCommand, verifyCommand, serveCommand, mcpCommand, fetchCommand, auditCommand, secretCommand];
+const COMMANDS: readonly Command[] = [
+  benchCommand,
+  calibrateCommand,
+  solveCommand,
+  issueCommand,
+  verifyCommand,
+  serveCommand,
+  mcpCommand,
+  fetchCommand,
+  auditCommand,
+  secretCommand,
+];
 
 /** Exit codes: 0 success, 1 a failure or a refusal, 2 a mistake on the command line, 130 cancelled. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
 const MAIN_USAGE = `Usage: powgate <command> [options]
 
@@ -65,7 +76,10 @@ function usageError(io: Io, message: string, usage: string): number {
 function failure(io: Io, command: Command, error: unknown): number {
   const prefix = `powgate ${command.name}:`;
   // Options built from flags reach the library as they were typed: its refusals are the user's to fix.
-  if (error instanceof UsageError || (error instanceof PowgateError && ['ERR_INVALID_ARGUMENT', 'ERR_WEAK_SECRET', 'ERR_INVALID_ENV', 'ERR_ISA_UNSUPPORTED'].includes(error.code))) {
+  if (
+    error instanceof UsageError ||
+    (error instanceof PowgateError && ['ERR_INVALID_ARGUMENT', 'ERR_WEAK_SECRET', 'ERR_INVALID_ENV', 'ERR_ISA_UNSUPPORTED'].includes(error.code))
+  ) {
     println(io.stderr, `${prefix} ${error.message}\n\n${command.usage}`);
     return EXIT.usage;
   }

@@ -130,8 +130,7 @@ export class PowgateClient {
   /** The price of paying an offer (measuring the solver's hash rate first, once, when a proof-of-work door needs it). */
   async price(offer: Offer): Promise<PaymentPrice> {
     if (offer.method === 'l402') return priceOf(offer, 1);
-    const perThread =
-      offer.method === 'pow' ? (this.#hashRate ?? (await solverRatePerThread(this.threads))) : (this.#apertureHashRate ?? (await apertureRatePerThread()));
+    const perThread = offer.method === 'pow' ? (this.#hashRate ?? (await solverRatePerThread(this.threads))) : (this.#apertureHashRate ?? (await apertureRatePerThread()));
     return priceOf(offer, perThread);
   }
 
@@ -183,7 +182,8 @@ export class PowgateClient {
     if (signal?.aborted) throw new PowgateError('ERR_ABORTED', 'the call was aborted', { cause: signal.reason, price: chosen.price });
     const { offer } = chosen;
     const scope = envelope.scope;
-    const onProgress = this.#onProgress && offer.method !== 'l402' ? (p: SolveProgress) => this.#onProgress!({ ...p, method: offer.method as 'pow' | 'l402-pow', origin, scope }) : undefined;
+    const onProgress =
+      this.#onProgress && offer.method !== 'l402' ? (p: SolveProgress) => this.#onProgress!({ ...p, method: offer.method as 'pow' | 'l402-pow', origin, scope }) : undefined;
     const started = performance.now();
     let paid: { bought: CachedCredential; receipt: DoorReceipt };
     try {

@@ -165,29 +165,29 @@ export class CredentialCache {
     Promise.resolve(owner.signal)
       .then((signal) => owner.buy!(signal))
       .then(
-      (bought) => {
-        slot.buying = undefined;
-        const entry: Entry = { ...bought, unleased: bought.calls, inFlight: 0 };
-        slot.entry = entry;
-        this.#touch(key, slot);
-        // The buyer gets the first call of its own purchase, if it still waits.
-        const at = slot.queue.indexOf(owner);
-        if (at >= 0 && !owner.signal?.aborted && entry.unleased >= 1) {
-          slot.queue.splice(at, 1);
+        (bought) => {
+          slot.buying = undefined;
+          const entry: Entry = { ...bought, unleased: bought.calls, inFlight: 0 };
+          slot.entry = entry;
+          this.#touch(key, slot);
+          // The buyer gets the first call of its own purchase, if it still waits.
+          const at = slot.queue.indexOf(owner);
+          if (at >= 0 && !owner.signal?.aborted && entry.unleased >= 1) {
+            slot.queue.splice(at, 1);
+            this.#settle(owner);
+            owner.resolve(this.#lease(key, entry, true));
+          }
+          this.#pump(key, slot);
+        },
+        (error: unknown) => {
+          slot.buying = undefined;
+          const at = slot.queue.indexOf(owner);
+          if (at >= 0) slot.queue.splice(at, 1);
           this.#settle(owner);
-          owner.resolve(this.#lease(key, entry, true));
-        }
-        this.#pump(key, slot);
-      },
-      (error: unknown) => {
-        slot.buying = undefined;
-        const at = slot.queue.indexOf(owner);
-        if (at >= 0) slot.queue.splice(at, 1);
-        this.#settle(owner);
-        owner.reject(error);
-        this.#pump(key, slot);
-      },
-    );
+          owner.reject(error);
+          this.#pump(key, slot);
+        },
+      );
   }
 
   #settle(waiter: Waiter): void {

@@ -27,11 +27,7 @@ export interface DoorOptions {
 }
 
 /** Solves a powgate challenge on `threads` threads and redeems it through the transport: a token. */
-export async function payPow(
-  offer: PowOffer,
-  transport: DoorTransport,
-  options: DoorOptions & { threads: number },
-): Promise<{ bought: CachedCredential; receipt: DoorReceipt }> {
+export async function payPow(offer: PowOffer, transport: DoorTransport, options: DoorOptions & { threads: number }): Promise<{ bought: CachedCredential; receipt: DoorReceipt }> {
   const started = performance.now();
   const solution = await solve(offer.challenge, { threads: options.threads, signal: options.signal, onProgress: options.onProgress });
   const cpuSeconds = ((performance.now() - started) / 1000) * options.threads;
@@ -48,7 +44,12 @@ export async function payAperturePow(offer: AperturePowOffer, options: DoorOptio
   const macaroon = macaroonFromBase64(offer.macaroon)!; // checked when the envelope was read
   const attenuated = macaroonToBase64(addFirstPartyCaveat(macaroon, `${APERTURE_POW_CAVEAT}=${offer.bits}:${found.nonce}`));
   return {
-    bought: { credential: { kind: 'l402', macaroon: attenuated, preimage: POW_SENTINEL }, method: 'l402-pow', calls: offer.callsKnown ? offer.calls : Infinity, expiresAt: offer.expiresAt ?? Infinity },
+    bought: {
+      credential: { kind: 'l402', macaroon: attenuated, preimage: POW_SENTINEL },
+      method: 'l402-pow',
+      calls: offer.callsKnown ? offer.calls : Infinity,
+      expiresAt: offer.expiresAt ?? Infinity,
+    },
     receipt: { cpuSeconds: found.elapsedMs / 1000 },
   };
 }
@@ -71,7 +72,7 @@ export async function payL402(
     throw new PowgateError('ERR_PAYMENT_FAILED', `the wallet did not pay the invoice: ${(cause as Error)?.message ?? cause}`, { cause });
   }
   if (typeof preimage !== 'string' || !preimagePays(preimage.toLowerCase(), offer.paymentHash)) {
-    throw new PowgateError('ERR_PAYMENT_FAILED', 'the wallet returned a preimage that does not match the invoice\'s payment hash');
+    throw new PowgateError('ERR_PAYMENT_FAILED', "the wallet returned a preimage that does not match the invoice's payment hash");
   }
   preimage = preimage.toLowerCase();
   const receipt = { sats: offer.amountSats };

@@ -41,7 +41,7 @@ export function parsePaymentRequired(body: unknown): Envelope {
 }
 
 function readPaymentRequired(body: unknown): Envelope {
-  if (!isPaymentRequired(body)) throw new PowgateError('ERR_UNSUPPORTED_CHALLENGE', 'the refusal is not powgate\'s `payment_required` body');
+  if (!isPaymentRequired(body)) throw new PowgateError('ERR_UNSUPPORTED_CHALLENGE', "the refusal is not powgate's `payment_required` body");
   const { cause, accepts } = body as { cause?: unknown; accepts?: unknown };
   const reason = plainKeys(cause) ? (cause as { reason?: unknown }).reason : undefined;
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON_CHARS)) throw badEnvelope('cause.reason is not a short string');
@@ -92,8 +92,8 @@ function powOffer(a: Record<string, unknown>): PowOffer {
 export function l402Offer(a: Record<string, unknown>): L402Offer {
   const macaroon = macaroonOf(a.macaroon);
   const terms = invoiceTerms(a.invoice);
-  if (a.paymentHash !== undefined && a.paymentHash !== terms.paymentHash) throw badEnvelope('paymentHash is not the invoice\'s');
-  if (a.amountSats !== undefined && a.amountSats !== terms.amountSats) throw badEnvelope('amountSats is not the invoice\'s amount');
+  if (a.paymentHash !== undefined && a.paymentHash !== terms.paymentHash) throw badEnvelope("paymentHash is not the invoice's");
+  if (a.amountSats !== undefined && a.amountSats !== terms.amountSats) throw badEnvelope("amountSats is not the invoice's amount");
   const hash = macaroonPaymentHash(macaroon);
   if (hash !== undefined && hash !== terms.paymentHash) throw badEnvelope('the invoice does not pay for the macaroon (payment hashes differ)');
   if (a.expiresAt !== undefined && !isTimestamp(a.expiresAt)) throw badEnvelope('expiresAt is not ms since the epoch');

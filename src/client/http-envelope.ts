@@ -36,7 +36,7 @@ export async function readHttpRefusal(response: FetchResponse, url: URL, maxByte
     }
     return envelope;
   }
-  if (powgate) throw badEnvelope('a PowGate challenge without powgate\'s `payment_required` body');
+  if (powgate) throw badEnvelope("a PowGate challenge without powgate's `payment_required` body");
   if (l402) return parseL402Challenges(challenges);
   const schemes = challenges.map((c) => c.scheme.slice(0, 32)).join(', ');
   throw new PowgateError(

@@ -7,7 +7,7 @@ import { plainKeys } from '../protocol/shape.js';
 const MAX_URL_CHARS = 2048;
 
 /** A URL of the refusal, resolved against the URL that refused; ERR_BAD_ENVELOPE unless it is on the same origin. */
-export function sameOriginUrl(value: unknown, base: URL, what: string): URL {
+function sameOriginUrl(value: unknown, base: URL, what: string): URL {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_CHARS) throw badEnvelope(`${what} is not a URL of at most ${MAX_URL_CHARS} characters`);
   let url: URL;
   try {

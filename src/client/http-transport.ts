@@ -22,7 +22,13 @@ export function httpTransport(fetch: Fetch, url: URL): DoorTransport {
   const postJson = async (target: URL, body: unknown, signal: AbortSignal | undefined, what: string) => {
     let response: FetchResponse;
     try {
-      response = await fetch(target.href, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body), signal, redirect: 'error' });
+      response = await fetch(target.href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+        redirect: 'error',
+      });
     } catch (cause) {
       if (signal?.aborted) throw new PowgateError('ERR_ABORTED', 'the call was aborted', { cause: signal.reason });
       throw new PowgateError('ERR_PAYMENT_FAILED', `${what} failed: ${(cause as Error)?.message ?? cause}`, { cause });
@@ -52,4 +58,3 @@ export function httpTransport(fetch: Fetch, url: URL): DoorTransport {
     },
   };
 }
-

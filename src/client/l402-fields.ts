@@ -5,9 +5,9 @@ import { PowgateError } from '../errors.js';
 import { macaroonFromBase64, type Macaroon } from '../protocol/macaroon.js';
 
 /** Longest BOLT11 invoice read. */
-export const MAX_INVOICE_CHARS = 2048;
+const MAX_INVOICE_CHARS = 2048;
 /** Highest proof-of-work bits read (Aperture's caveat holds whole bits). */
-export const MAX_APERTURE_BITS = 64;
+const MAX_APERTURE_BITS = 64;
 const BOLT11 = /^ln[0-9a-z]+$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 

@@ -88,7 +88,9 @@ export class ToolCatalog {
         if (cursor === undefined) break;
       }
     } catch (cause) {
-      throw new PowgateError('ERR_UNSUPPORTED_CHALLENGE', `the server's tools could not be listed, to find the tool that redeems: ${(cause as Error)?.message ?? cause}`, { cause });
+      throw new PowgateError('ERR_UNSUPPORTED_CHALLENGE', `the server's tools could not be listed, to find the tool that redeems: ${(cause as Error)?.message ?? cause}`, {
+        cause,
+      });
     }
     this.#tools = tools;
     this.#connection = connection;
@@ -109,7 +111,8 @@ function redeemToolsOf(offer: Envelope['offers'][number]): [unknown, readonly st
 
 /** Checks that `tool` is a name the server lists, with a verify tool's inputs, and not the tool refused; ERR_BAD_ENVELOPE otherwise. */
 export function checkTool(tools: Catalog, tool: unknown, inputs: readonly string[], what: string, refusedTool: string): string {
-  if (typeof tool !== 'string' || tool.length === 0 || tool.length > MAX_TOOL_NAME_CHARS) throw badEnvelope(`${what} is not a tool name of at most ${MAX_TOOL_NAME_CHARS} characters`);
+  if (typeof tool !== 'string' || tool.length === 0 || tool.length > MAX_TOOL_NAME_CHARS)
+    throw badEnvelope(`${what} is not a tool name of at most ${MAX_TOOL_NAME_CHARS} characters`);
   const shown = JSON.stringify(tool.slice(0, 64));
   const properties = tools.get(tool);
   if (!properties) throw badEnvelope(`${what} names ${shown}, a tool the server does not list`);

@@ -3,7 +3,7 @@ import { invalid } from '../validate.js';
 import type { Offer, PaymentMethod } from './offers.js';
 
 /** The default order: powgate's proof of work, then Aperture's, then Lightning (only with a wallet and sats allowed). */
-export const DEFAULT_PREFER: readonly PaymentMethod[] = Object.freeze(['pow', 'l402-pow', 'l402']);
+const DEFAULT_PREFER: readonly PaymentMethod[] = Object.freeze(['pow', 'l402-pow', 'l402']);
 const METHODS: readonly string[] = DEFAULT_PREFER;
 
 /** Checks a `prefer` list: known methods, no repeats; methods left out are never used. */

@@ -4,16 +4,8 @@ import type { Challenge } from '../protocol/challenge.js';
 import { expectedHashes } from '../protocol/difficulty.js';
 import type { Offer } from './offers.js';
 
-/** Hashes per second of one core, for each proof-of-work solver. */
-export interface HashRates {
-  /** powgate's solver (native, else WebAssembly), per thread. */
-  pow: number;
-  /** Aperture's dialect (the backend's batch hashing on one thread). */
-  aperture: number;
-}
-
 /** Expected hashes to solve a powgate challenge: each sub-puzzle's 2^64 / threshold, summed. */
-export function challengeHashes(challenge: Challenge): number {
+function challengeHashes(challenge: Challenge): number {
   return challenge.subPuzzles * expectedHashes(BigInt(`0x${challenge.threshold}`));
 }
 

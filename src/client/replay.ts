@@ -18,7 +18,9 @@ export interface ReplayableRequest {
 }
 
 function isRequest(input: unknown): input is Request {
-  return typeof input === 'object' && input !== null && !(input instanceof URL) && typeof (input as Request).url === 'string' && typeof (input as Request).arrayBuffer === 'function';
+  return (
+    typeof input === 'object' && input !== null && !(input instanceof URL) && typeof (input as Request).url === 'string' && typeof (input as Request).arrayBuffer === 'function'
+  );
 }
 
 /** Reads a stream (or an async iterable of chunks) into memory, at most `maxBytes`; ERR_INVALID_ARGUMENT beyond. */
@@ -71,7 +73,15 @@ async function replayableBody(body: unknown, maxBytes: number): Promise<Body | u
 export async function replayable(input: FetchInput, init: RequestInit | undefined, maxBytes: number): Promise<ReplayableRequest> {
   if (isRequest(input)) {
     const r = input;
-    const base: RequestInit = { method: r.method, signal: r.signal, redirect: r.redirect, keepalive: r.keepalive, credentials: r.credentials, integrity: r.integrity, referrerPolicy: r.referrerPolicy };
+    const base: RequestInit = {
+      method: r.method,
+      signal: r.signal,
+      redirect: r.redirect,
+      keepalive: r.keepalive,
+      credentials: r.credentials,
+      integrity: r.integrity,
+      referrerPolicy: r.referrerPolicy,
+    };
     const { headers, body, ...rest } = init ?? {};
     const own = body !== undefined ? body : r.body;
     const method = (rest.method ?? r.method).toUpperCase();

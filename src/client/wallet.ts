@@ -32,7 +32,7 @@ export function callbackWallet(pay: (invoice: string, signal?: AbortSignal) => P
 }
 
 /** A preimage as 64 lowercase hex, from hex or base64 text; undefined otherwise. */
-export function preimageHex(value: unknown): string | undefined {
+function preimageHex(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   if (/^[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
   return hexOf32Base64(value);

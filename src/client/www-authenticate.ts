@@ -9,7 +9,7 @@ export interface AuthChallenge {
 }
 
 /** Longest header read; longer ones yield no challenges. */
-export const MAX_WWW_AUTHENTICATE_CHARS = 16_384;
+const MAX_WWW_AUTHENTICATE_CHARS = 16_384;
 /** Most challenges read from one header. */
 const MAX_CHALLENGES = 16;
 /** Most params read per challenge. */

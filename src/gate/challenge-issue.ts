@@ -20,7 +20,13 @@ function refusal(reason: ChallengeRefusal): Extract<ChallengeResult, { ok: false
 }
 
 /** See {@link Gate.priceFor}. */
-export async function priceFor(core: GateCore, client: string, scope: string, weight: number, channel?: Channel): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
+export async function priceFor(
+  core: GateCore,
+  client: string,
+  scope: string,
+  weight: number,
+  channel?: Channel,
+): Promise<{ difficulty: number; requests: number | undefined } | undefined> {
   const { settings } = core;
   const base = core.doors.baseOf(scope);
   if (base === undefined) throw invalid('a declared scope', 'scope', scope);
@@ -66,7 +72,7 @@ async function challenge(core: GateCore, client: string, options: ChallengeOptio
     perCall = asked;
   }
   const steps = difficultySteps(perCall) + log2Steps(calls);
-  if (steps > PROTOCOL_MAX_DIFFICULTY * DIFFICULTY_STEPS) return { ok: false, reason: 'calls_out_of_range', detail: 'that many calls at this price exceed the protocol\'s 64 bits' };
+  if (steps > PROTOCOL_MAX_DIFFICULTY * DIFFICULTY_STEPS) return { ok: false, reason: 'calls_out_of_range', detail: "that many calls at this price exceed the protocol's 64 bits" };
   const issued = createChallenge({
     ...core.keys,
     difficulty: steps / DIFFICULTY_STEPS,

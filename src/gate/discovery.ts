@@ -19,7 +19,7 @@ export function discoveryLink(href: string = DISCOVERY_PATH): string {
 }
 
 /** The version of the L402 manifest schema the document follows. */
-export const DISCOVERY_VERSION = '1.0';
+const DISCOVERY_VERSION = '1.0';
 
 /** A gated entry point: which door (scope) it is behind, and its HTTP method and path (or an MCP tool). */
 export interface DiscoveryResource {
@@ -149,7 +149,8 @@ export function discoveryDocument(gate: Gate, options: DiscoveryOptions = {}): D
   const known = new Set(doors.map((door) => door.scope));
   const all = [...gate.resources(), ...(options.resources ?? [])];
   for (const r of all) {
-    if (!known.has(r.scope)) throw new PowgateError('ERR_INVALID_ARGUMENT', `resource ${r.method ?? ''} ${r.path ?? r.tool ?? ''} names scope "${r.scope}", which is not a door of this gate`);
+    if (!known.has(r.scope))
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `resource ${r.method ?? ''} ${r.path ?? r.tool ?? ''} names scope "${r.scope}", which is not a door of this gate`);
   }
   const d = gate.difficulty;
   const rate = options.reference?.hashesPerSecond;
@@ -191,7 +192,10 @@ export function discoveryDocument(gate: Gate, options: DiscoveryOptions = {}): D
       challenge_ttl_seconds: gate.challengeTtlMs / 1000,
       token_ttl_seconds: gate.tokenTtlMs / 1000,
       reference_hardware: options.reference ? { hashes_per_second: options.reference.hashesPerSecond, machine: options.reference.machine } : null,
-      seconds_per_call_means: rate === undefined ? 'null: no reference hash rate was given' : 'expected seconds on the reference machine: 2^price_bits hashes at its rate; a client\'s own machine differs',
+      seconds_per_call_means:
+        rate === undefined
+          ? 'null: no reference hash rate was given'
+          : "expected seconds on the reference machine: 2^price_bits hashes at its rate; a client's own machine differs",
     },
   };
 }

@@ -45,9 +45,6 @@ export interface L402PowAccept {
   expiresAt: number;
 }
 
-/** One way through a refusal. */
-export type Accept = PowAccept | L402Accept | L402PowAccept;
-
 /** A door the gate has but could not offer this time, and why. */
 export interface Unavailable {
   method: 'l402';
@@ -61,7 +58,7 @@ export interface Unavailable {
  */
 export interface PaymentRequired {
   error: 'payment_required';
-  cause: { reason: GateReason; detail: string; /** Doors this gate has that this refusal could not offer. */ unavailable?: Unavailable[] };
+  cause: { reason: GateReason; detail: string /** Doors this gate has that this refusal could not offer. */; unavailable?: Unavailable[] };
   /** Every way through: proof of work first, always; then L402 when the gate has it. */
   accepts: [PowAccept, ...(L402Accept | L402PowAccept)[]];
 }

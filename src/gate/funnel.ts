@@ -2,7 +2,7 @@ import { invalid } from '../validate.js';
 import { DEFAULT_CHANNEL, OTHER_SCOPE, type Channel, type DoorKind, type GateEvent, type GateObserver, type RefusedStep } from './events.js';
 
 /** How long a fail-open pass keeps the gate reported degraded (`fail_open`) after it, in ms. */
-export const FAIL_OPEN_REPORT_MS = 60_000;
+const FAIL_OPEN_REPORT_MS = 60_000;
 
 /** A gate's observers, and what it tells them. */
 export class Funnel {

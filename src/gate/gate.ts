@@ -23,7 +23,6 @@ import { refuse, type RefuseOptions } from './refuse.js';
 import { useL402, useToken } from './token-use.js';
 
 export { TOKEN_CACHE_SIZE } from './credential-cache.js';
-export { FAIL_OPEN_REPORT_MS } from './funnel.js';
 export type { ChallengeResult, ClientCounting, DoorPrice, GateOptions, Grant, RedeemResult, UseResult, UseTokenOptions } from './options.js';
 
 /** What a gate runs on and charges (see {@link Gate.status}). Secret-free. */
@@ -137,7 +136,7 @@ export class Gate implements GateSettings {
 
   /**
    * How this gate serves degraded now, if at all (see {@link Degradation}): checks without the
-   * native addon, a recent fail-open pass (within {@link FAIL_OPEN_REPORT_MS}), a Lightning node
+   * native addon, a recent fail-open pass (within the last minute), a Lightning node
    * that failed, a memory store (replay protection per instance). Empty when nothing is.
    * Cheap: called for every response that says so.
    */
@@ -213,10 +212,7 @@ export class Gate implements GateSettings {
    * when it has one (never for a `pooled` key), or why there is none. Undefined without a
    * Lightning door. Waits for the node at most its `timeoutMs`; never throws for the node.
    */
-  async lightningOffer(
-    client: string,
-    options: { scope?: string; calls?: number } & ClientCounting = {},
-  ): Promise<Awaited<ReturnType<LightningDoor['offer']>> | undefined> {
+  async lightningOffer(client: string, options: { scope?: string; calls?: number } & ClientCounting = {}): Promise<Awaited<ReturnType<LightningDoor['offer']>> | undefined> {
     return lightningOffer(this.#core, client, options);
   }
 

@@ -150,7 +150,12 @@ export class LightningDoor {
     if (known) this.#forget(key!, known.offer.paymentHash);
     const amountSats = calls * satsPerCall;
     const memo = `powgate: ${calls} call(s) at "${scope.length > MEMO_SCOPE_CHARS ? `${scope.slice(0, MEMO_SCOPE_CHARS)}...` : scope}"`;
-    const created = await this.#ask(client, (signal) => this.backend.createInvoice({ amountSats, memo, expirySeconds: this.invoiceExpirySeconds }, signal), true, key === undefined);
+    const created = await this.#ask(
+      client,
+      (signal) => this.backend.createInvoice({ amountSats, memo, expirySeconds: this.invoiceExpirySeconds }, signal),
+      true,
+      key === undefined,
+    );
     if (!created.ok) return created;
     const invoice = created.value;
     if (invoice.amountSats !== amountSats) return this.#failed();
@@ -175,7 +180,12 @@ export class LightningDoor {
    * One request to the node, within every bound: the breaker, the concurrency, the global
    * and (for a new invoice) the client's rate, and the time limit.
    */
-  async #ask<T>(client: string, call: (signal: AbortSignal) => Promise<T>, create = false, pooled = false): Promise<{ ok: true; value: T } | { ok: false; reason: LightningOutage }> {
+  async #ask<T>(
+    client: string,
+    call: (signal: AbortSignal) => Promise<T>,
+    create = false,
+    pooled = false,
+  ): Promise<{ ok: true; value: T } | { ok: false; reason: LightningOutage }> {
     const now = Date.now();
     if (now < this.#downUntil) return { ok: false, reason: 'lightning_unavailable' };
     if (now - this.#minuteStart >= 60_000) {

@@ -69,7 +69,7 @@ export interface DoorPrice {
 
 /** A challenge for a client, or why none could be issued. */
 export type ChallengeResult =
-  | { ok: true; challenge: Challenge; /** The calls the client bought in the window, when counted. */ requests: number | undefined }
+  | { ok: true; challenge: Challenge /** The calls the client bought in the window, when counted. */; requests: number | undefined }
   | { ok: false; reason: ChallengeRefusal; detail: string };
 
 /** A redeemed solution's token, or why there is none. */

@@ -83,6 +83,15 @@ function redeemPaid(core: GateCore, credential: unknown, options: { scope?: stri
   if (options.scope !== undefined && verdict.scope !== options.scope) return REFUSED.scope_mismatch;
   const key = KeyRing.from(core.keys).find(verdict.kid)!;
   const issuedAt = Math.min(Date.now(), verdict.expiresAt);
-  const fields = { kid: key.kid, method: 'l402' as const, scope: verdict.scope, issuedAt, expiresAt: verdict.expiresAt, id: Buffer.from(verdict.countId, 'base64url'), calls: verdict.calls, priceUnits: verdict.price };
+  const fields = {
+    kid: key.kid,
+    method: 'l402' as const,
+    scope: verdict.scope,
+    issuedAt,
+    expiresAt: verdict.expiresAt,
+    id: Buffer.from(verdict.countId, 'base64url'),
+    calls: verdict.calls,
+    priceUnits: verdict.price,
+  };
   return { ok: true, token: signToken(key, fields), scope: verdict.scope, expiresAt: verdict.expiresAt, calls: verdict.calls, price: verdict.price };
 }

@@ -21,7 +21,10 @@ const VERSION = 'r1';
 /** The digest of a solution's nonces (called only once it verified, so they are canonical hex). */
 export function solutionDigest(solution: unknown): string {
   const nonces = (solution as { nonces: readonly string[] }).nonces;
-  return createHash('sha256').update(`powgate/redeem/v1\0${nonces.join(',')}`).digest('base64url').slice(0, 32);
+  return createHash('sha256')
+    .update(`powgate/redeem/v1\0${nonces.join(',')}`)
+    .digest('base64url')
+    .slice(0, 32);
 }
 
 /** A fresh issue for `solution` at `now`. */
@@ -34,7 +37,7 @@ function encode(issue: Issue): string {
 }
 
 /** A record read back from the store; undefined for anything else (a plain spend's `1`, a newer version). */
-export function decodeIssue(record: string | undefined): Issue | undefined {
+function decodeIssue(record: string | undefined): Issue | undefined {
   const parts = record?.split('.');
   if (parts?.length !== 4 || parts[0] !== VERSION || !/^\d{1,16}$/.test(parts[2]!)) return undefined;
   const id = Buffer.from(parts[3]!, 'base64url');

@@ -10,14 +10,21 @@ import { DEFAULT_CHANNEL, type Channel, type DoorKind } from './events.js';
 import type { UseResult, UseTokenOptions } from './options.js';
 
 /** One frozen refusal per reason: refusals carry no per-call data. */
-export const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<
-  Refusal,
-  Extract<UseResult, { ok: false }>
->;
+export const REFUSED = Object.fromEntries(REFUSALS.map((reason) => [reason, Object.freeze({ ok: false as const, reason })])) as Record<Refusal, Extract<UseResult, { ok: false }>>;
 
 /** A valid L402 credential as the token fields a door checks: paid in sats (lightning) or in bits (Aperture's PoW). */
 function l402Token(v: ValidL402): ValidToken {
-  return { valid: true, method: v.mode === 'lightning' ? 'l402' : 'pow', issuedAt: 0, expiresAt: v.expiresAt, scope: v.scope, kid: v.kid, id: v.countId, calls: v.calls, price: v.price };
+  return {
+    valid: true,
+    method: v.mode === 'lightning' ? 'l402' : 'pow',
+    issuedAt: 0,
+    expiresAt: v.expiresAt,
+    scope: v.scope,
+    kid: v.kid,
+    id: v.countId,
+    calls: v.calls,
+    price: v.price,
+  };
 }
 
 /** See {@link Gate.useToken}. */
@@ -56,7 +63,15 @@ export function useL402(core: GateCore, credential: unknown, options: UseTokenOp
  * The door's checks of a valid credential (scope, price), then the spend, counted until
  * `countUntil` at least (an L402 credential's signed expiry, which a holder may shorten).
  */
-function pass(core: GateCore, verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil = verdict.expiresAt): Promise<UseResult> {
+function pass(
+  core: GateCore,
+  verdict: ValidToken,
+  scope: string,
+  anyScope: boolean,
+  spend: boolean,
+  channel: Channel | undefined,
+  countUntil = verdict.expiresAt,
+): Promise<UseResult> {
   const pending = spendCall(core, verdict, scope, anyScope, spend, channel, countUntil);
   const { funnel } = core;
   // Unobserved, the hot path takes no extra step.
@@ -73,7 +88,15 @@ function pass(core: GateCore, verdict: ValidToken, scope: string, anyScope: bool
   });
 }
 
-async function spendCall(core: GateCore, verdict: ValidToken, scope: string, anyScope: boolean, spend: boolean, channel: Channel | undefined, countUntil: number): Promise<UseResult> {
+async function spendCall(
+  core: GateCore,
+  verdict: ValidToken,
+  scope: string,
+  anyScope: boolean,
+  spend: boolean,
+  channel: Channel | undefined,
+  countUntil: number,
+): Promise<UseResult> {
   const { doors, settings } = core;
   if (!anyScope && verdict.scope !== scope) return REFUSED.scope_mismatch;
   const base = doors.baseOf(verdict.scope);

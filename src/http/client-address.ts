@@ -36,7 +36,8 @@ export class TrustedProxies {
   static from(list: TrustedProxies | string | readonly string[]): TrustedProxies {
     if (list instanceof TrustedProxies) return list;
     const entries = typeof list === 'string' ? list.split(',') : Array.isArray(list) ? list : undefined;
-    if (!entries) throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a comma-separated string or an array of addresses and CIDR ranges for trustProxy but received ${describe(list)}`);
+    if (!entries)
+      throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a comma-separated string or an array of addresses and CIDR ranges for trustProxy but received ${describe(list)}`);
     const trimmed = entries.map((entry) => (typeof entry === 'string' ? entry.trim() : entry)).filter((entry) => entry !== '');
     const proxies = new TrustedProxies(trimmed as string[]);
     for (const entry of trimmed) proxies.#add(entry);
@@ -52,7 +53,10 @@ export class TrustedProxies {
 
   #add(entry: unknown): void {
     const bad = (why: string) =>
-      new PowgateError('ERR_INVALID_ARGUMENT', `expected an IP address, a CIDR range or one of ${Object.keys(PRESETS).join(', ')} in trustProxy but received ${typeof entry === 'string' ? `'${entry.slice(0, 64)}'` : describe(entry)} (${why})`);
+      new PowgateError(
+        'ERR_INVALID_ARGUMENT',
+        `expected an IP address, a CIDR range or one of ${Object.keys(PRESETS).join(', ')} in trustProxy but received ${typeof entry === 'string' ? `'${entry.slice(0, 64)}'` : describe(entry)} (${why})`,
+      );
     if (typeof entry !== 'string') throw bad('not a string');
     const preset = PRESETS[entry];
     if (preset) {

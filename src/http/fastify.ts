@@ -46,7 +46,10 @@ function onRequest(gate: Gate, options: PowgateMiddlewareOptions): OnRequest {
       if (degraded) reply.header(DEGRADED_HEADER, degraded);
       return;
     }
-    reply.code(result.refusal.status).headers({ ...result.refusal.headers, 'cache-control': 'no-store' }).send(result.refusal.body);
+    reply
+      .code(result.refusal.status)
+      .headers({ ...result.refusal.headers, 'cache-control': 'no-store' })
+      .send(result.refusal.body);
     return reply as never;
   };
 }

@@ -46,7 +46,7 @@ export class GateMetrics {
     const challenges = stage('challenges_issued_total', 'Challenges (door work) and invoices (door lightning) offered');
     const redemptions = stage('redemptions_total', 'Solutions and paid invoices redeemed for a token');
     const paidCalls = stage('paid_calls_total', "Gated calls that spent one of a token's calls and went through");
-    const exhausted = stage('allowances_exhausted_total', "Tokens whose last call was spent");
+    const exhausted = stage('allowances_exhausted_total', 'Tokens whose last call was spent');
     [this.refusals, this.#refusals] = [refusals.counter, refusals.cells];
     [this.challenges, this.redemptions, this.paidCalls, this.exhausted] = [challenges.counter, redemptions.counter, paidCalls.counter, exhausted.counter];
     this.#funnel = { challenge_issued: challenges.cells, redeemed: redemptions.cells, paid_call: paidCalls.cells, allowance_exhausted: exhausted.cells };

@@ -97,7 +97,19 @@ export class HttpGate {
   constructor(gate: Gate, options: PowgateMiddlewareOptions = {}) {
     checkGate(gate);
     if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);
-    const { scope = '', difficulty, sats, realm = 'powgate', redeemUrl = '/api/verify', challengeUrl = '/api/challenge', trustProxy, clientKey, resource, discovery = DISCOVERY_PATH, cors = '*' } = options;
+    const {
+      scope = '',
+      difficulty,
+      sats,
+      realm = 'powgate',
+      redeemUrl = '/api/verify',
+      challengeUrl = '/api/challenge',
+      trustProxy,
+      clientKey,
+      resource,
+      discovery = DISCOVERY_PATH,
+      cors = '*',
+    } = options;
     if (!isScope(scope)) throw invalid('printable ASCII of at most 256 characters', 'scope', scope);
     if (!isScope(realm) || realm === '') throw invalid('printable ASCII of 1 to 256 characters', 'realm', realm);
     if (typeof redeemUrl !== 'string' || redeemUrl === '') throw invalid('a non-empty string', 'redeemUrl', redeemUrl);
@@ -129,14 +141,20 @@ export class HttpGate {
       body: { challenge: '<the challenge above>', solution: '<{"v":1,"id":...,"nonces":[...]}>' },
       returns: { token: '<token>', scope, expires_at: '<ms since the epoch>', calls: '<calls it allows>' },
       present: { header: 'Authorization', value: 'Bearer <token>', or: { header: 'X-Powgate-Token', value: '<token>' } },
-      each_call: 'spends one of the token\'s calls; the response says how many remain in Powgate-Calls-Remaining; when none remain, the refusal carries a new challenge',
+      each_call: "spends one of the token's calls; the response says how many remain in Powgate-Calls-Remaining; when none remain, the refusal carries a new challenge",
       more_calls: { url: challengeUrl, method: 'POST', body: { scope, calls: '<N: N calls for N times the work>' } },
     });
     this.#l402Redeem = Object.freeze({
       pay: 'pay the invoice with any Lightning wallet: its preimage is the proof of payment',
       present: { header: 'Authorization', value: 'L402 <macaroon>:<preimage hex>' },
-      each_call: 'spends one of the macaroon\'s calls, as for a token (Powgate-Calls-Remaining)',
-      or_redeem: { url: redeemUrl, method: 'POST', content_type: 'application/json', body: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' }, returns: 'a token with the same calls, counted together' },
+      each_call: "spends one of the macaroon's calls, as for a token (Powgate-Calls-Remaining)",
+      or_redeem: {
+        url: redeemUrl,
+        method: 'POST',
+        content_type: 'application/json',
+        body: { method: 'l402', macaroon: '<macaroon>', preimage: '<preimage hex>' },
+        returns: 'a token with the same calls, counted together',
+      },
     });
   }
 
@@ -156,15 +174,17 @@ export class HttpGate {
     const client = String(this.#clientKey ? this.#clientKey(req) : clientRateKey(requestClientAddress(req, this.#trust)));
     const refused = await this.gate.refuse(reason, client, { scope: this.scope, redeem: this.#redeem, l402Redeem: this.#l402Redeem, channel });
     const status = REFUSAL_STATUS[refused.kind];
-    const headers: Record<string, string> =
-      refused.kind === 'payment_required' ? { 'www-authenticate': this.#challenges(reason, refused.body.accepts) } : { 'retry-after': '1' };
+    const headers: Record<string, string> = refused.kind === 'payment_required' ? { 'www-authenticate': this.#challenges(reason, refused.body.accepts) } : { 'retry-after': '1' };
     if (this.#link) headers.link = this.#link;
     Object.assign(headers, corsHeaders(req, this.cors));
     const degraded = degradedHeader(this.gate);
     if (degraded) headers[DEGRADED_HEADER] = degraded;
     this.#metrics?.countRequest(this.#route, req.method ?? '', status, channel, reason);
     // Only these fields: never the query, a header, a token or a challenge.
-    this.#logger?.info({ method: req.method, path: pathOf(req.url), status, reason, scope: this.scope, channel, ms: Math.round((performance.now() - started) * 100) / 100 }, 'refused');
+    this.#logger?.info(
+      { method: req.method, path: pathOf(req.url), status, reason, scope: this.scope, channel, ms: Math.round((performance.now() - started) * 100) / 100 },
+      'refused',
+    );
     return { ok: false, refusal: { status, headers, body: refused.body } };
   }
 
@@ -191,7 +211,8 @@ export class HttpGate {
 /** `'GET /path'` or `{ method?, path }` as a method (default GET) and a path. */
 function parseResource(resource: unknown): { method: string; path: string } {
   const text = typeof resource === 'string' ? resource.trim() : undefined;
-  const [method, path] = text === undefined ? [(resource as { method?: unknown })?.method ?? 'GET', (resource as { path?: unknown })?.path] : text.includes(' ') ? text.split(/\s+/, 2) : ['GET', text];
+  const [method, path] =
+    text === undefined ? [(resource as { method?: unknown })?.method ?? 'GET', (resource as { path?: unknown })?.path] : text.includes(' ') ? text.split(/\s+/, 2) : ['GET', text];
   if (typeof method !== 'string' || !/^[A-Za-z]{1,16}$/.test(method) || typeof path !== 'string' || !/^\/[^\s]{0,1024}$/.test(path)) {
     throw invalid("'METHOD /path' or { method, path }", 'resource', resource);
   }

@@ -7,7 +7,7 @@ export type BodyResult =
   | { ok: false; status: 0; error: 'aborted'; detail: string };
 
 /** `application/json`, or any `application/*+json`, parameters (charset) allowed. */
-export function isJsonMediaType(contentType: string): boolean {
+function isJsonMediaType(contentType: string): boolean {
   const semicolon = contentType.indexOf(';');
   const type = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));

@@ -74,7 +74,12 @@ export function metricsRoute(host: RouteHost, ctx: Context, bearer: Buffer | und
 export async function sendMetrics(host: RouteHost, ctx: Context): Promise<void> {
   const text = await host.metrics.text();
   const degraded = degradedHeader(host.gate);
-  ctx.res.writeHead(200, { 'content-type': host.metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...(degraded ? { [DEGRADED_HEADER]: degraded } : {}) });
+  ctx.res.writeHead(200, {
+    'content-type': host.metrics.contentType,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...(degraded ? { [DEGRADED_HEADER]: degraded } : {}),
+  });
   ctx.res.end(text);
   host.done(ctx, 200, undefined);
 }

@@ -108,7 +108,11 @@ export class PowgateService {
       [READINESS_PATH, get(this.#ready)],
     ]);
     if (this.#discovery) this.#routes.set(DISCOVERY_PATH, get(this.#discoveryDocument));
-    if (access !== 'off') this.#routes.set('/metrics', get((ctx) => metricsRoute(host, ctx, this.#metricsBearer)));
+    if (access !== 'off')
+      this.#routes.set(
+        '/metrics',
+        get((ctx) => metricsRoute(host, ctx, this.#metricsBearer)),
+      );
   }
 
   /** The request handler: `(req, res, next?)`. Never throws; untrusted input never crashes the process. */
@@ -120,7 +124,13 @@ export class PowgateService {
     const route = this.#routes.get(path);
     if (!route) {
       if (next) return next();
-      return this.#reply({ req, res, route: 'unmatched', started, client: '', channel: this.#channel(req) }, 404, { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` }, undefined, 'not_found');
+      return this.#reply(
+        { req, res, route: 'unmatched', started, client: '', channel: this.#channel(req) },
+        404,
+        { error: 'not_found', detail: `no route ${req.method} ${path.slice(0, 200)}; see GET /api/status` },
+        undefined,
+        'not_found',
+      );
     }
     const ctx: Context = { req, res, route: path, started, client: this.#client(req), channel: this.#channel(req) };
     if (isPreflight(req)) {
@@ -133,7 +143,13 @@ export class PowgateService {
     }
     // One client's requests, bodies being read included, are capped: its stalled bodies cannot crowd out others.
     if (!this.#perClient.take(ctx.client)) {
-      return this.#reply(ctx, 503, { error: 'overloaded', detail: 'too many requests from this client at once: retry shortly' }, { ...RETRY_AFTER, connection: 'close' }, 'overloaded');
+      return this.#reply(
+        ctx,
+        503,
+        { error: 'overloaded', detail: 'too many requests from this client at once: retry shortly' },
+        { ...RETRY_AFTER, connection: 'close' },
+        'overloaded',
+      );
     }
     res.once('close', () => this.#perClient.release(ctx.client));
     if (!route.body) return this.#serve(ctx, route, undefined);
@@ -193,7 +209,13 @@ export class PowgateService {
 
   #status(ctx: Context): void {
     const routes = [...this.#routes].map(([path, route]) => `${route.methods[0]} ${path}`);
-    const facts = { storeKind: this.#storeKind, trustedProxies: this.trustProxy?.entries.length ?? 0, startedAt: this.startedAt, routes, discovery: this.#discovery ? DISCOVERY_PATH : null };
+    const facts = {
+      storeKind: this.#storeKind,
+      trustedProxies: this.trustProxy?.entries.length ?? 0,
+      startedAt: this.startedAt,
+      routes,
+      discovery: this.#discovery ? DISCOVERY_PATH : null,
+    };
     this.#reply(ctx, 200, statusBody(this.gate, facts));
   }
 

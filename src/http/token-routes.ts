@@ -87,7 +87,8 @@ export async function tokenVerifyRoute(host: RouteHost, ctx: Context, body: unkn
   const fields = objectWith(body, ['token'], TOKEN_VERIFY_OPTIONAL);
   if (typeof fields === 'string') return host.reply(ctx, 200, INVALID_TOKEN, undefined, 'malformed');
   const { token, scope, any_scope: anyScope, check_only: checkOnly } = fields as Record<string, unknown>;
-  const badOption = (scope !== undefined && !isScope(scope)) || (anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean');
+  const badOption =
+    (scope !== undefined && !isScope(scope)) || (anyScope !== undefined && typeof anyScope !== 'boolean') || (checkOnly !== undefined && typeof checkOnly !== 'boolean');
   if (badOption) return host.reply(ctx, 200, INVALID_TOKEN, undefined, 'malformed');
   const options = { scope: scope as string | undefined, anyScope: anyScope === true, spend: checkOnly !== true, channel: ctx.channel };
   // An L402 credential is a token too: `L402 <macaroon>:<preimage>`, as in an Authorization header.

@@ -79,7 +79,12 @@ export function lndSettingsFromEnv(env: Env, prefix: string): { url: string; mac
 function lndSettings(get: (name: string) => string | undefined, prefix: string): { url: string; macaroon: string; tlsCert: string | undefined } {
   const url = required(get, `${prefix}_URL`, `${prefix}_*`);
   fromVariable(() => checkNodeUrl(url, `${prefix}_URL`));
-  const macaroon = oneOf(get, `${prefix}_MACAROON`, (text) => checkMacaroon(text, `${prefix}_MACAROON`), (path) => macaroonFromFile(path, `${prefix}_MACAROON_FILE`));
+  const macaroon = oneOf(
+    get,
+    `${prefix}_MACAROON`,
+    (text) => checkMacaroon(text, `${prefix}_MACAROON`),
+    (path) => macaroonFromFile(path, `${prefix}_MACAROON_FILE`),
+  );
   const certVariable = `${prefix}_TLS_CERT_FILE`;
   const certFile = get(certVariable);
   const tlsCert = certFile === undefined ? undefined : fromVariable(() => checkPemCertificate(readFile(certFile, certVariable), certVariable));

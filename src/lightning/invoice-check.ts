@@ -4,7 +4,7 @@ import { checkInteger, invalid } from '../validate.js';
 import { type InvoiceRequest, type LightningInvoice, LightningUnavailable } from './backend.js';
 
 /** Longest BOLT11 string accepted from a node. */
-export const MAX_BOLT11_LENGTH = 2048;
+const MAX_BOLT11_LENGTH = 2048;
 const MAX_AMOUNT_SATS = 2_100_000_000_000_000;
 const MAX_MEMO_LENGTH = 256;
 const MAX_EXPIRY_SECONDS = 31_536_000;
@@ -76,7 +76,6 @@ export function acceptInvoice(name: string, paymentHash: unknown, bolt11: unknow
   if (expiresAt <= Date.now()) throw new LightningUnavailable(`${name} returned an invoice that has already expired`);
   return { paymentHash: hash, bolt11, amountSats, expiresAt };
 }
-
 
 /** A node's answer as a JSON object, or LightningUnavailable. */
 export function asObject(name: string, json: unknown): Record<string, unknown> {

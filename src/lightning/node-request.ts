@@ -6,7 +6,7 @@ import { checkInteger, invalid } from '../validate.js';
 import { LightningUnavailable } from './backend.js';
 
 /** Largest answer read from a node, in bytes; a bigger one is refused. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024;
 /** Most connections open to one node at a time; further calls wait for one (within their timeout). */
 const MAX_SOCKETS = 16;
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
@@ -184,6 +184,9 @@ function nodeSays(chunks: Buffer[], headers: Record<string, string>): string {
   }
   if (typeof text !== 'string') return '';
   for (const secret of Object.values(headers)) text = (text as string).split(secret).join('...');
-  const clean = (text as string).replace(/[A-Za-z0-9+/=_-]{20,}/g, '...').replace(/[^\x20-\x7e]/g, '').slice(0, 160);
+  const clean = (text as string)
+    .replace(/[A-Za-z0-9+/=_-]{20,}/g, '...')
+    .replace(/[^\x20-\x7e]/g, '')
+    .slice(0, 160);
   return clean ? `: "${clean}"` : '';
 }

@@ -140,9 +140,7 @@ function tokenFree<Extra extends ToolExtra>(extra: Extra): Extra {
   const meta = extra?._meta as Record<string, unknown> | undefined;
   const headers = extra?.requestInfo?.headers;
   const auth = headers?.authorization;
-  const bearer = (Array.isArray(auth) ? auth : [auth]).some(
-    (value) => typeof value === 'string' && (/^Bearer\s+pgt[0-9]\./i.test(value) || l402Credential(value) !== undefined),
-  );
+  const bearer = (Array.isArray(auth) ? auth : [auth]).some((value) => typeof value === 'string' && (/^Bearer\s+pgt[0-9]\./i.test(value) || l402Credential(value) !== undefined));
   if (!(meta && TOKEN_META_KEY in meta) && !bearer) return extra;
   const copy = { ...extra };
   if (meta && TOKEN_META_KEY in meta) {
@@ -203,7 +201,10 @@ function isZod4(schema: unknown): boolean {
 function tokenArgumentLike(sample: unknown): AnySchema {
   // A raw shape must not mix zod 3 and zod 4 schemas.
   if (sample !== undefined && !isZod4(sample)) {
-    return z3.string().optional().describe('a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>); without one the call is refused with a challenge to solve');
+    return z3
+      .string()
+      .optional()
+      .describe('a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>); without one the call is refused with a challenge to solve');
   }
   return tokenArgumentSchema();
 }
@@ -269,18 +270,23 @@ export function registerGatedTool<OutputArgs extends ZodRawShapeCompat | AnySche
   // Listed as written, parsed leniently: a cold call's answer is the on-ramp, not an input error.
   const input = lenientInput(withTokenArgument(config.inputSchema));
   const scope = options.scope ?? `tool:${name}`;
-  const gated = gatedHandler(gate, inner, {
-    scope,
-    difficulty: options.difficulty,
-    sats: options.sats,
-    toolName: options.toolName ?? name,
-    verifyTool: options.verifyTool ?? names.verify,
-    clientKey: options.clientKey,
-    structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
-    channel: options.channel,
-    logger: options.logger,
-    metrics: options.metrics,
-  }, input.check);
+  const gated = gatedHandler(
+    gate,
+    inner,
+    {
+      scope,
+      difficulty: options.difficulty,
+      sats: options.sats,
+      toolName: options.toolName ?? name,
+      verifyTool: options.verifyTool ?? names.verify,
+      clientKey: options.clientKey,
+      structuredRefusal: options.structuredRefusal ?? config.outputSchema === undefined,
+      channel: options.channel,
+      logger: options.logger,
+      metrics: options.metrics,
+    },
+    input.check,
+  );
   gate.resource({ scope, tool: name });
   const reference = powgateReference(server);
   const price = priceMeta(gate, scope, reference);

@@ -26,8 +26,19 @@ export interface McpHttpOptions {
 
 /** The JSON-RPC methods counted by name; any other is `other` (a label never takes a client's invention). */
 const KNOWN_METHODS = new Set([
-  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/read', 'resources/templates/list',
-  'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel', 'notifications/initialized', 'notifications/cancelled',
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'notifications/initialized',
+  'notifications/cancelled',
 ]);
 const TOOL_NAME = /^[A-Za-z0-9_.\-/]{1,128}$/;
 const MAX_LOGGED = 16;
@@ -122,7 +133,9 @@ export async function handleMcpHttp(
     const text = await readBody(req, options.maxBodyBytes ?? 4 * 1024 * 1024);
     if (text === undefined) return void res.destroy();
     if (text === 'too_large') {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'request body too large' }, id: null }));
+      res
+        .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+        .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'request body too large' }, id: null }));
       return;
     }
     try {

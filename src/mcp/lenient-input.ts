@@ -2,14 +2,7 @@
 // level: a call without a token (a scanner's cold `{}`) gets the gate's on-ramp, not the SDK's
 // input error; the arguments are checked, as the SDK would check them, before a call is spent.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import {
-  getParseErrorMessage,
-  isZ4Schema,
-  normalizeObjectSchema,
-  safeParseAsync,
-  type AnySchema,
-  type ZodRawShapeCompat,
-} from '@modelcontextprotocol/sdk/server/zod-compat.js';
+import { getParseErrorMessage, isZ4Schema, normalizeObjectSchema, safeParseAsync, type AnySchema, type ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 
 /** The MCP error code of invalid params (JSON-RPC -32602), as the SDK's input errors carry it. */
 const INVALID_PARAMS = -32602;

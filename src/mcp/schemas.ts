@@ -21,7 +21,7 @@ function lenient(jsonSchema: Record<string, unknown>) {
 }
 
 /** A challenge as issued (docs/PROTOCOL.md). */
-export const challengeSchema = z.object({
+const challengeSchema = z.object({
   v: z.literal(2),
   id: z.string(),
   kid: z.string(),
@@ -50,7 +50,7 @@ const detail = z.string().describe('a short human-readable sentence');
 const redeem = z.record(z.string(), z.unknown()).describe('how to redeem a solution for a token, and how to present the token');
 
 /** A Lightning offer: pay `invoice`, then present `L402 <macaroon>:<preimage hex>` or redeem the pair. */
-export const l402OfferSchema = z.object({
+const l402OfferSchema = z.object({
   macaroon: z.string(),
   invoice: z.string().describe('a BOLT11 invoice for amountSats'),
   paymentHash: z.string(),
@@ -61,36 +61,18 @@ export const l402OfferSchema = z.object({
   expiresAt: z.number(),
 });
 
-/** The PaymentRequired envelope (or GateUnavailable when the gate cannot decide), as a schema. */
-export const refusalSchema = z.object({
-  error: z.enum(['payment_required', 'store_unavailable']),
-  cause: z.object({
-    reason,
-    detail,
-    unavailable: z.array(z.object({ method: z.literal('l402'), reason: z.enum(LIGHTNING_OUTAGES), detail })).optional(),
+export const challengeInput = z.object({
+  scope: lenient({ type: 'string', maxLength: 256, description: "what the token will unlock, printable ASCII, e.g. 'tool:search'; default ''" }),
+  difficulty: lenient({
+    type: 'number',
+    description: "bits of work per sub-puzzle per call; default and minimum: this client's current price (see status); a harder one may be asked for",
   }),
-  accepts: z.array(
-    z.discriminatedUnion('method', [
-      z.object({ method: z.literal('pow'), challenge: challengeSchema, calls: z.object({ max: z.number() }), redeem }),
-      l402OfferSchema.extend({ method: z.literal('l402'), redeem }),
-      z.object({ method: z.literal('l402-pow'), macaroon: z.string(), pow: z.number(), calls: z.number(), expiresAt: z.number() }),
-    ]),
-  ),
+  calls: lenient({
+    type: 'integer',
+    minimum: 1,
+    description: 'calls the token will allow, for that many times the work; default and most: see status (calls, max_calls)',
+  }),
 });
-
-export const challengeInput = z
-  .object({
-    scope: lenient({ type: 'string', maxLength: 256, description: "what the token will unlock, printable ASCII, e.g. 'tool:search'; default ''" }),
-    difficulty: lenient({
-      type: 'number',
-      description: "bits of work per sub-puzzle per call; default and minimum: this client's current price (see status); a harder one may be asked for",
-    }),
-    calls: lenient({
-      type: 'integer',
-      minimum: 1,
-      description: "calls the token will allow, for that many times the work; default and most: see status (calls, max_calls)",
-    }),
-  });
 
 export const challengeOutput = z.object({
   ok: z.boolean(),
@@ -109,7 +91,7 @@ export const verifyInput = z.object({
   challenge: lenient({ type: 'object', description: 'the challenge, exactly as issued (proof of work)' }),
   solution: lenient({ type: 'object', description: 'its solution, { v, id, nonces }, exactly as the solver printed it' }),
   method: lenient({ type: 'string', enum: ['pow', 'l402'], description: "'l402' to redeem a paid Lightning invoice instead; default 'pow'" }),
-  macaroon: lenient({ type: 'string', description: "l402: the macaroon of the offer, unchanged" }),
+  macaroon: lenient({ type: 'string', description: 'l402: the macaroon of the offer, unchanged' }),
   preimage: lenient({ type: 'string', description: 'l402: the preimage the wallet returned when it paid the invoice, hex' }),
 });
 
@@ -131,7 +113,7 @@ export const statusOutput = z.object({
   backend: z.object({
     ok: z.boolean().describe('false when the forced backend cannot load: verify then refuses with backend_unavailable'),
     name: z.string().optional().describe('native, wasm or js'),
-    kernel: z.string().optional().describe('avx512, shani, avx2 or scalar (native); hash-wasm or node:crypto'),
+    isa: z.string().optional().describe('avx512, shani, avx2 or scalar (native); hash-wasm or node:crypto'),
     threads: z.number().optional(),
     native_error: z.string().optional().describe('why the native addon was passed over'),
     error: z.string().optional(),
@@ -158,7 +140,10 @@ export const statusOutput = z.object({
     replay_protection: z.string().describe("'per-instance' with a memory store (several instances each accept a solution once: degraded), 'shared' with Redis or a custom store"),
     lightning: z.object({ backend: z.string(), sats_per_call: z.number(), down: z.boolean() }).optional().describe('the Lightning (L402) door, when there is one'),
     aperture_pow: z.boolean().describe("whether refusals also offer proof of work in Aperture's L402 dialect"),
-    degraded: z.array(z.string()).optional().describe('how the gate serves degraded now, if at all: backend_wasm, backend_js, fail_open, lightning_unavailable, replay_per_instance'),
+    degraded: z
+      .array(z.string())
+      .optional()
+      .describe('how the gate serves degraded now, if at all: backend_wasm, backend_js, fail_open, lightning_unavailable, replay_per_instance'),
   }),
   discovery: z
     .record(z.string(), z.unknown())
@@ -170,6 +155,7 @@ export const statusOutput = z.object({
 export function tokenArgumentSchema() {
   return lenient({
     type: 'string',
-    description: 'a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>). Without one the call is refused with a challenge to solve and the tool that redeems it',
+    description:
+      'a powgate token (pgt2....), or a paid L402 credential (L402 <macaroon>:<preimage hex>). Without one the call is refused with a challenge to solve and the tool that redeems it',
   });
 }

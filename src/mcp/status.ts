@@ -32,7 +32,7 @@ export function statusOf(gate: Gate, log: (line: string) => void = () => {}): Re
   let backend: Record<string, unknown>;
   try {
     const info = backendInfo();
-    backend = { ok: true, name: info.backend, kernel: info.isa, threads: info.threads };
+    backend = { ok: true, name: info.backend, isa: info.isa, threads: info.threads };
     if (info.nativeError) {
       log(`native addon not loaded: ${info.nativeError}`);
       backend.native_error = withoutPaths(info.nativeError);

@@ -10,17 +10,7 @@ import { logOnce, oneLine, statusOf } from './status.js';
 import { isScope } from '../protocol/shape.js';
 import { isPooledKey, mcpClientKey, type ClientKeyFn, type ToolExtra } from './client-key.js';
 import { callChannel, type McpChannelClassifier, type McpLogger } from './channel.js';
-import {
-  TOKEN_ARGUMENT,
-  TOKEN_META_KEY,
-  challengeInput,
-  challengeOutput,
-  statusInput,
-  statusOutput,
-  verifyInput,
-  verifyOutput,
-  type McpReason,
-} from './schemas.js';
+import { TOKEN_ARGUMENT, TOKEN_META_KEY, challengeInput, challengeOutput, statusInput, statusOutput, verifyInput, verifyOutput, type McpReason } from './schemas.js';
 
 /** Options of {@link registerPowgateTools}. */
 export interface PowgateToolsOptions {
@@ -62,7 +52,7 @@ export function powgateReference(server: McpServer): ReferenceHardware | undefin
 }
 
 /** A result with structuredContent and its JSON text mirror (for clients that read only `content`). */
-export function structured(body: Record<string, unknown>, isError = false): CallToolResult {
+function structured(body: Record<string, unknown>, isError = false): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(body) }], structuredContent: body, ...(isError ? { isError: true } : {}) };
 }
 
@@ -126,28 +116,28 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
     async (args, extra) => logged(names.challenge, extra, await challengeCall(args, extra)),
   );
   const challengeCall = async (args: { scope?: unknown; difficulty?: unknown; calls?: unknown }, extra: ToolExtra): Promise<CallToolResult> => {
-      const scope = (args.scope ?? '') as string;
-      if (!isScope(scope)) return refused('malformed', 'scope must be printable ASCII of at most 256 characters');
-      const difficulty = args.difficulty;
-      if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
-        return refused('malformed', 'difficulty must be a number');
-      }
-      const client = clientKey(extra);
-      const pooled = isPooledKey(client);
-      const channel = channelOf(extra);
-      const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled, channel });
-      if (!issued.ok) return refused(issued.reason, issued.detail);
-      const paid = await gate.lightningOffer(client, { scope, calls: issued.challenge.calls, pooled, channel });
-      return structured({
-        ok: true,
-        challenge: issued.challenge,
-        ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: explainRefusal(paid.reason) } } : {}),
-        redeem: {
-          tool: names.verify,
-          arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
-          then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks; each call spends one of its calls`,
-        },
-      });
+    const scope = (args.scope ?? '') as string;
+    if (!isScope(scope)) return refused('malformed', 'scope must be printable ASCII of at most 256 characters');
+    const difficulty = args.difficulty;
+    if (difficulty !== undefined && (typeof difficulty !== 'number' || !Number.isFinite(difficulty))) {
+      return refused('malformed', 'difficulty must be a number');
+    }
+    const client = clientKey(extra);
+    const pooled = isPooledKey(client);
+    const channel = channelOf(extra);
+    const issued = await gate.challenge(client, { scope, difficulty: difficulty as number | undefined, calls: args.calls as number | undefined, pooled, channel });
+    if (!issued.ok) return refused(issued.reason, issued.detail);
+    const paid = await gate.lightningOffer(client, { scope, calls: issued.challenge.calls, pooled, channel });
+    return structured({
+      ok: true,
+      challenge: issued.challenge,
+      ...(paid?.ok ? { l402: paid.offer } : paid ? { l402_unavailable: { reason: paid.reason, detail: explainRefusal(paid.reason) } } : {}),
+      redeem: {
+        tool: names.verify,
+        arguments: { challenge: 'this challenge, unchanged', solution: 'its solution { v, id, nonces }, e.g. from `npx powgate solve`' },
+        then: `present the token as the ${TOKEN_ARGUMENT} argument (or _meta["${TOKEN_META_KEY}"]) of the tools it unlocks; each call spends one of its calls`,
+      },
+    });
   };
 
   server.registerTool(
@@ -164,39 +154,43 @@ export function registerPowgateTools(server: McpServer, gate: Gate, options: Pow
     },
     async (args, extra) => logged(names.verify, extra, await verifyCall(args, extra)),
   );
-  const verifyCall = async (args: { method?: unknown; macaroon?: unknown; preimage?: unknown; challenge?: unknown; solution?: unknown }, extra: ToolExtra): Promise<CallToolResult> => {
-      const channel = channelOf(extra);
-      if (args.method === 'l402') {
-        if (typeof args.macaroon !== 'string' || typeof args.preimage !== 'string') return refused('malformed', 'l402: macaroon and preimage (hex) are required');
-        const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`, { channel });
-        if (!paid.ok) return refused(paid.reason, explainRefusal(paid.reason));
-        return structured({ ok: true, token: paid.token, scope: paid.scope, expires_at: paid.expiresAt, calls: paid.calls, price: paid.price });
+  const verifyCall = async (
+    args: { method?: unknown; macaroon?: unknown; preimage?: unknown; challenge?: unknown; solution?: unknown },
+    extra: ToolExtra,
+  ): Promise<CallToolResult> => {
+    const channel = channelOf(extra);
+    if (args.method === 'l402') {
+      if (typeof args.macaroon !== 'string' || typeof args.preimage !== 'string') return refused('malformed', 'l402: macaroon and preimage (hex) are required');
+      const paid = gate.redeemL402(`${args.macaroon}:${args.preimage}`, { channel });
+      if (!paid.ok) return refused(paid.reason, explainRefusal(paid.reason));
+      return structured({ ok: true, token: paid.token, scope: paid.scope, expires_at: paid.expiresAt, calls: paid.calls, price: paid.price });
+    }
+    if (args.method !== undefined && args.method !== 'pow') return refused('malformed', "method must be 'pow' or 'l402'");
+    if (args.challenge === undefined || args.solution === undefined) {
+      return refused('malformed', 'both challenge and solution are required');
+    }
+    let result;
+    try {
+      const client = clientKey(extra);
+      result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution), { client, pooled: isPooledKey(client), channel });
+    } catch (error) {
+      // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
+      if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {
+        log(`backend unavailable: ${oneLine(error)}`);
+        return refused('backend_unavailable', `the server cannot check proofs: ${withoutPaths(oneLine(error))} (details in the server's log)`);
       }
-      if (args.method !== undefined && args.method !== 'pow') return refused('malformed', "method must be 'pow' or 'l402'");
-      if (args.challenge === undefined || args.solution === undefined) {
-        return refused('malformed', 'both challenge and solution are required');
-      }
-      let result;
-      try {
-        const client = clientKey(extra);
-        result = await gate.redeem(jsonArgument(args.challenge), jsonArgument(args.solution), { client, pooled: isPooledKey(client), channel });
-      } catch (error) {
-        // By code, not instanceof: under require(), powgate and powgate/mcp may hold two copies of the class.
-        if ((error as { code?: unknown })?.code === 'ERR_BACKEND_UNAVAILABLE') {
-          log(`backend unavailable: ${oneLine(error)}`);
-          return refused('backend_unavailable', `the server cannot check proofs: ${withoutPaths(oneLine(error))} (details in the server's log)`);
-        }
-        throw error;
-      }
-      if (!result.ok) return refused(result.reason, explainRefusal(result.reason, 'challenge'));
-      return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
+      throw error;
+    }
+    if (!result.ok) return refused(result.reason, explainRefusal(result.reason, 'challenge'));
+    return structured({ ok: true, token: result.token, scope: result.scope, expires_at: result.expiresAt, calls: result.calls, price: result.price });
   };
 
   server.registerTool(
     names.status,
     {
       title: 'Gate status',
-      description: 'The SHA-256 backend and kernel this server verifies with, what its challenges cost, and its discovery document (every door, its price and seconds per call on reference hardware).',
+      description:
+        'The SHA-256 backend and kernel this server verifies with, what its challenges cost, and its discovery document (every door, its price and seconds per call on reference hardware).',
       inputSchema: statusInput,
       outputSchema: statusOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },

@@ -3,13 +3,7 @@ import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
 import { fromBase64url } from '../base64url.js';
 import { ByteWriter } from './bytes.js';
-import {
-  DIFFICULTY_STEPS,
-  checkDifficultyBounds,
-  difficultySteps,
-  thresholdForSteps,
-  thresholdHex,
-} from './difficulty.js';
+import { DIFFICULTY_STEPS, checkDifficultyBounds, difficultySteps, thresholdForSteps, thresholdHex } from './difficulty.js';
 import { KID_PATTERN, KeyRing, type Key, type KeyOptions } from './keys.js';
 import { challengeFieldsHold, exactSteps, hasChallengeKeys } from './fields.js';
 import { MAX_CALLS, priceSteps } from './price.js';
@@ -53,7 +47,6 @@ export interface ParsedChallenge {
   priceSteps: number;
   signature: Buffer;
 }
-
 
 /** The bytes under a challenge's MAC (docs/PROTOCOL.md, "Challenge MAC"). */
 export function challengeMacInput(c: Omit<Challenge, 'signature'>, id: Buffer, steps: number, threshold: bigint, price: number): Buffer {
@@ -109,10 +102,7 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
   const bounds = checkDifficultyBounds(options.minDifficulty ?? 1, options.maxDifficulty ?? 40);
   const { difficulty } = options;
   if (typeof difficulty !== 'number' || !(difficulty >= bounds.min && difficulty <= bounds.max)) {
-    throw new PowgateError(
-      'ERR_INVALID_ARGUMENT',
-      `expected a number from ${bounds.min} to ${bounds.max} for difficulty but received ${describe(difficulty)}`,
-    );
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${bounds.min} to ${bounds.max} for difficulty but received ${describe(difficulty)}`);
   }
   const ttlMs = checkInteger(options.ttlMs ?? 120_000, 'ttlMs', 1, 366 * 86_400_000);
   const subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, MAX_SUB_PUZZLES);
@@ -130,11 +120,7 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
 }
 
 /** Signs checked fields with a given id (the test vectors fix it; createChallenge draws it). */
-export function signChallenge(
-  key: Key,
-  f: Pick<Challenge, 'difficulty' | 'subPuzzles' | 'calls' | 'scope' | 'issuedAt' | 'expiresAt'>,
-  id: Buffer,
-): Challenge {
+export function signChallenge(key: Key, f: Pick<Challenge, 'difficulty' | 'subPuzzles' | 'calls' | 'scope' | 'issuedAt' | 'expiresAt'>, id: Buffer): Challenge {
   const steps = difficultySteps(f.difficulty);
   const threshold = thresholdForSteps(steps);
   const price = Math.max(0, priceSteps(steps, f.subPuzzles, f.calls));

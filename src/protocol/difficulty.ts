@@ -9,10 +9,22 @@ export const PROTOCOL_MAX_DIFFICULTY = 64;
 
 // floor(2^64 * 2^(-2^j / 65536)) for j = 0..15 (docs/PROTOCOL.md lists them).
 const ROOTS = [
-  0xffff4e8e25879bfan, 0xfffe9d1cc60ddab1n, 0xfffd3a3b7814eb53n, 0xfffa747ea0040664n,
-  0xfff4e91bff1b8c3dn, 0xffe9d2b2f7db2755n, 0xffd3a751c0f7e10bn, 0xffa756521c8daed1n,
-  0xff4ecb59511ec8a5n, 0xfe9e115c7b8f884bn, 0xfd3e0c0cf486c174n, 0xfa83b2db722a033an,
-  0xf5257d152486cc2cn, 0xeac0c6e7dd24392en, 0xd744fccad69d6af4n, 0xb504f333f9de6484n,
+  0xffff4e8e25879bfan,
+  0xfffe9d1cc60ddab1n,
+  0xfffd3a3b7814eb53n,
+  0xfffa747ea0040664n,
+  0xfff4e91bff1b8c3dn,
+  0xffe9d2b2f7db2755n,
+  0xffd3a751c0f7e10bn,
+  0xffa756521c8daed1n,
+  0xff4ecb59511ec8a5n,
+  0xfe9e115c7b8f884bn,
+  0xfd3e0c0cf486c174n,
+  0xfa83b2db722a033an,
+  0xf5257d152486cc2cn,
+  0xeac0c6e7dd24392en,
+  0xd744fccad69d6af4n,
+  0xb504f333f9de6484n,
 ];
 
 /** Difficulty in 1/65536 bit, rounded to nearest (ties up), as signed into challenges. */
@@ -56,10 +68,7 @@ export function checkDifficultyBounds(min: unknown, max: unknown): { min: number
 
 function checkBound(value: unknown, what: string): void {
   if (typeof value !== 'number' || !(value >= PROTOCOL_MIN_DIFFICULTY && value <= PROTOCOL_MAX_DIFFICULTY)) {
-    throw new PowgateError(
-      'ERR_INVALID_ARGUMENT',
-      `expected a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY} for ${what} but received ${describe(value)}`,
-    );
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${PROTOCOL_MIN_DIFFICULTY} to ${PROTOCOL_MAX_DIFFICULTY} for ${what} but received ${describe(value)}`);
   }
 }
 

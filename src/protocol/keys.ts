@@ -1,6 +1,6 @@
 import { createHash, createHmac, scryptSync } from 'node:crypto';
 import { PowgateError } from '../errors.js';
-import { MAX_MAC_KEYS } from '../backend/batch.js';
+import { MAX_MAC_KEYS } from '../backend/types.js';
 import { prepareMacKey, type MacKey } from '../backend/mac-key.js';
 import { describe } from '../validate.js';
 import { MIN_SECRET_BITS, estimateSecretBits } from './secret-strength.js';
@@ -78,14 +78,10 @@ function stretch(secret: Buffer): Buffer {
 }
 
 function secretBytes(secret: unknown, what: string): Buffer {
-  const bytes =
-    typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret instanceof Uint8Array ? Buffer.from(secret) : undefined;
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret instanceof Uint8Array ? Buffer.from(secret) : undefined;
   if (!bytes || bytes.length < MIN_SECRET_BYTES) {
     // Never echo the secret: describe() gives only its type and length.
-    throw new PowgateError(
-      'ERR_INVALID_ARGUMENT',
-      `expected a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes for ${what} but received ${describe(secret)}`,
-    );
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes for ${what} but received ${describe(secret)}`);
   }
   const bits = estimateSecretBits(bytes);
   if (bits < MIN_SECRET_BITS) {
@@ -153,17 +149,18 @@ export class KeyRing {
   static from(options: KeyOptions): KeyRing {
     const { secret, keys, acceptDerivation1 } = options;
     if ((secret === undefined) === (keys === undefined)) {
-      throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected exactly one of secret or keys but received ' +
-        (secret === undefined ? 'neither' : 'both'));
+      throw new PowgateError('ERR_INVALID_ARGUMENT', 'expected exactly one of secret or keys but received ' + (secret === undefined ? 'neither' : 'both'));
     }
     if (acceptDerivation1 !== undefined && (keys !== undefined || typeof acceptDerivation1 !== 'boolean')) {
-      throw new PowgateError('ERR_INVALID_ARGUMENT', keys !== undefined
-        ? 'acceptDerivation1 goes with secret; with keys, give an entry derivation: 1'
-        : `expected a boolean for acceptDerivation1 but received ${describe(acceptDerivation1)}`);
+      throw new PowgateError(
+        'ERR_INVALID_ARGUMENT',
+        keys !== undefined
+          ? 'acceptDerivation1 goes with secret; with keys, give an entry derivation: 1'
+          : `expected a boolean for acceptDerivation1 but received ${describe(acceptDerivation1)}`,
+      );
     }
     if (typeof secret === 'string') {
-      return cached(byString, `${acceptDerivation1 === false ? 0 : 1}${secret}`, () =>
-        new KeyRing(secretKeys(secretBytes(secret, 'secret'), acceptDerivation1)));
+      return cached(byString, `${acceptDerivation1 === false ? 0 : 1}${secret}`, () => new KeyRing(secretKeys(secretBytes(secret, 'secret'), acceptDerivation1)));
     }
     if (secret !== undefined) {
       const hit = byObject.get(secret as object);

@@ -29,7 +29,6 @@ export const CAVEATS = {
 /** The caveat an Aperture PoW client appends: `pow=<bits>:<16 hex nonce>`. */
 export const APERTURE_POW_CAVEAT = 'pow';
 
-
 /** A credential split into its macaroon and payment: `<base64 macaroon>:<64 hex | base64 preimage | POW>`. */
 export interface Credential {
   macaroon: Macaroon;
@@ -92,8 +91,7 @@ export function fold(caveats: readonly Buffer[]): Folded | undefined {
       else if (name === CAVEATS.validUntil) {
         f.signedValidUntil ??= n;
         f.validUntil = least(f.validUntil, n);
-      }
-      else if (name === CAVEATS.satsPerCall) f.satsPerCall = least(f.satsPerCall, n);
+      } else if (name === CAVEATS.satsPerCall) f.satsPerCall = least(f.satsPerCall, n);
       else f.powBits = Math.max(f.powBits ?? 0, n);
     }
   }

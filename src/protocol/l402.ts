@@ -85,8 +85,7 @@ function countId(mode: L402Mode, identifier: Buffer): string {
 }
 
 function checkTerms(t: L402Terms): void {
-  const bad = (what: string, name: string, value: unknown) =>
-    new PowgateError('ERR_INVALID_ARGUMENT', `expected ${what} for ${name} but received ${describe(value)}`);
+  const bad = (what: string, name: string, value: unknown) => new PowgateError('ERR_INVALID_ARGUMENT', `expected ${what} for ${name} but received ${describe(value)}`);
   if (t.mode !== 'lightning' && t.mode !== 'pow') throw bad("'lightning' or 'pow'", 'mode', t.mode);
   if (!isScope(t.scope)) throw bad('printable ASCII of at most 256 characters', 'scope', t.scope);
   if (!Number.isInteger(t.calls) || t.calls < 1 || t.calls > MAX_CALLS) throw bad(`an integer from 1 to ${MAX_CALLS}`, 'calls', t.calls);

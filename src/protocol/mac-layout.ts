@@ -57,4 +57,3 @@ export function headerOf(key: Key): Uint8Array {
   }
   return header;
 }
-

@@ -53,11 +53,7 @@ function caveatBytes(caveat: unknown, what: string): Buffer {
  * `rootKey` may have any length (L402 uses 32 bytes). Options: `location` default '', `caveats` default none
  * (strings are UTF-8), at most MAX_CAVEATS. Inputs are copied.
  */
-export function mintMacaroon(
-  rootKey: Uint8Array,
-  identifier: Uint8Array,
-  options: { location?: string; caveats?: readonly (string | Uint8Array)[] } = {},
-): Macaroon {
+export function mintMacaroon(rootKey: Uint8Array, identifier: Uint8Array, options: { location?: string; caveats?: readonly (string | Uint8Array)[] } = {}): Macaroon {
   if (!(rootKey instanceof Uint8Array)) throw invalid('a Uint8Array', 'rootKey', rootKey);
   if (!(identifier instanceof Uint8Array)) throw invalid('a Uint8Array', 'identifier', identifier);
   if (typeof options !== 'object' || options === null) throw invalid('an options object', 'options', options);

@@ -10,7 +10,12 @@ const WEAK_WORDS = ['changeme', 'password', 'passw0rd', 'secret', 'default', 'ex
 
 /** Bits per character of the smallest character classes that hold every byte. */
 function bitsPerChar(bytes: Uint8Array): number {
-  let lower = false, upper = false, digit = false, symbol = false, high = false, hex = true;
+  let lower = false,
+    upper = false,
+    digit = false,
+    symbol = false,
+    high = false,
+    hex = true;
   for (const b of bytes) {
     if (b >= 0x61 && b <= 0x7a) lower = true;
     else if (b >= 0x41 && b <= 0x5a) upper = true;

@@ -15,7 +15,6 @@ import { OLD_TOKEN_PREFIX, TOKEN_LABEL, TOKEN_PREFIX } from '../wire.js';
 export type TokenMethod = 'pow' | 'l402';
 const METHODS: readonly string[] = ['pow', 'l402'];
 
-
 /** True when a credential is meant as a powgate token of any version (`pgt<version>.`), e.g. in a Bearer header. */
 export function looksLikeToken(credential: string): boolean {
   return /^pgt[0-9]\./.test(credential);
@@ -88,17 +87,7 @@ export interface TokenFields {
 
 // The payload is itself the canonical encoding; the MAC covers label + payload.
 function encodePayload(t: TokenFields): Buffer {
-  return new ByteWriter()
-    .u8(2)
-    .short(t.kid)
-    .short(t.method)
-    .long(t.scope)
-    .u64(t.issuedAt)
-    .u64(t.expiresAt)
-    .bytes(t.id)
-    .u32(t.calls)
-    .u32(t.priceUnits)
-    .finish();
+  return new ByteWriter().u8(2).short(t.kid).short(t.method).long(t.scope).u64(t.issuedAt).u64(t.expiresAt).bytes(t.id).u32(t.calls).u32(t.priceUnits).finish();
 }
 
 function decodePayload(payload: Buffer): TokenFields | undefined {

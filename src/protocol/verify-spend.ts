@@ -67,10 +67,12 @@ export async function spendThrough(store: ReplayStore, verdicts: Verdict[], skew
   const spendable: number[] = [];
   for (let i = 0; i < verdicts.length; i++) if (verdicts[i]!.ok) spendable.push(i);
   if (spendable.length === 0) return;
-  const spent = await store.spendMany(spendable.map((i) => {
-    const accepted = verdicts[i] as Accepted;
-    return { id: accepted.id, expiresAt: spendUntil(accepted, skewMs) };
-  }));
+  const spent = await store.spendMany(
+    spendable.map((i) => {
+      const accepted = verdicts[i] as Accepted;
+      return { id: accepted.id, expiresAt: spendUntil(accepted, skewMs) };
+    }),
+  );
   for (let k = 0; k < spendable.length; k++) {
     const result = spent[k]!;
     if (result !== 'spent') verdicts[spendable[k]!] = REFUSED[result];
@@ -93,4 +95,3 @@ export interface DecodedIds {
   bytes: Uint8Array;
   at: Int32Array;
 }
-

@@ -16,14 +16,7 @@
 // log-concave density), so from a start on the right side of the root Newton cannot overshoot.
 import { checkInteger, invalid } from '../validate.js';
 import { MAX_SUB_PUZZLES } from '../wire.js';
-import {
-  DIFFICULTY_STEPS,
-  PROTOCOL_MAX_DIFFICULTY,
-  PROTOCOL_MIN_DIFFICULTY,
-  expectedHashes,
-  thresholdForSteps,
-  thresholdHex,
-} from '../protocol/difficulty.js';
+import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY, PROTOCOL_MIN_DIFFICULTY, expectedHashes, thresholdForSteps, thresholdHex } from '../protocol/difficulty.js';
 
 /** The largest Erlang shape (number of sub-puzzles) that {@link erlangCdf} and {@link erlangQuantile} accept: 2^24. */
 export const MAX_ERLANG_SHAPE = 2 ** 24;
@@ -347,10 +340,7 @@ export function quantileInterval(samples: ArrayLike<number>, percentile: number,
     const width = u - l;
     const imbalance = Math.abs(lowTail[l]! - highTail[u]!);
     const miss = lowTail[l]! + highTail[u]!;
-    if (
-      width < best.width ||
-      (width === best.width && (imbalance < best.imbalance || (imbalance === best.imbalance && miss < best.miss)))
-    ) {
+    if (width < best.width || (width === best.width && (imbalance < best.imbalance || (imbalance === best.imbalance && miss < best.miss)))) {
       best = { l, u, width, imbalance, miss };
     }
   }
@@ -468,11 +458,9 @@ const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** stirlerr(n) = ln(n!) - ln(sqrt(2 pi n) (n/e)^n) for n = 0..15 (n = 0 is unused). */
 const STIRLING_ERRORS = [
-  0, 0.081061466795327258219670264, 0.041340695955409294093822081, 0.0276779256849983391487892927,
-  0.020790672103765093111522771, 0.0166446911898211921631948653, 0.013876128823070747998745727,
-  0.0118967099458917700950557241, 0.010411265261972096497478567, 0.0092554621827127329177286366,
-  0.008330563433362871256469318, 0.0075736754879518407949720242, 0.006942840107209529865664152,
-  0.006408994188004207068439631, 0.005951370112758847735624416, 0.0055547335519628013710386899,
+  0, 0.081061466795327258219670264, 0.041340695955409294093822081, 0.0276779256849983391487892927, 0.020790672103765093111522771, 0.0166446911898211921631948653,
+  0.013876128823070747998745727, 0.0118967099458917700950557241, 0.010411265261972096497478567, 0.0092554621827127329177286366, 0.008330563433362871256469318,
+  0.0075736754879518407949720242, 0.006942840107209529865664152, 0.006408994188004207068439631, 0.005951370112758847735624416, 0.0055547335519628013710386899,
 ];
 
 /** ln(n!) - ln(sqrt(2 pi n) (n/e)^n) for an integer n >= 1. */

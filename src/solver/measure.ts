@@ -4,7 +4,7 @@ import { backendInfo, loadBackend } from '../backend/loader.js';
 import type { BackendName, NativeIsa, Sha256Backend } from '../backend/types.js';
 import { PowgateError } from '../errors.js';
 import { checkInteger, describe } from '../validate.js';
-import { WORKER_KERNELS } from './search.js';
+import { WORKER_KERNELS } from '../backend/nonce-searcher.js';
 import { engineFor } from './solve.js';
 
 /** Options of {@link measureHashRate}. */

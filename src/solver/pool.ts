@@ -36,9 +36,7 @@ export class SolverPool {
         const data: WorkerData = { spec, index, control: this.control };
         const worker = new Worker(file, { workerData: data });
         const ready = new Promise<number>((resolve, reject) => {
-          worker.once('message', (reply: WorkerReply) =>
-            reply.type === 'ready' ? resolve(reply.chunk) : reject(new Error(reply.type === 'error' ? reply.message : 'no ready')),
-          );
+          worker.once('message', (reply: WorkerReply) => (reply.type === 'ready' ? resolve(reply.chunk) : reject(new Error(reply.type === 'error' ? reply.message : 'no ready'))));
           worker.once('error', reject);
         });
         worker.on('message', (reply: WorkerReply) => reply.type !== 'ready' && this.listener?.(reply));
@@ -66,7 +64,7 @@ export class SolverPool {
   start(job: Omit<SearchJob, 'generation' | 'stride'>, onReply: (reply: WorkerReply) => void, onFailure: (error: Error) => void): void {
     const generation = Atomics.add(this.shared, 0, 1) + 1;
     for (let i = 0; i < this.threads.length; i++) Atomics.store(this.shared, 1 + i, 0);
-    this.listener = (reply) => 'generation' in reply && reply.generation !== generation ? undefined : onReply(reply);
+    this.listener = (reply) => ('generation' in reply && reply.generation !== generation ? undefined : onReply(reply));
     this.failure = onFailure;
     for (const { worker } of this.threads) {
       worker.ref();

@@ -3,7 +3,7 @@
 // generation is bumped.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SearchJob, WorkerData, WorkerReply } from './messages.js';
-import { createNonceSearcher } from './search.js';
+import { createNonceSearcher } from '../backend/nonce-searcher.js';
 
 const { spec, index, control } = workerData as WorkerData;
 const shared = new Int32Array(control);

@@ -213,7 +213,8 @@ export class MemoryReplayStore implements ReplayStore {
     if (held !== NONE && spent.expiresAt(held) > now) return 'replayed';
     if (expiresAt <= now) return 'spent'; // Already expired: nothing to protect.
     if (expiresAt <= this.#floor.ids) return 'store_full'; // It may have been spent and forgotten.
-    if (held !== NONE) spent.delete(held); // Added again, at the end, to keep the order.
+    if (held !== NONE)
+      spent.delete(held); // Added again, at the end, to keep the order.
     else if (spent.size >= this.#maxEntries && !this.#sweep(now) && !this.#forgetOldest(expiresAt)) return 'store_full';
     if (spent.size === 0) this.#headExpiresAt = expiresAt;
     this.#noExpiryBefore = Math.min(this.#noExpiryBefore, expiresAt);

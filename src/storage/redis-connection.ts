@@ -199,7 +199,10 @@ export class RedisConnection {
         retryDelayOnClusterDown: 100,
         retryDelayOnTryAgain: 100,
       };
-      client = new ioredis.Cluster(target.nodes.map(({ host, port }) => ({ host, port })), clusterSettings);
+      client = new ioredis.Cluster(
+        target.nodes.map(({ host, port }) => ({ host, port })),
+        clusterSettings,
+      );
     }
     // Without a listener, ioredis prints every connection error to the console.
     client.on('error', (error: Error) => this.#onError(error));
@@ -223,9 +226,7 @@ export async function importIoredis(user = 'a Redis store'): Promise<{ Redis: ty
   }
 }
 
-type Target =
-  | { kind: 'url'; url: string; password?: string }
-  | { kind: 'cluster' | 'sentinels'; nodes: RedisNode[]; masterName?: string; password?: string };
+type Target = { kind: 'url'; url: string; password?: string } | { kind: 'cluster' | 'sentinels'; nodes: RedisNode[]; masterName?: string; password?: string };
 
 const MAX_NODES = 64;
 

@@ -60,7 +60,14 @@ export class RedisRateCounter implements RateCounter {
     const previous = base + (start - windowMs);
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.multi().incrby(current, weight).pexpire(current, 2 * windowMs).get(previous).exec());
+      replies = await this.#redis.run((client) =>
+        client
+          .multi()
+          .incrby(current, weight)
+          .pexpire(current, 2 * windowMs)
+          .get(previous)
+          .exec(),
+      );
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);

@@ -84,7 +84,10 @@ export class RedisReplayStore implements ReplayStore {
     const { keyPrefix = this.#redis.isCluster ? '{powgate}:spent:' : 'powgate:spent:' } = checked;
     if (typeof keyPrefix !== 'string') throw invalid('a string', 'keyPrefix', keyPrefix);
     if (this.#redis.isCluster && !hasHashTag(keyPrefix)) {
-      throw new PowgateError('ERR_INVALID_ARGUMENT', `a Redis Cluster needs a hash tag in the keyPrefix of RedisReplayStore (e.g. '{powgate}:spent:'), so that a batch of spends stays in one slot; received ${JSON.stringify(keyPrefix.slice(0, 64))}`);
+      throw new PowgateError(
+        'ERR_INVALID_ARGUMENT',
+        `a Redis Cluster needs a hash tag in the keyPrefix of RedisReplayStore (e.g. '{powgate}:spent:'), so that a batch of spends stays in one slot; received ${JSON.stringify(keyPrefix.slice(0, 64))}`,
+      );
     }
     this.#prefix = keyPrefix;
   }
@@ -115,7 +118,16 @@ export class RedisReplayStore implements ReplayStore {
     const ttl = Math.max(1, Math.ceil(expiresAt - Date.now()));
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.pipeline(this.#waited([['set', key, record, 'PX', ttl, 'NX'], ['get', key]])).exec());
+      replies = await this.#redis.run((client) =>
+        client
+          .pipeline(
+            this.#waited([
+              ['set', key, record, 'PX', ttl, 'NX'],
+              ['get', key],
+            ]),
+          )
+          .exec(),
+      );
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);
@@ -170,7 +182,14 @@ export class RedisReplayStore implements ReplayStore {
     const key = `${this.#prefix}epoch`;
     let replies: [Error | null, unknown][] | null;
     try {
-      replies = await this.#redis.run((client) => client.pipeline([['set', key, String(Date.now()), 'NX'], ['get', key]]).exec());
+      replies = await this.#redis.run((client) =>
+        client
+          .pipeline([
+            ['set', key, String(Date.now()), 'NX'],
+            ['get', key],
+          ])
+          .exec(),
+      );
     } catch (error) {
       if (error instanceof PowgateError) throw error; // ioredis is not installed: not an outage.
       this.#redis.report(error);
@@ -207,9 +226,7 @@ export class RedisReplayStore implements ReplayStore {
     if (!this.#copied(replies)) return entries.map(() => 'store_unavailable');
     const failed = replies.find(([error]) => error);
     if (failed) this.#redis.report(failed[0]!); // Once per call, not once per id.
-    return replies.map(([error, reply]) =>
-      error ? 'store_unavailable' : reply === 'OK' ? 'spent' : reply === null ? 'replayed' : 'store_unavailable',
-    );
+    return replies.map(([error, reply]) => (error ? 'store_unavailable' : reply === 'OK' ? 'spent' : reply === null ? 'replayed' : 'store_unavailable'));
   }
 
   /** `commands`, then `WAIT` for the replicas when the store asks for any. */

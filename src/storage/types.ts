@@ -18,9 +18,7 @@ export interface SpendEntry {
 }
 
 /** What spending one call of a token came to: the calls used so far, this one included, or why it may not pass. */
-export type CallSpendResult =
-  | { ok: true; used: number }
-  | { ok: false; reason: 'token_exhausted' | 'store_full' | 'store_unavailable' };
+export type CallSpendResult = { ok: true; used: number } | { ok: false; reason: 'token_exhausted' | 'store_full' | 'store_unavailable' };
 
 /**
  * Where solutions are spent, so that each is accepted at most once, and where tokens'

@@ -58,8 +58,7 @@ export function request(base: string, path: string, options: RequestOptions = {}
 }
 
 /** POST `body` as JSON. */
-export const post = (base: string, path: string, body?: unknown, options: RequestOptions = {}) =>
-  request(base, path, { ...options, method: 'POST', body });
+export const post = (base: string, path: string, body?: unknown, options: RequestOptions = {}) => request(base, path, { ...options, method: 'POST', body });
 
 /** Listens on a free loopback port; resolves the base URL. */
 export async function listen(server: Server, host = '127.0.0.1'): Promise<string> {
@@ -97,10 +96,12 @@ export function startServe(args: readonly string[], env: Record<string, string |
   for (const [key, value] of Object.entries(fullEnv)) if (value === undefined) delete fullEnv[key];
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   const lines: string[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -181,7 +181,14 @@ export async function startStandInNode(options: StandInNodeOptions = {}): Promis
         body: {
           paid: invoice.settled,
           preimage: invoice.settled ? invoice.preimage : null,
-          details: { status: invoice.settled ? 'success' : 'pending', payment_hash: invoice.hash, bolt11: invoice.bolt11, amount: invoice.amountSats * 1000, memo: invoice.memo, expiry },
+          details: {
+            status: invoice.settled ? 'success' : 'pending',
+            payment_hash: invoice.hash,
+            bolt11: invoice.bolt11,
+            amount: invoice.amountSats * 1000,
+            memo: invoice.memo,
+            expiry,
+          },
         },
       };
     }
@@ -241,7 +248,18 @@ export async function startStandInNode(options: StandInNodeOptions = {}): Promis
 
   /** A throwaway invoice, signed once to learn the node's public key. */
   function issueProbe(): string {
-    const unsigned = bolt11.encode({ network, satoshis: 1, timestamp: 0, tags: [{ tagName: 'payment_hash', data: '00'.repeat(32) }, { tagName: 'description', data: '' }] }, false);
+    const unsigned = bolt11.encode(
+      {
+        network,
+        satoshis: 1,
+        timestamp: 0,
+        tags: [
+          { tagName: 'payment_hash', data: '00'.repeat(32) },
+          { tagName: 'description', data: '' },
+        ],
+      },
+      false,
+    );
     return bolt11.sign(unsigned, STAND_IN_PRIVATE_KEY).paymentRequest!;
   }
 

@@ -52,7 +52,9 @@ export async function anotherSolution<S extends { id: string; nonces: readonly s
 export function failingNonce(challenge: Challenge): string {
   const signature = Buffer.from(challenge.signature, 'base64url');
   for (let n = 0n; ; n++) {
-    const digest = createHash('sha256').update(workMessage(signature, 0, n)).digest();
+    const digest = createHash('sha256')
+      .update(workMessage(signature, 0, n))
+      .digest();
     if (!meetsThreshold(digest, 0, BigInt(`0x${challenge.threshold}`))) return nonceHex(n);
   }
 }

@@ -47,18 +47,25 @@ export async function startRedisSentinel(count = 1): Promise<RedisSentinelSet> {
     }
     const port = await freePort();
     const conf = join(dir, 'sentinel.conf');
-    await writeFile(conf, [
-      `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master.port} 1`,
-      `sentinel down-after-milliseconds ${MASTER_NAME} 2000`,
-      `sentinel failover-timeout ${MASTER_NAME} 20000`,
-      '',
-    ].join('\n'));
+    await writeFile(
+      conf,
+      [
+        `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${master.port} 1`,
+        `sentinel down-after-milliseconds ${MASTER_NAME} 2000`,
+        `sentinel failover-timeout ${MASTER_NAME} 20000`,
+        '',
+      ].join('\n'),
+    );
     const sentinel = await startRedis([conf, '--sentinel', '--dir', dir], port);
     started.push(sentinel);
-    await waitFor(async () => {
-      const known = (await ask(port, 'sentinel', 'replicas', MASTER_NAME)) as string[][];
-      return known.length === count && known.every((r) => !String(r).includes('s_down'));
-    }, 30_000, 'the sentinel found the replicas');
+    await waitFor(
+      async () => {
+        const known = (await ask(port, 'sentinel', 'replicas', MASTER_NAME)) as string[][];
+        return known.length === count && known.every((r) => !String(r).includes('s_down'));
+      },
+      30_000,
+      'the sentinel found the replicas',
+    );
     return {
       master,
       replica: replicas[0]!,

@@ -14,7 +14,7 @@ import type { AuditRow } from './report.js';
 const BOGUS_TOKEN = 'pgt2.audit.not-a-token';
 
 /** The probes of one route: none carries a credential that pays. */
-export const HTTP_PROBES: readonly { name: string; request: (method: string) => HttpProbeRequest }[] = [
+const HTTP_PROBES: readonly { name: string; request: (method: string) => HttpProbeRequest }[] = [
   { name: 'no body', request: (method) => ({ method, headers: {} }) },
   { name: '{} body', request: (method) => ({ method, headers: { 'content-type': 'application/json' }, body: '{}' }) },
   { name: 'Accept: text/html', request: (method) => ({ method, headers: { accept: 'text/html' } }) },
@@ -96,8 +96,8 @@ function lightningGaps(envelope: Envelope, answer: Extract<HttpAnswer, { ok: tru
   const header = l402Challenges(parseWwwAuthenticate(answer.headers.get('www-authenticate')));
   const inHeader = header.some((c) => c.params.invoice !== undefined);
   const inBody = envelope.offers.some((o) => o.method === 'l402');
-  if (inHeader && !inBody) return ['the header\'s Lightning door is missing from the body'];
-  if (inBody && !inHeader) return ['the body\'s Lightning door is missing from WWW-Authenticate'];
+  if (inHeader && !inBody) return ["the header's Lightning door is missing from the body"];
+  if (inBody && !inHeader) return ["the body's Lightning door is missing from WWW-Authenticate"];
   return [];
 }
 
@@ -122,6 +122,9 @@ function reasonOf(answer: Extract<HttpAnswer, { ok: true }>, body: unknown): str
 
 /** What a client's ERR_BAD_ENVELOPE says is wrong, without the words it addresses to a payer. */
 export function envelopeFault(message: string): string {
-  const line = message.split('\n')[0]!.replace(/^the 402 is malformed or hostile: /, '').replace(/; nothing was solved, paid or sent$/, '');
+  const line = message
+    .split('\n')[0]!
+    .replace(/^the 402 is malformed or hostile: /, '')
+    .replace(/; nothing was solved, paid or sent$/, '');
   return line.length > 100 ? `${line.slice(0, 97)}...` : line;
 }

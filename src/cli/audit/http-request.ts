@@ -7,9 +7,7 @@ import https from 'node:https';
 export const MAX_ANSWER_BYTES = 256 * 1024;
 
 /** What came back, or why nothing did. */
-export type HttpAnswer =
-  | { ok: true; status: number; headers: Headers; body: Uint8Array; truncated: boolean }
-  | { ok: false; error: string };
+export type HttpAnswer = { ok: true; status: number; headers: Headers; body: Uint8Array; truncated: boolean } | { ok: false; error: string };
 
 /** One request: method, headers and optional body. */
 export interface HttpProbeRequest {

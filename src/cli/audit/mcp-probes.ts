@@ -63,7 +63,10 @@ export async function probeMcp(target: McpTarget, free: ReadonlySet<string>, tim
         calls.push({ tool: tool.name, probe: 'minimal args', outcome: await call(client, tool.name, minimalArguments(tool.inputSchema), { timeout: timeoutMs, signal }) });
       }
     }
-    const onRamp = onRampTools(calls.map((c) => c.outcome), catalog);
+    const onRamp = onRampTools(
+      calls.map((c) => c.outcome),
+      catalog,
+    );
     return calls.map(({ tool, probe, outcome }) => ({ door, target: tool, probe, ...judge(tool, outcome, catalog, free.has(tool), onRamp.has(tool)) }));
   } finally {
     await client.close().catch(() => undefined);
@@ -137,7 +140,9 @@ function judge(tool: string, outcome: Outcome, catalog: Catalog, isFree: boolean
   const quiet = isOnRamp ? 'on-ramp' : isFree ? 'free' : undefined;
   if (outcome.kind === 'threw') {
     const status = /timed out|timeout/i.test(outcome.message) ? 'no answer' : 'protocol error';
-    return quiet ? { status, reason: null, complete: null, verdict: quiet, note: null } : { status, reason: null, complete: null, verdict: 'fail', note: `${status} without the on-ramp: ${outcome.message}` };
+    return quiet
+      ? { status, reason: null, complete: null, verdict: quiet, note: null }
+      : { status, reason: null, complete: null, verdict: 'fail', note: `${status} without the on-ramp: ${outcome.message}` };
   }
   const result = outcome.result as { isError?: unknown; content?: unknown };
   let claimed: unknown;

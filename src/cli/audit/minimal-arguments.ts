@@ -28,14 +28,14 @@ function isSchema(value: unknown): value is Schema {
  * `false`, `null`, `minItems` minimal items, or an object of its required properties only.
  * Unions take their first branch. Never throws: an unreadable schema gives `"audit"`.
  */
-export function minimalValue(schema: unknown, depth = 0, budget: Budget = { left: MAX_VALUES }): unknown {
+function minimalValue(schema: unknown, depth = 0, budget: Budget = { left: MAX_VALUES }): unknown {
   if (!isSchema(schema) || depth > MAX_DEPTH || --budget.left < 0) return 'audit';
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   if ('default' in schema) return schema.default;
   const branch = [schema.anyOf, schema.oneOf, schema.allOf].find((b) => Array.isArray(b) && b.length > 0) as unknown[] | undefined;
   if (branch) return minimalValue(branch[0], depth + 1, budget);
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') ?? schema.type[0] : schema.type;
+  const type = Array.isArray(schema.type) ? (schema.type.find((t) => t !== 'null') ?? schema.type[0]) : schema.type;
   switch (type) {
     case 'string': {
       const length = Math.min(MAX_LENGTH, typeof schema.minLength === 'number' ? schema.minLength : 0);

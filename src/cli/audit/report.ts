@@ -44,7 +44,7 @@ export interface AuditReport {
 }
 
 /** Whether a row fails the audit. */
-export function fails(row: AuditRow, strict: boolean): boolean {
+function fails(row: AuditRow, strict: boolean): boolean {
   return row.verdict === 'fail' || (strict && row.verdict === 'warn');
 }
 
@@ -52,7 +52,7 @@ export function fails(row: AuditRow, strict: boolean): boolean {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** A server's text as it may be shown: control characters as `?`, at most 128 characters. */
-export function shown(text: string): string {
+function shown(text: string): string {
   const clean = text.replace(CONTROL, '?');
   return clean.length > 128 ? `${clean.slice(0, 125)}...` : clean;
 }
@@ -83,7 +83,9 @@ export function describeReport(report: AuditReport): string[] {
   const lines: string[] = [];
   if (report.discovery) {
     const d = report.discovery;
-    lines.push(d.status === 200 ? `discovery: ${d.url} lists ${d.routes} route${d.routes === 1 ? '' : 's'}` : `discovery: ${d.url}: ${d.status === null ? 'no answer' : d.status} (none)`);
+    lines.push(
+      d.status === 200 ? `discovery: ${d.url} lists ${d.routes} route${d.routes === 1 ? '' : 's'}` : `discovery: ${d.url}: ${d.status === null ? 'no answer' : d.status} (none)`,
+    );
   }
   const header = ['DOOR', 'ROUTE OR TOOL', 'PROBE', 'STATUS', 'REASON', 'ENVELOPE', 'VERDICT'];
   const cells = report.probes.map((r) => [

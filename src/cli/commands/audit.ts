@@ -65,9 +65,9 @@ Options:
     if (command !== undefined && command.length === 0) throw new UsageError('expected a command after --');
     if (!url && !mcpUrl && !command) throw new UsageError('nothing to audit: give a URL, --mcp URL, or -- COMMAND for an MCP server over stdio');
     const routes = ((parsed.values.route as string[] | undefined) ?? []).map((text) => parseRoute(text, 'route'));
-    if (routes.length > 0 && !url) throw new UsageError('--route needs the server\'s URL');
+    if (routes.length > 0 && !url) throw new UsageError("--route needs the server's URL");
     const free = freeOf(parsed);
-    if (free.routes.length > 0 && !url) throw new UsageError('--free METHOD:/path needs the server\'s URL');
+    if (free.routes.length > 0 && !url) throw new UsageError("--free METHOD:/path needs the server's URL");
     const timeoutMs = Math.min(2 ** 31 - 1, Math.round(parseDuration(stringFlag(parsed, 'timeout') ?? `${DEFAULT_TIMEOUT_MS}ms`, 'timeout') * 1000));
     const strict = parsed.values.strict === true;
 
@@ -76,7 +76,12 @@ Options:
     if (url) {
       const { probeRoutes } = await import('../audit/http-probes.js');
       discovery = await discoverRoutes(url, timeoutMs, io.signal);
-      const all = unique([...(url.pathname === '/' && url.search === '' ? [] : [{ method: 'GET', path: url.pathname + url.search }]), ...routes, ...discovery.routes, ...free.routes]);
+      const all = unique([
+        ...(url.pathname === '/' && url.search === '' ? [] : [{ method: 'GET', path: url.pathname + url.search }]),
+        ...routes,
+        ...discovery.routes,
+        ...free.routes,
+      ]);
       if (all.length === 0 && !io.signal.aborted) {
         throw new UsageError(`no route to probe: give --route METHOD:/path (no discovery document at ${new URL(discovery.url).pathname} lists any)`);
       }

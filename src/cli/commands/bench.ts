@@ -60,9 +60,10 @@ Options:
     if (io.stderr.isTTY) io.stderr.write('\r\x1b[K');
     const serving = (r: HashRate) => r.backend === machine.serving.backend && (r.backend !== 'native' || r.isa === machine.serving.isa);
     println(io.stdout);
-    const table = [['backend', 'kernel', 'threads', 'rate', 'per thread'], ...rows.map((r) => [
-      r.backend + (serving(r) ? ' *' : ''), r.isa, String(r.threads), formatRate(r.hashesPerSecond), formatRate(r.hashesPerSecondPerThread),
-    ])];
+    const table = [
+      ['backend', 'kernel', 'threads', 'rate', 'per thread'],
+      ...rows.map((r) => [r.backend + (serving(r) ? ' *' : ''), r.isa, String(r.threads), formatRate(r.hashesPerSecond), formatRate(r.hashesPerSecondPerThread)]),
+    ];
     for (const line of formatTable(table)) println(io.stdout, line);
     println(io.stdout, `\n* serves solve() here. Each row hashed for ${durationMs / 1000} s; rates vary between runs, more so on a VM.`);
     return 0;

@@ -79,10 +79,16 @@ ${BACKEND_USAGE}
     const status = statusLine(io, json);
     status(`measuring the ${backend?.name ?? machine.serving.backend} solver for ${durationMs / 1000} s`);
     const calibration = await calibrate({
-      targetSeconds, percentile, threads, subPuzzles, durationMs, signal: io.signal,
-      backend: backend?.name, isa: backend?.name === 'native' ? (backend.isa as never) : undefined,
+      targetSeconds,
+      percentile,
+      threads,
+      subPuzzles,
+      durationMs,
+      signal: io.signal,
+      backend: backend?.name,
+      isa: backend?.name === 'native' ? (backend.isa as never) : undefined,
     });
-    status('measuring this machine\'s WebAssembly solver');
+    status("measuring this machine's WebAssembly solver");
     const others = await otherSolvers(calibration, threads, io.signal);
     const verification = verifyCount === undefined ? null : await verifyPrediction(calibration, verifyCount, threads, io, status);
     status('');
@@ -116,7 +122,13 @@ async function otherSolvers(c: Calibration, threads: number, signal: AbortSignal
     });
   }
   for (const solver of REFERENCE_SOLVERS) {
-    rows.push({ name: solver.name, hashesPerSecond: solver.hashesPerSecond, measured: false, source: solver.source, predicted: predicted(predictSolveSeconds({ ...model, hashesPerSecond: solver.hashesPerSecond })) });
+    rows.push({
+      name: solver.name,
+      hashesPerSecond: solver.hashesPerSecond,
+      measured: false,
+      source: solver.source,
+      predicted: predicted(predictSolveSeconds({ ...model, hashesPerSecond: solver.hashesPerSecond })),
+    });
   }
   return rows;
 }

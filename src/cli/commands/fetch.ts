@@ -91,10 +91,7 @@ Options:
     const method = requestMethod(stringFlag(parsed, 'method'), body !== undefined);
 
     // Loaded here, not at the top: every other command would pay for the client.
-    const [{ wrapFetchWithPowgate }, { apertureRatePerThread, solverRatePerThread }] = await Promise.all([
-      import('../../client/index.js'),
-      import('../../client/hash-rate.js'),
-    ]);
+    const [{ wrapFetchWithPowgate }, { apertureRatePerThread, solverRatePerThread }] = await Promise.all([import('../../client/index.js'), import('../../client/hash-rate.js')]);
     const paid: PaidReport[] = [];
     let bar: ProgressBar | undefined;
     const pay: PowgateFetch = wrapFetchWithPowgate(fetch, {
@@ -138,7 +135,16 @@ Options:
     const started = performance.now();
     const report = (): FetchReport => {
       const spent = pay.client.budget.spent();
-      return { url: url.href, method, status: null, statusText: null, headers: {}, elapsedMs: performance.now() - started, paid, spent: { cpuSeconds: spent.seconds, sats: spent.sats } };
+      return {
+        url: url.href,
+        method,
+        status: null,
+        statusText: null,
+        headers: {},
+        elapsedMs: performance.now() - started,
+        paid,
+        spent: { cpuSeconds: spent.seconds, sats: spent.sats },
+      };
     };
     try {
       const response = await pay(url.href, { method, headers, body, redirect: parsed.values.location === true ? 'follow' : 'manual', signal });

@@ -106,7 +106,8 @@ ${SECRET_USAGE}
     const level = parseChoice(stringFlag(parsed, 'log-level') ?? 'info', 'log-level', LOG_LEVELS);
     const corsText = stringFlag(parsed, 'cors') ?? '*';
     const cors = corsText === '*' ? '*' : corsText === 'off' ? false : corsText.split(',').map((origin) => origin.trim());
-    if (Array.isArray(cors) && !cors.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin))) throw new UsageError(`expected '*', 'off' or origins like https://app.example for --cors but received '${corsText.slice(0, 80)}'`);
+    if (Array.isArray(cors) && !cors.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)))
+      throw new UsageError(`expected '*', 'off' or origins like https://app.example for --cors but received '${corsText.slice(0, 80)}'`);
     const { resources, reference } = discoveryFromFlags(parsed, doorsOf(options));
     // A missing Redis client stops the start, not every request after it.
     if (options.store) await requireRedisClient(options);
@@ -126,7 +127,18 @@ ${SECRET_USAGE}
     }
     const gate = new Gate(options);
     const metricsAccess = bearer ? { bearer } : 'off';
-    const service = new PowgateService(gate, { trustProxy, maxBodyBytes, maxConcurrency, maxPerClient, bodyTimeoutMs, metricsAccess, logger: requestLogger, storeKind: options.store ? 'redis' : 'memory', cors, discovery: { resources, reference } });
+    const service = new PowgateService(gate, {
+      trustProxy,
+      maxBodyBytes,
+      maxConcurrency,
+      maxPerClient,
+      bodyTimeoutMs,
+      metricsAccess,
+      logger: requestLogger,
+      storeKind: options.store ? 'redis' : 'memory',
+      cors,
+      discovery: { resources, reference },
+    });
     const server = createPowgateServer(service, { maxConnectionsPerPeer });
     // Metrics on their own listener: scrapes never queue behind clients, nor clients behind scrapes.
     const metricsServer = metricsPort === undefined ? undefined : createServer(service.metricsHandler);
@@ -152,7 +164,18 @@ ${SECRET_USAGE}
     const metricsAddress = metricsServer?.address() as AddressInfo | undefined;
     const metricsUrl = metricsAddress && `http://${metricsAddress.family === 'IPv6' ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}/metrics`;
     logger.info(
-      { url, discovery: `${url}/.well-known/l402.json`, metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'), host: address.address, port: address.port, store: options.store ? 'redis' : 'memory', replayProtection: status.replayProtection, backend: status.backend, difficulty: status.difficulty, failOpen: status.failOpen },
+      {
+        url,
+        discovery: `${url}/.well-known/l402.json`,
+        metrics: metricsUrl ?? (bearer ? 'bearer' : 'off'),
+        host: address.address,
+        port: address.port,
+        store: options.store ? 'redis' : 'memory',
+        replayProtection: status.replayProtection,
+        backend: status.backend,
+        difficulty: status.difficulty,
+        failOpen: status.failOpen,
+      },
       'listening',
     );
     if (!options.store) {

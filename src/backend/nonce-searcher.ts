@@ -1,8 +1,10 @@
-import { JsBackend } from '../backend/js.js';
-import type { Sha256Backend } from '../backend/types.js';
-import { WasmNonceSearcher } from '../backend/wasm-search.js';
+import { JsBackend } from './js.js';
+import type { Sha256Backend } from './types.js';
+import { WasmNonceSearcher } from './wasm-search.js';
 import { WORK_MESSAGE_BYTES, WORK_PREFIX_BYTES } from '../wire.js';
-import type { BackendSpec } from './messages.js';
+
+/** The backends whose solver threads search in worker_threads (native runs its own pool). */
+export type WorkerBackend = 'wasm' | 'js';
 
 /** What a solver thread searches with. */
 export interface NonceSearcher {
@@ -54,10 +56,10 @@ class BatchNonceSearcher implements NonceSearcher {
 }
 
 /** The kernel solver threads search with, by backend: reported as a hash rate's `isa`. */
-export const WORKER_KERNELS: Record<BackendSpec['name'], string> = { wasm: 'wasm-simd128', js: 'node:crypto' };
+export const WORKER_KERNELS: Record<WorkerBackend, string> = { wasm: 'wasm-simd128', js: 'node:crypto' };
 
 /** Our WebAssembly kernel (wasm/sha256_search.c) for the wasm backend; node:crypto for js. */
-export async function createNonceSearcher(spec: BackendSpec): Promise<NonceSearcher> {
+export async function createNonceSearcher(spec: { name: WorkerBackend }): Promise<NonceSearcher> {
   if (spec.name === 'js') return new BatchNonceSearcher(new JsBackend(), 256);
   const kernel = await WasmNonceSearcher.create();
   const chunk = 8192;

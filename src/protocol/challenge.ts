@@ -28,7 +28,7 @@ export interface Challenge {
   calls: number;
   /** What one call costs, in bits (a multiple of 1/65536): log2 of the hashes per call, difficulty + log2(subPuzzles) - log2(calls). */
   price: number;
-  /** What the challenge unlocks, printable ASCII up to 256 characters ('' for anything). */
+  /** What the challenge unlocks, printable ASCII up to 256 characters ('' is a scope like any other, matched exactly). */
   scope: string;
   /** Milliseconds since the epoch. */
   issuedAt: number;
@@ -76,7 +76,7 @@ export interface CreateChallengeOptions extends KeyOptions {
   difficulty: number;
   /** Lifetime in milliseconds. Default 120,000 (2 minutes). */
   ttlMs?: number;
-  /** What solving it unlocks. Default '' (anything the verifier accepts). */
+  /** What solving it unlocks. Default '': matched exactly, like any scope; only a verifier that requires no scope accepts every scope. */
   scope?: string;
   /** Independent proofs required, 1 to 64. Default 1. */
   subPuzzles?: number;

@@ -1,6 +1,6 @@
 // The protocol's wire constants that the kernels and the packer need
 // (docs/PROTOCOL.md, "Challenge MAC" and "Work message"), defined once in C++.
-// TypeScript twin: src/wire.ts; test/native.wire.test.ts checks that they agree
+// TypeScript twin: src/wire.ts; test/backend.native-wire.test.ts checks that they agree
 // through the addon's `wire` export.
 #pragma once
 

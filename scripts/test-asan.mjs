@@ -24,14 +24,15 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 const libasan = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
 // Hashing, batch checks and verification, the kernels' contract, and the solver threads (C++ pool, thread-safe function).
 const tests = [
-  'test/sha256.nist.test.ts',
-  'test/sha256.differential.test.ts',
+  'test/backend.sha256-nist.test.ts',
+  'test/backend.sha256-differential.test.ts',
   'test/backend.arguments.test.ts',
-  'test/check.test.ts',
-  'test/verify.batch.test.ts',
-  'test/nonce-search.test.ts',
-  'test/native-solver.test.ts',
-  'test/solve.test.ts',
+  'test/backend.check.test.ts',
+  'test/protocol.verify-batch.test.ts',
+  'test/backend.nonce-search.test.ts',
+  'test/solver.native.test.ts',
+  'test/solver.solve.test.ts',
+  'test/backend.native-wire.test.ts',
 ];
 // One file at a time: instrumented code is slow, and the solver's timing tests need a free core.
 const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--no-file-parallelism', ...tests], {

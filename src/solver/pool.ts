@@ -34,7 +34,7 @@ export class SolverPool {
       const file = path.join(packageInfo().root, 'dist', 'solve-worker.cjs');
       this.threads = Array.from({ length: count }, (_, index) => {
         const data: WorkerData = { spec, index, control: this.control };
-        const worker = new Worker(file, { workerData: data });
+        const worker = new Worker(file, { workerData: data, execArgv: workerExecArgv() });
         const ready = new Promise<number>((resolve, reject) => {
           worker.once('message', (reply: WorkerReply) => (reply.type === 'ready' ? resolve(reply.chunk) : reject(new Error(reply.type === 'error' ? reply.message : 'no ready'))));
           worker.once('error', reject);
@@ -87,4 +87,18 @@ export class SolverPool {
     this.key = '';
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
+}
+
+/**
+ * The parent's Node options, less `--input-type`: a worker inherits them, and Node refuses that
+ * one outside `--eval`, so `node --input-type=module -e '...solve(...)'` would get no solver.
+ */
+function workerExecArgv(): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) args.push(arg);
+  }
+  return args;
 }

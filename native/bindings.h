@@ -20,10 +20,6 @@ inline Napi::Value Fail(const Napi::CallbackInfo& info, const char* message) {
   return info.Env().Undefined();
 }
 
-inline bool IsTyped(const Napi::Value& value, napi_typedarray_type type) {
-  return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type;
-}
-
 // Argument i as a typed array of `type`: its data and element count, in one N-API
 // call (these bindings run per request, and every call into V8 costs).
 template <typename T>

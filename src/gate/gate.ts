@@ -9,7 +9,7 @@ import type { ReplayStore } from '../storage/types.js';
 import { checkInteger, describe, invalid } from '../validate.js';
 import { adaptiveDifficulty, type AdaptiveDifficulty } from './adaptive-difficulty.js';
 import { issueChallenge, lightningOffer, priceFor, type ChallengeOptions } from './challenge-issue.js';
-import type { GateCore, GateSettings } from './core.js';
+import type { GateCore } from './core.js';
 import { CredentialCache } from './credential-cache.js';
 import type { DiscoveryResource } from './discovery.js';
 import { Doors, type DoorListing } from './doors.js';
@@ -52,9 +52,10 @@ export interface GateStatus {
  * for tokens that carry a signed allowance of calls (each challenge once); spends one of
  * a token's calls, atomically in the store, on every gated call; and words refusals so
  * that they show the way through. It says what happened, never how a transport says it:
- * the HTTP service, the 402 middleware and the MCP tools are thin layers on it.
+ * the HTTP service, the 402 middleware and the MCP tools are thin layers on it. Its public
+ * fields are its options, checked, with their defaults filled in ({@link GateOptions}).
  */
-export class Gate implements GateSettings {
+export class Gate {
   readonly store: ReplayStore;
   readonly counter: RateCounter;
   readonly difficulty: AdaptiveDifficulty;

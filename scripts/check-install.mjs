@@ -1,5 +1,5 @@
 // npm run check:install: the package installed as a user without a compiler would install it.
-// Packs the package (prepack: dist and the prebuild for this platform), installs the tarball into
+// Packs the package (prepack: dist, the prebuild for this platform and the registry's README), installs the tarball into
 // an empty project with a PATH that holds node, npm and sh but no compiler, and checks that the
 // native addon serves from the prebuild; then the same tarball without its prebuilds, which must
 // install anyway, say in one line that the WebAssembly backend serves and why, and serve it.
@@ -117,6 +117,19 @@ function checkWithoutPeers({ dir, env }, bin) {
   }
 }
 
+/** The registry's README: every link absolute, and each one into the package names a file it ships. */
+function checkReadmeLinks(tarball, packed) {
+  const text = run('tar', ['xzfO', tarball, 'package/README.md']).stdout;
+  const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  const relative = targets.filter((target) => !/^(https?:|#)/.test(target));
+  check('the packed README has no relative links (the registry page cannot resolve them)', relative.length === 0, relative.join(', '));
+  const prefix = `https://unpkg.com/${packed.name}@${packed.version}/`;
+  const files = new Set(packed.files.map((file) => file.path));
+  const inPackage = targets.filter((target) => target.startsWith(prefix)).map((target) => target.slice(prefix.length).replace(/#.*/, ''));
+  const missing = inPackage.filter((file) => !files.has(file));
+  check(`its ${inPackage.length} links into the package name files the package ships`, inPackage.length > 0 && missing.length === 0, missing.join(', '));
+}
+
 try {
   const bin = bareBin();
   check('no compiler on the install PATH', spawnSync('sh', ['-c', 'command -v c++ || command -v make'], { env: { PATH: bin } }).status !== 0, 'found one');
@@ -126,6 +139,7 @@ try {
   const prebuilds = packed.files.filter((file) => file.path.startsWith('prebuilds/')).map((file) => file.path);
   check('the package ships a prebuild', prebuilds.length > 0, 'none in the tarball');
   console.log(`     ${prebuilds.join(', ')}`);
+  checkReadmeLinks(tarball, packed);
 
   const withPrebuild = install(tarball, 'with-prebuild', bin);
   console.log(`     ${withPrebuild.notice.join(' | ')}`);
@@ -151,6 +165,7 @@ try {
     JSON.stringify(withoutPrebuild.info),
   );
 } finally {
+  run('node', [path.join(root, 'scripts', 'registry-readme.mjs'), 'restore']);
   if (!hadPrebuilds) rmSync(prebuildsDir, { recursive: true, force: true });
   if (existsSync(addonCopy)) {
     mkdirSync(path.dirname(addon), { recursive: true });

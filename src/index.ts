@@ -1,9 +1,9 @@
-export { PowgateError, type PowgateErrorCode } from './errors.js';
+export { PowgateError, type PaymentPrice, type PowgateErrorCode } from './errors.js';
 export { backendInfo, getBackend, loadBackend, type BackendInfo } from './backend/loader.js';
 export type { BackendName, NativeIsa, Sha256Backend } from './backend/types.js';
 export { prepareMacKey, type MacKey } from './backend/mac-key.js';
 export { createChallenge, type Challenge, type CreateChallengeOptions } from './protocol/challenge.js';
-export type { KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
+export type { KeyDerivation, KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
 export type { Refusal } from './protocol/refusal.js';
 export type { Solution } from './protocol/solution.js';
 export { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from './protocol/verify.js';
@@ -12,7 +12,7 @@ export { MAX_CALLS } from './protocol/price.js';
 export { MemoryReplayStore, type MemoryReplayStoreOptions } from './storage/memory.js';
 export { RedisReplayStore, type RedisReplayStoreOptions } from './storage/redis.js';
 export type { RedisClient, RedisConnectionOptions, RedisNode } from './storage/redis-connection.js';
-export type { CallSpendResult, ReplayStore, SpendEntry, SpendResult } from './storage/types.js';
+export type { CallSpendResult, RecordedSpend, ReplayStore, SpendEntry, SpendResult } from './storage/types.js';
 export { solve, type SolveOptions, type SolveProgress } from './solver/solve.js';
 export { measureHashRate, type HashRate, type MeasureHashRateOptions } from './solver/measure.js';
 export { calibrate, type CalibratedDifficulty, type CalibrateOptions, type Calibration } from './solver/calibrate.js';
@@ -20,13 +20,13 @@ export {
   predictSolveSeconds,
   recommendDifficulty,
   type DifficultyRecommendation,
-  type QuantileInterval,
   type RecommendDifficultyOptions,
   type SolveTimeModel,
   type SolveTimePrediction,
 } from './solver/calibration-model.js';
 export {
   Gate,
+  type GateStatus,
   type ChallengeResult,
   type ClientCounting,
   type DoorPrice,
@@ -36,6 +36,10 @@ export {
   type UseResult,
   type UseTokenOptions,
 } from './gate/gate.js';
+export type { ChallengeOptions } from './gate/challenge-issue.js';
+export type { RedeemOptions } from './gate/redeem.js';
+export type { RefuseOptions } from './gate/refuse.js';
+export type { DoorListing } from './gate/doors.js';
 export {
   type Channel,
   type Degradation,
@@ -62,12 +66,13 @@ export {
   type LndRestBackendOptions,
 } from './lightning/index.js';
 export { MemoryRateCounter, type MemoryRateCounterOptions, type RateCounter } from './storage/rate-counter.js';
-export type { AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
+export type { AdaptiveDifficulty, AdaptiveDifficultyOptions } from './gate/adaptive-difficulty.js';
 export { RedisRateCounter, type RedisRateCounterOptions } from './storage/redis-rate-counter.js';
 export {
   discoveryDocument,
   type DiscoveryDocument,
   type DiscoveryOptions,
   type DiscoveryResource,
+  type DoorPrices,
   type ReferenceHardware,
 } from './gate/discovery.js';

@@ -22,6 +22,7 @@ export interface AdaptiveDifficultyOptions {
   bitsPerDoubling?: number;
 }
 
+/** A gate's difficulty settings, checked, every default filled in ({@link Gate.difficulty}). */
 export type AdaptiveDifficulty = Required<AdaptiveDifficultyOptions>;
 
 /** Checked settings, defaults filled in. A plain number is a fixed difficulty. */

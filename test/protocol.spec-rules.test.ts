@@ -94,12 +94,38 @@ describe('Solution: elapsedMs', () => {
 });
 
 describe('Difficulty: the range on issuing', () => {
-  it("checks the difficulty as given, before it is rounded to 1/65536, against the issuer's bounds", () => {
-    expect(() => createChallenge({ secret: SECRET, difficulty: 40.000001, now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
-    expect(() => createChallenge({ secret: SECRET, difficulty: 0.9999999, now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  it("checks the difficulty it signs, rounded to 1/65536, against the issuer's bounds", () => {
+    const invalid = expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(createChallenge({ secret: SECRET, difficulty: 40.000001, now: NOW }).difficulty).toBe(40);
+    expect(createChallenge({ secret: SECRET, difficulty: 0.9999999, now: NOW }).difficulty).toBe(1);
     expect(createChallenge({ secret: SECRET, difficulty: 39.9999999, now: NOW }).difficulty).toBe(40);
+    expect(() => createChallenge({ secret: SECRET, difficulty: 40 + 1 / 65536, now: NOW })).toThrow(invalid);
+    expect(() => createChallenge({ secret: SECRET, difficulty: 1 - 1 / 65536, now: NOW })).toThrow(invalid);
+    for (const difficulty of [Number.NaN, Number.POSITIVE_INFINITY, -0.5, 1e300]) expect(() => createChallenge({ secret: SECRET, difficulty, now: NOW })).toThrow(invalid);
     expect(createChallenge({ secret: SECRET, difficulty: 41, maxDifficulty: 64, now: NOW }).difficulty).toBe(41);
-    expect(() => createChallenge({ secret: SECRET, difficulty: 8, minDifficulty: 10, now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => createChallenge({ secret: SECRET, difficulty: 8, minDifficulty: 10, now: NOW })).toThrow(invalid);
+  });
+
+  it('never signs, with bounds off the 1/65536 grid, a difficulty that a verifier with the same bounds refuses', async () => {
+    const bounds = { minDifficulty: 2.000001, maxDifficulty: 3.000001 };
+    const seen = { signed: 0, refused: 0 };
+    for (let step = -4; step <= 4; step++) {
+      for (const bound of [bounds.minDifficulty, bounds.maxDifficulty]) {
+        const difficulty = bound + step / 131072;
+        let challenge: Challenge;
+        try {
+          challenge = createChallenge({ secret: SECRET, difficulty, now: NOW, ...bounds });
+        } catch {
+          seen.refused++;
+          continue;
+        }
+        seen.signed++;
+        const { solution } = await solvedPair(challenge);
+        expect(await verify(challenge, solution, bounds), `difficulty ${difficulty}`).toMatchObject({ ok: true });
+      }
+    }
+    expect(seen.signed).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });
 

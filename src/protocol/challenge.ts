@@ -101,7 +101,9 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
   const ring = KeyRing.from(options);
   const bounds = checkDifficultyBounds(options.minDifficulty ?? 1, options.maxDifficulty ?? 40);
   const { difficulty } = options;
-  if (typeof difficulty !== 'number' || !(difficulty >= bounds.min && difficulty <= bounds.max)) {
+  // The bounds hold for what is signed, rounded to 1/65536, as a verifier with them checks it.
+  const signed = typeof difficulty === 'number' ? difficultySteps(difficulty) / DIFFICULTY_STEPS : Number.NaN;
+  if (!(signed >= bounds.min && signed <= bounds.max)) {
     throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${bounds.min} to ${bounds.max} for difficulty but received ${describe(difficulty)}`);
   }
   const ttlMs = checkInteger(options.ttlMs ?? 120_000, 'ttlMs', 1, 366 * 86_400_000);

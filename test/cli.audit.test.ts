@@ -9,12 +9,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MCP_ANSWER_BYTES } from '../src/cli/audit/bounded-fetch.js';
 import { minimalArguments } from '../src/cli/audit/minimal-arguments.js';
 import type { AuditReport } from '../src/cli/audit/report.js';
 import { Gate } from '../src/gate/gate.js';
 import { HttpGate, powgateMiddleware } from '../src/http/index.js';
 import { LndRestBackend } from '../src/lightning/index.js';
-import { listen } from './helpers/http.js';
+import { close, listen } from './helpers/http.js';
 import { startStandInNode } from './helpers/lightning-node.js';
 import { CLI_SECRET, expectUsageError, runCli } from './helpers/cli.js';
 import { startReadmeExpress } from './helpers/readme-express.js';
@@ -229,6 +230,31 @@ await server.connect(new StdioServerTransport());
       expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
       expect(run.stdout).toContain(json ? '"target": "evil?[2J?31m"' : 'FAIL mcp-stdio evil?[2J?31m: refuses without its on-ramp: ?]0;pwned?xxx');
     }
+  });
+
+  it('an MCP server whose answer never ends is a failure, read no further than the cap', async () => {
+    let written = -1;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"jsonrpc":"2.0","id":0,"result":"');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+      res.on('close', () => {
+        written = req.socket.bytesWritten;
+      });
+    });
+    const base = await listen(server);
+    cleanups.push(() => close(server));
+    const run = await runCli(['audit', '--mcp', `${base}/mcp`, '--timeout', '20s']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`FAIL: cannot connect: the answer passed ${MAX_MCP_ANSWER_BYTES} bytes`);
+    // What the server got out before the audit hung up: the cap, and what the sockets buffer (unbounded, it is gigabytes).
+    await expect.poll(() => written).toBeGreaterThan(MAX_MCP_ANSWER_BYTES);
+    expect(written).toBeLessThan(MAX_MCP_ANSWER_BYTES + 32 * 1024 * 1024);
   });
 
   it('a server that does not answer is a failure, not a pass', async () => {

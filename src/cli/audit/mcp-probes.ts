@@ -9,6 +9,7 @@ import { claimedRefusal } from '../../client/mcp-refusal.js';
 import type { Envelope } from '../../client/offers.js';
 import { PowgateError } from '../../errors.js';
 import { packageInfo } from '../../package-info.js';
+import { boundedFetch, MAX_MCP_ANSWER_BYTES } from './bounded-fetch.js';
 import { envelopeFault, envelopeGaps } from './http-probes.js';
 import { minimalArguments, requiresArguments } from './minimal-arguments.js';
 import type { AuditRow, Door } from './report.js';
@@ -76,7 +77,7 @@ export async function probeMcp(target: McpTarget, free: ReadonlySet<string>, tim
 async function transportOf(target: McpTarget) {
   if (target.kind === 'http') {
     const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
-    return new StreamableHTTPClientTransport(target.url);
+    return new StreamableHTTPClientTransport(target.url, { fetch: boundedFetch(MAX_MCP_ANSWER_BYTES) });
   }
   const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
   const transport = new StdioClientTransport({ command: target.command, args: [...target.args], env: target.env, stderr: 'pipe' });

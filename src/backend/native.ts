@@ -79,7 +79,7 @@ export function chooseIsa(native: NativeAddon, requested = process.env.POWGATE_I
     throw new PowgateError('ERR_INVALID_ENV', `expected one of ${NATIVE_ISAS.join(', ')} for POWGATE_ISA but received "${requested}"`);
   }
   if (!supported.includes(requested as NativeIsa)) {
-    throw new PowgateError('ERR_ISA_UNSUPPORTED', `POWGATE_ISA=${requested} was requested but this CPU (or its OS) supports only ${supported.join(', ')}`);
+    throw new PowgateError('ERR_ISA_UNSUPPORTED', `POWGATE_ISA=${requested} was requested but this build, on this CPU (and its OS), runs only ${supported.join(', ')}`);
   }
   return requested as NativeIsa;
 }

@@ -40,6 +40,9 @@ export function machineFacts({ backendInfo, version }) {
   const flagSet = new Set((cpus[0]?.flags ?? '').split(/\s+/).filter(Boolean));
   return {
     cpuModel: cpus[0]?.['model name'] ?? os.cpus()[0]?.model ?? 'unknown',
+    // A model name such as 'AMD EPYC' does not tell Zen 3 from Zen 5: the family and model do.
+    cpuFamily: cpus[0]?.['cpu family'] ?? null,
+    cpuModelNumber: cpus[0]?.model ?? null,
     physicalCores: physicalCores(cpus),
     threads: os.availableParallelism(),
     isaFlags: Object.fromEntries(RELEVANT_FLAGS.map((f) => [f, cpus.length ? flagSet.has(f) : null])),
@@ -61,7 +64,7 @@ export function describeMachine(m) {
     .join(' ');
   const info = m.backendInfo;
   return [
-    `CPU       ${m.cpuModel}`,
+    `CPU       ${m.cpuModel}${m.cpuFamily === null ? '' : ` (family ${m.cpuFamily}, model ${m.cpuModelNumber})`}`,
     `cores     ${m.physicalCores ?? '?'} physical, ${m.threads} threads (os.availableParallelism)`,
     `ISA flags ${flags}`,
     `OS        ${m.os}, ${m.memoryGiB} GiB, load average ${m.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,

@@ -40,14 +40,14 @@ export type { ChallengeOptions } from './gate/challenge-issue.js';
 export type { RedeemOptions } from './gate/redeem.js';
 export type { RefuseOptions } from './gate/refuse.js';
 export type { DoorListing } from './gate/doors.js';
-export {
-  type Channel,
-  type Degradation,
-  type DoorKind,
-  type GateEvent,
-  type GateObserver,
-  type GateStage,
-  type RefusedStep,
+export type {
+  Channel,
+  Degradation,
+  DoorKind,
+  GateEvent,
+  GateObserver,
+  GateStage,
+  RefusedStep,
 } from './gate/events.js';
 export type { CallRefusal, ChallengeRefusal, GateReason, GateUnavailable, L402Accept, L402PowAccept, PaymentRequired, PowAccept, Unavailable } from './gate/envelope.js';
 export type { LightningDoorOptions, LightningOffer, LightningOutage } from './gate/lightning-door.js';

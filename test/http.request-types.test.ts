@@ -1,7 +1,7 @@
 // `req.powgate` for TypeScript users, as they compile against the built package: typed on
 // Express's and Fastify's requests by declaration merging, and harmless where neither is installed.
 import { describe, expect, it } from 'vitest';
-import { compileConsumer, EXPRESS_TYPES } from './helpers/consumer-project.js';
+import { compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
 
 const GATE = `import { Gate } from 'powgate';\nconst gate = new Gate({ secret: 'a consumer secret that is at least 32 bytes long' });\n`;
 
@@ -13,7 +13,7 @@ import { powgateMiddleware, type PowgateRequest } from 'powgate/http';
 const guard = powgateMiddleware(gate, { scope: 'search' });
 createServer((req, res) => guard(req, res, () => res.end(String((req as PowgateRequest).powgate?.calls))));
 `;
-    const { code, output } = compileConsumer([], { 'main.ts': source });
+    const { code, output } = compileConsumer(HTTP_PEERS, { 'main.ts': source });
     expect(output).toBe('');
     expect(code).toBe(0);
   });
@@ -42,7 +42,7 @@ export const wrong: string = app.request.powgate;
 // @ts-expect-error Fastify's is null until the gate passes the request, never undefined
 export const absent: undefined = (null as unknown as import('fastify').FastifyRequest).powgate;
 `;
-    const { code, output } = compileConsumer([...EXPRESS_TYPES, 'fastify'], { 'main.ts': source });
+    const { code, output } = compileConsumer([...HTTP_PEERS, ...EXPRESS_TYPES, 'fastify'], { 'main.ts': source });
     expect(output).toBe('');
     expect(code).toBe(0);
   });

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { compileConsumer, EXPRESS_TYPES } from './helpers/consumer-project.js';
+import { compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
 
 const root = path.join(__dirname, '..');
 const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).map((name) => `docs/${name}`)].filter((name) => name.endsWith('.md'));
@@ -52,7 +52,7 @@ it('every example in the README and docs/ compiles under strict', () => {
     sources[file] = `${code}\n${context}\nexport {};\n`;
   }
   const { code, output } = compileConsumer(
-    [...EXPRESS_TYPES, '@modelcontextprotocol/sdk', 'zod', '@getalby/sdk', '@getalby/lightning-tools', 'nostr-tools', 'nostr-wasm', '@noble', '@scure'],
+    [...HTTP_PEERS, 'ioredis', ...EXPRESS_TYPES, '@modelcontextprotocol/sdk', 'zod', '@getalby/sdk', '@getalby/lightning-tools', 'nostr-tools', 'nostr-wasm', '@noble', '@scure'],
     sources,
   );
   expect(output).toBe('');

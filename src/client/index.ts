@@ -3,6 +3,7 @@
 export type { PaymentPrice } from '../errors.js';
 export { wrapFetchWithPowgate, type PowgateFetch, type PowgateFetchOptions } from './fetch.js';
 export { wrapMcpClientWithPowgate, type McpToolClient, type PowgateMcpClient, type PowgateMcpOptions } from './mcp.js';
+export type { McpCallToolParams, McpImplementation, McpListToolsParams, McpListToolsResult, McpRequestOptions } from './mcp-types.js';
 export { PowgateClient, type ClientProgress, type PaymentInfo, type PayOptions, type PowgateClientOptions } from './client.js';
 export { Budget, type BudgetOptions, type Charge } from './budget.js';
 export type { CachedCredential, Credential, Lease } from './credential.js';

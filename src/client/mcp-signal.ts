@@ -1,14 +1,14 @@
 // Signals for the MCP wrapper's calls: its own per request (the SDK never removes its listeners),
 // and ERR_ABORTED when the caller's aborts first.
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { PowgateError } from '../errors.js';
+import type { McpRequestOptions } from './mcp-types.js';
 
 /**
  * The options with a signal of their own that follows the caller's: the SDK adds an abort
  * listener to the signal of every request and never removes it, so a long-lived caller's
  * signal would collect one per call.
  */
-export function ownSignal(options: RequestOptions | undefined): RequestOptions | undefined {
+export function ownSignal(options: McpRequestOptions | undefined): McpRequestOptions | undefined {
   return options?.signal ? { ...options, signal: AbortSignal.any([options.signal]) } : options;
 }
 

@@ -1,8 +1,6 @@
 // MCP that pays: a gated tool's refusal is paid within budget, redeemed through the tool it
-// names, and the tool called again with the credential. Types only from the MCP SDK: a user
-// of powgate/client who only fetches never loads it.
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolRequest, Implementation, ListToolsRequest, ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+// names, and the tool called again with the credential. Nothing from the MCP SDK, not even its
+// types: a user of powgate/client who only fetches needs none of it.
 import { PowgateError } from '../errors.js';
 import { plainKeys } from '../protocol/shape.js';
 import { checkInteger, invalid } from '../validate.js';
@@ -13,6 +11,7 @@ import { TOKEN_ARGUMENT, ToolCatalog } from './mcp-catalog.js';
 import { mcpDoors } from './mcp-doors.js';
 import { claimedRefusal } from './mcp-refusal.js';
 import { ownSignal } from './mcp-signal.js';
+import type { McpCallToolParams, McpImplementation, McpListToolsParams, McpListToolsResult, McpRequestOptions } from './mcp-types.js';
 
 /** The request `_meta` key that carries the credential when the tool takes no `powgate_token` argument (powgate/mcp's TOKEN_META_KEY). */
 const TOKEN_META_KEY = 'powgate/token';
@@ -26,9 +25,9 @@ const MAX_ROUTES = 1_000;
  * anything with the same three methods.
  */
 export interface McpToolClient {
-  callTool(params: CallToolRequest['params'], resultSchema?: unknown, options?: RequestOptions): Promise<unknown>;
-  listTools(params?: ListToolsRequest['params'], options?: RequestOptions): Promise<ListToolsResult>;
-  getServerVersion(): Implementation | undefined;
+  callTool(params: McpCallToolParams, resultSchema?: unknown, options?: McpRequestOptions): Promise<unknown>;
+  listTools(params?: McpListToolsParams, options?: McpRequestOptions): Promise<McpListToolsResult>;
+  getServerVersion(): McpImplementation | undefined;
   /** The connection (the SDK Client's current transport): credentials are kept per connection unless `server` is given. */
   readonly transport?: unknown;
 }
@@ -117,7 +116,7 @@ export function wrapMcpClientWithPowgate<C extends McpToolClient>(client: C, opt
     if (routes.size > MAX_ROUTES) routes.delete(routes.keys().next().value!);
   };
 
-  const callTool = async (params: CallToolRequest['params'], resultSchema?: unknown, requestOptions?: RequestOptions): Promise<unknown> => {
+  const callTool = async (params: McpCallToolParams, resultSchema?: unknown, requestOptions?: McpRequestOptions): Promise<unknown> => {
     const name = (params as { name?: unknown } | undefined)?.name;
     if (!plainKeys(params) || typeof name !== 'string') return client.callTool(params, resultSchema, requestOptions); // the SDK says what is wrong
     const signal = requestOptions?.signal;
@@ -174,7 +173,7 @@ function printable(value: unknown): string {
 }
 
 /** The call's params with the lease's credential: in the `powgate_token` argument, or in `_meta`; a token the caller put in either is replaced. */
-function present(params: CallToolRequest['params'], lease: Lease, takesToken: boolean): CallToolRequest['params'] {
+function present(params: McpCallToolParams, lease: Lease, takesToken: boolean): McpCallToolParams {
   const text = credentialText(lease.credential);
   const { [TOKEN_ARGUMENT]: _argument, ...args } = (params.arguments ?? {}) as Json;
   const { [TOKEN_META_KEY]: _meta, ...meta } = (params._meta ?? {}) as Json;

@@ -2,8 +2,16 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { PowgateError } from '../errors.js';
 import { checkInteger, checkOptions, invalid } from '../validate.js';
 
-/** An ioredis client: one Redis (direct or through Sentinel) or a Redis Cluster. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis `Redis` (direct or through Sentinel) or `Cluster` instance. Typed by the one method
+ * checked, so that powgate's declarations compile where ioredis is not installed.
+ */
+export interface RedisClient {
+  pipeline(...args: never[]): unknown;
+}
+
+/** What the connection holds: the ioredis client itself. */
+type IoredisClient = Redis | Cluster;
 
 /** A Redis node's address. */
 export interface RedisNode {
@@ -61,11 +69,11 @@ export interface RedisConnectionOptions {
 export class RedisConnection {
   readonly timeoutMs: number;
   readonly #target: Target | undefined;
-  readonly #given: RedisClient | undefined;
+  readonly #given: IoredisClient | undefined;
   readonly #owner: string;
   readonly #onError: (error: Error) => void;
   /** The client, made on first use. */
-  #client: Promise<RedisClient> | undefined;
+  #client: Promise<IoredisClient> | undefined;
   /** The first connection attempt of a client made from a url; calls wait for it (within their timeout). */
   #firstConnect: Promise<void> | undefined;
   #closed = false;
@@ -83,7 +91,7 @@ export class RedisConnection {
     if (client !== undefined && typeof (client as Redis)?.pipeline !== 'function') throw invalid('an ioredis Redis or Cluster instance', 'client', client);
     if (typeof onError !== 'function') throw invalid('a function', 'onError', onError);
     this.#target = client === undefined ? checkTarget(options) : undefined;
-    this.#given = client as RedisClient | undefined;
+    this.#given = client as IoredisClient | undefined;
     this.#owner = owner;
     this.timeoutMs = checkInteger(timeoutMs, 'timeoutMs', 1, 60_000);
     this.#onError = (error) => {
@@ -119,7 +127,7 @@ export class RedisConnection {
    * timeout or a closed connection; rejects with a PowgateError
    * `ERR_REDIS_CLIENT_MISSING` when ioredis is not installed (callers let that one through).
    */
-  async run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
+  async run<T>(command: (client: IoredisClient) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error(`the ${this.#owner} is closed`);
     const client = await this.#open(); // A missing ioredis is not an outage: this rejects.
     const run = async () => {
@@ -148,11 +156,11 @@ export class RedisConnection {
     client?.disconnect();
   }
 
-  #open(): Promise<RedisClient> {
+  #open(): Promise<IoredisClient> {
     return (this.#client ??= this.#given ? Promise.resolve(this.#given) : this.#create(this.#target!));
   }
 
-  async #create(target: Target): Promise<RedisClient> {
+  async #create(target: Target): Promise<IoredisClient> {
     let ioredis: { Redis: typeof Redis; Cluster: typeof Cluster };
     try {
       ioredis = await importIoredis(this.#owner);
@@ -171,7 +179,7 @@ export class RedisConnection {
       retryStrategy,
       ...(target.password === undefined ? {} : { password: target.password }),
     };
-    let client: RedisClient;
+    let client: IoredisClient;
     if (target.kind === 'url') {
       client = new ioredis.Redis(target.url, settings);
     } else if (target.kind === 'sentinels') {

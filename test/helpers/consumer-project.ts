@@ -14,8 +14,8 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
-/** What powgate's declaration files import: installed with it. */
-const DEPENDENCIES = ['@types/node', 'pino', 'prom-client', 'ioredis'];
+/** Optional peers whose types powgate/http's and powgate/mcp's declarations name. */
+export const HTTP_PEERS = ['pino', 'prom-client'];
 
 /** Express and the type packages its declarations import. */
 export const EXPRESS_TYPES = [
@@ -34,8 +34,8 @@ export const EXPRESS_TYPES = [
 /**
  * Compiles `sources` (file name to TypeScript) in a consumer project with powgate (its
  * package.json and declaration files, copied: a link would let the compiler find this
- * repository's own node_modules from them), its dependencies and `packages` installed; returns
- * tsc's output and exit code.
+ * repository's own node_modules from them), Node's types and `packages` installed, and nothing
+ * else; returns tsc's output and exit code.
  */
 export function compileConsumer(packages: readonly string[], sources: Record<string, string>): { code: number | null; output: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'powgate-types-'));
@@ -45,7 +45,7 @@ export function compileConsumer(packages: readonly string[], sources: Record<str
   mkdirSync(dist, { recursive: true });
   copyFileSync(path.join(root, 'package.json'), path.join(modules, 'powgate', 'package.json'));
   for (const file of readdirSync(path.join(root, 'dist'))) if (/\.d\.c?ts$/.test(file)) copyFileSync(path.join(root, 'dist', file), path.join(dist, file));
-  for (const name of [...DEPENDENCIES, ...packages]) {
+  for (const name of ['@types/node', ...packages]) {
     mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
     symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
   }

@@ -121,13 +121,21 @@ function checkWithoutPeers({ dir, env }, bin) {
 function checkReadmeLinks(tarball, packed) {
   const text = run('tar', ['xzfO', tarball, 'package/README.md']).stdout;
   const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
-  const relative = targets.filter((target) => !/^(https?:|#)/.test(target));
+  const relative = targets.filter((target) => !/^(https?:|#|mailto:)/.test(target));
   check('the packed README has no relative links (the registry page cannot resolve them)', relative.length === 0, relative.join(', '));
   const prefix = `https://unpkg.com/${packed.name}@${packed.version}/`;
   const files = new Set(packed.files.map((file) => file.path));
   const inPackage = targets.filter((target) => target.startsWith(prefix)).map((target) => target.slice(prefix.length).replace(/#.*/, ''));
   const missing = inPackage.filter((file) => !files.has(file));
   check(`its ${inPackage.length} links into the package name files the package ships`, inPackage.length > 0 && missing.length === 0, missing.join(', '));
+}
+
+// prepack rewrote README.md for the registry: an interrupted check puts it back too.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    spawnSync('node', [path.join(root, 'scripts', 'registry-readme.mjs'), 'restore'], { stdio: 'inherit' });
+    process.exit(130);
+  });
 }
 
 try {

@@ -5,6 +5,7 @@ export { prepareMacKey, type MacKey } from './backend/mac-key.js';
 export { createChallenge, type Challenge, type CreateChallengeOptions } from './protocol/challenge.js';
 export type { KeyDerivation, KeyEntry, KeyOptions, Secret } from './protocol/keys.js';
 export type { Refusal } from './protocol/refusal.js';
+export type { Accepted } from './protocol/pair-reader.js';
 export type { Solution } from './protocol/solution.js';
 export { verifySolution, verifySolutions, type Verdict, type VerifyOptions, type VerifyPair } from './protocol/verify.js';
 export { issueToken, verifyToken, type IssueTokenOptions, type TokenMethod, type TokenVerdict, type ValidToken, type VerifyTokenOptions } from './protocol/token.js';

@@ -1,12 +1,12 @@
 // `req.powgate` for TypeScript users, as they compile against the built package: typed on
 // Express's and Fastify's requests by declaration merging, and harmless where neither is installed.
 import { describe, expect, it } from 'vitest';
-import { compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
+import { COMPILE_TIMEOUT_MS, compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
 
 const GATE = `import { Gate } from 'powgate';\nconst gate = new Gate({ secret: 'a consumer secret that is at least 32 bytes long' });\n`;
 
 describe('req.powgate for TypeScript users', () => {
-  it('compiles for a user of node:http with neither Express nor Fastify installed', () => {
+  it('compiles for a user of node:http with neither Express nor Fastify installed', { timeout: COMPILE_TIMEOUT_MS }, () => {
     const source = `${GATE}
 import { createServer } from 'node:http';
 import { powgateMiddleware, type PowgateRequest } from 'powgate/http';
@@ -18,7 +18,7 @@ createServer((req, res) => guard(req, res, () => res.end(String((req as PowgateR
     expect(code).toBe(0);
   });
 
-  it('types request.powgate on Express and on Fastify, and catches a wrong use of it', () => {
+  it('types request.powgate on Express and on Fastify, and catches a wrong use of it', { timeout: COMPILE_TIMEOUT_MS }, () => {
     const source = `${GATE}
 import express from 'express';
 import fastify from 'fastify';

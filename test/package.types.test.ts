@@ -3,10 +3,10 @@
 // installed (ioredis, the MCP SDK, zod, pino, prom-client), and with ioredis installed its
 // clients are accepted where powgate takes one.
 import { describe, expect, it } from 'vitest';
-import { compileConsumer } from './helpers/consumer-project.js';
+import { COMPILE_TIMEOUT_MS, compileConsumer } from './helpers/consumer-project.js';
 
 describe('declarations without the optional peers', () => {
-  it('the core entry and powgate/client compile with no peer installed', () => {
+  it('the core entry and powgate/client compile with no peer installed', { timeout: COMPILE_TIMEOUT_MS }, () => {
     const source = `
 import { Gate, RedisReplayStore, createChallenge, solve, verifySolution, type GateStatus, type RedisClient } from 'powgate';
 import { wrapFetchWithPowgate, wrapMcpClientWithPowgate, type McpToolClient } from 'powgate/client';
@@ -20,6 +20,8 @@ declare const tools: McpToolClient;
 const paid = wrapMcpClientWithPowgate(tools, { maxSecondsPerCall: 5 });
 // @ts-expect-error a Redis client has a pipeline
 export const notRedis: RedisClient = {};
+// @ts-expect-error and eval and ping
+export const halfRedis: RedisClient = { pipeline: () => undefined };
 export { status, verdict, pay, paid };
 `;
     const { code, output } = compileConsumer([], { 'main.ts': source });
@@ -27,7 +29,7 @@ export { status, verdict, pay, paid };
     expect(code).toBe(0);
   });
 
-  it("takes ioredis's Redis and Cluster as a store's client", () => {
+  it("takes ioredis's Redis and Cluster as a store's client", { timeout: COMPILE_TIMEOUT_MS }, () => {
     const source = `
 import { Cluster, Redis } from 'ioredis';
 import { RedisRateCounter, RedisReplayStore } from 'powgate';

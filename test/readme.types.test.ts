@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
+import { COMPILE_TIMEOUT_MS, compileConsumer, EXPRESS_TYPES, HTTP_PEERS } from './helpers/consumer-project.js';
 
 const root = path.join(__dirname, '..');
 const pages = ['README.md', ...readdirSync(path.join(root, 'docs')).map((name) => `docs/${name}`)].filter((name) => name.endsWith('.md'));
@@ -43,7 +43,7 @@ import { type HttpMetrics, powgateMiddleware } from 'powgate/http';
 declare const gate: Gate, metrics: HttpMetrics, logger: Logger;`,
 };
 
-it('every example in the README and docs/ compiles under strict', () => {
+it('every example in the README and docs/ compiles under strict', { timeout: COMPILE_TIMEOUT_MS }, () => {
   expect(blocks.length).toBeGreaterThanOrEqual(20);
   const sources: Record<string, string> = {};
   for (const { file, code } of blocks) {

@@ -104,7 +104,8 @@ export function createChallenge(options: CreateChallengeOptions): Challenge {
   // The bounds hold for what is signed, rounded to 1/65536, as a verifier with them checks it.
   const signed = typeof difficulty === 'number' ? difficultySteps(difficulty) / DIFFICULTY_STEPS : Number.NaN;
   if (!(signed >= bounds.min && signed <= bounds.max)) {
-    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${bounds.min} to ${bounds.max} for difficulty but received ${describe(difficulty)}`);
+    const rounded = signed === difficulty || Number.isNaN(signed) ? '' : `, which rounds to ${signed}`;
+    throw new PowgateError('ERR_INVALID_ARGUMENT', `expected a number from ${bounds.min} to ${bounds.max} for difficulty but received ${describe(difficulty)}${rounded}`);
   }
   const ttlMs = checkInteger(options.ttlMs ?? 120_000, 'ttlMs', 1, 366 * 86_400_000);
   const subPuzzles = checkInteger(options.subPuzzles ?? 1, 'subPuzzles', 1, MAX_SUB_PUZZLES);

@@ -3,11 +3,13 @@ import { PowgateError } from '../errors.js';
 import { checkInteger, checkOptions, invalid } from '../validate.js';
 
 /**
- * An ioredis `Redis` (direct or through Sentinel) or `Cluster` instance. Typed by the one method
- * checked, so that powgate's declarations compile where ioredis is not installed.
+ * An ioredis `Redis` (direct or through Sentinel) or `Cluster` instance. Typed by the methods
+ * powgate calls, so that its declarations compile where ioredis is not installed.
  */
 export interface RedisClient {
   pipeline(...args: never[]): unknown;
+  eval(...args: never[]): unknown;
+  ping(...args: never[]): unknown;
 }
 
 /** What the connection holds: the ioredis client itself. */

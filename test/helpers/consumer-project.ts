@@ -14,6 +14,9 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
+/** tsc over a consumer with skipLibCheck off reads every declaration it installs: slow on a busy machine. */
+export const COMPILE_TIMEOUT_MS = 180_000;
+
 /** Optional peers whose types powgate/http's and powgate/mcp's declarations name. */
 export const HTTP_PEERS = ['pino', 'prom-client'];
 

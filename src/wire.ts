@@ -15,6 +15,8 @@ export const SOLUTION_KEYS: readonly string[] = ['v', 'id', 'nonces'];
 export const SOLUTION_OPTIONAL_KEYS: readonly string[] = ['elapsedMs'];
 /** Most sub-puzzles a challenge may ask for (and nonces a solution may carry). */
 export const MAX_SUB_PUZZLES = 64;
+/** Most calls one challenge, and so one token, may buy (its `calls`). */
+export const MAX_CALLS = 1_048_576;
 
 /** A challenge id: 16 random bytes, 22 base64url characters. */
 export const ID_BYTES = 16;

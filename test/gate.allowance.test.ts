@@ -2,7 +2,7 @@
 // bundles cost N times the work of one call; doors charge their own price.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gate, MemoryReplayStore, RedisReplayStore, issueToken, solve, type Challenge, type ReplayStore } from '../src/index.js';
+import { Gate, MAX_CALLS, MemoryReplayStore, RedisReplayStore, issueToken, solve, type Challenge, type ReplayStore } from '../src/index.js';
 import { parseChallenge } from '../src/protocol/challenge.js';
 import { thresholdForSteps } from '../src/protocol/difficulty.js';
 import { meetsThreshold, workMessage } from '../src/protocol/work.js';
@@ -176,6 +176,12 @@ describe("Gate: every gated call spends one of the token's calls", () => {
     expectCode(() => new Gate({ secret: SECRET, difficulty: 10, maxCalls: 1024, scopes: { dear: 55 } }), 'ERR_INVALID_ARGUMENT');
     expect(new Gate({ secret: SECRET, difficulty: { base: 40, max: 61 }, maxCalls: 8 }).maxCalls).toBe(8);
     expectCode(() => new Gate({ secret: SECRET, maxCalls: 4, calls: 5 }), 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('issues a challenge for every number of calls its maxCalls allows, up to MAX_CALLS (the rate counter counts them all)', async () => {
+    const gate = new Gate({ secret: SECRET, difficulty: { base: 8, max: 30 }, maxCalls: MAX_CALLS });
+    expect(await gate.challenge('c', { calls: MAX_CALLS })).toMatchObject({ ok: true, challenge: { calls: MAX_CALLS } });
+    expect(await gate.challenge('c', { calls: MAX_CALLS + 1 })).toMatchObject({ ok: false, reason: 'calls_out_of_range' });
   });
 
   it('a bundle costs N times the work of one call: mean hashes to solve, per call, against 2^d (node:crypto counts)', async () => {

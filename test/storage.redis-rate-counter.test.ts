@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryRateCounter } from '../src/storage/rate-counter.js';
+import { MAX_CALLS } from '../src/wire.js';
 import { RedisRateCounter, type RedisRateCounterOptions } from '../src/storage/redis-rate-counter.js';
 import { type RedisServer, redisServerPath, startRedis } from './helpers/redis-server.js';
 
@@ -46,6 +47,11 @@ describe.skipIf(!bin)(bin ? 'RedisRateCounter' : 'RedisRateCounter (skipped: red
       expect(r).toBeCloseTo(m, 9);
     }
     expect(await redis.hit('client-b', 1000)).toBe(1);
+    // A challenge for all the calls a token may buy counts them all, and no more.
+    for (const c of [redis, memory]) {
+      expect(await c.hit('client-c', 1000, MAX_CALLS)).toBe(MAX_CALLS);
+      await expect(c.hit('client-c', 1000, MAX_CALLS + 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
   });
 
   it('is shared by counters on one Redis, and keeps clients apart', async () => {

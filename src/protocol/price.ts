@@ -1,9 +1,9 @@
 // Per-call pricing (docs/PROTOCOL.md, "Calls and price"): a challenge for N calls costs N
 // times the work of one, and says what one call cost, so that doors can compare prices.
+import { MAX_CALLS } from '../wire.js';
 import { DIFFICULTY_STEPS, PROTOCOL_MAX_DIFFICULTY } from './difficulty.js';
 
-/** Most calls one challenge, and so one token, may buy. */
-export const MAX_CALLS = 1_048_576;
+export { MAX_CALLS };
 /** Highest per-call price in bits: the highest difficulty with the most sub-puzzles (log2 64 = 6). */
 const MAX_PRICE = PROTOCOL_MAX_DIFFICULTY + 6;
 

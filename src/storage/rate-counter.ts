@@ -1,4 +1,5 @@
 import { checkInteger, checkOptions, invalid } from '../validate.js';
+import { MAX_CALLS } from '../wire.js';
 
 /**
  * Counts each client's recent requests, for adaptive difficulty. Shared by all
@@ -57,7 +58,7 @@ export class MemoryRateCounter implements RateCounter {
   hitNow(key: string, windowMs: number, weight = 1): number {
     if (typeof key !== 'string') throw invalid('a string', 'key', key);
     checkInteger(windowMs, 'windowMs', 1, 86_400_000);
-    checkInteger(weight, 'weight', 0, 1_000_000);
+    checkInteger(weight, 'weight', 0, MAX_CALLS); // a challenge for all the calls a token may buy
     const now = this.#now();
     const start = now - (now % windowMs);
     let w = this.#windows.get(key);

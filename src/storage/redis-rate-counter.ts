@@ -2,6 +2,7 @@ import { PowgateError } from '../errors.js';
 import { RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
 import { checkInteger, checkOptions, invalid } from '../validate.js';
 import type { RateCounter } from './rate-counter.js';
+import { MAX_CALLS } from '../wire.js';
 
 /** Options of {@link RedisRateCounter}: exactly one of `url`, `cluster`, `sentinels` and `client`. */
 export interface RedisRateCounterOptions extends RedisConnectionOptions {
@@ -52,7 +53,7 @@ export class RedisRateCounter implements RateCounter {
   async hit(key: string, windowMs: number, weight = 1): Promise<number | undefined> {
     if (typeof key !== 'string') throw invalid('a string', 'key', key);
     checkInteger(windowMs, 'windowMs', 1, 86_400_000);
-    checkInteger(weight, 'weight', 0, 1_000_000);
+    checkInteger(weight, 'weight', 0, MAX_CALLS); // a challenge for all the calls a token may buy
     const now = this.#now();
     const start = now - (now % windowMs);
     const base = `${this.#prefix}{k:${key.length > MAX_KEY_CHARS ? key.slice(0, MAX_KEY_CHARS) : key}}:`;

@@ -263,6 +263,22 @@ async function main() {
     }
   };
 
+  /** A fresh chunk's counters, as the agents keep them. */
+  const newStats = () => ({
+    served: 0,
+    refusals: 0,
+    reasons: {},
+    solves: 0,
+    solveSeconds: [],
+    difficulties: new Set(),
+    thresholds: new Set(),
+    tokenCalls: new Set(),
+    abandoned: 0,
+    protocolSeconds: 0,
+    progressHashes: 0,
+    progressMs: 0,
+  });
+
   /**
    * The hand-written agent (BENCH_AGENT=loop): calls the paid endpoint for `seconds`, with its
    * current token when it has one, presenting it until the server refuses it.
@@ -270,20 +286,7 @@ async function main() {
    * `redeem(envelope, challenge, solution)` answers `{ token, calls }`.
    */
   async function agentLoop({ call, redeem }, seconds) {
-    const stats = {
-      served: 0,
-      refusals: 0,
-      reasons: {},
-      solves: 0,
-      solveSeconds: [],
-      difficulties: new Set(),
-      thresholds: new Set(),
-      tokenCalls: new Set(),
-      abandoned: 0,
-      protocolSeconds: 0,
-      progressHashes: 0,
-      progressMs: 0,
-    };
+    const stats = newStats();
     const deadline = AbortSignal.timeout(seconds * 1000);
     const started = performance.now();
     let token;
@@ -370,22 +373,6 @@ async function main() {
   });
 
   // ---- powgate's client as the agent (BENCH_AGENT=client)
-  /** A fresh chunk's counters, as agentLoop keeps them. */
-  const newStats = () => ({
-    served: 0,
-    refusals: 0,
-    reasons: {},
-    solves: 0,
-    solveSeconds: [],
-    difficulties: new Set(),
-    thresholds: new Set(),
-    tokenCalls: new Set(),
-    abandoned: 0,
-    protocolSeconds: 0,
-    progressHashes: 0,
-    progressMs: 0,
-  });
-
   /**
    * The client's options, and how the bench watches it: payments (each one solve: its
    * CPU-seconds over the threads are the solve's wall time) and progress go to the chunk's

@@ -2,24 +2,21 @@
 // Map<string, number>, but a challenge id (22 canonical base64url characters) is held
 // as its 16 bytes in typed arrays. verifySolutions then spends the bytes the addon has
 // already decoded, and neither side pays for a Map entry or a string hash: a Map's get
-// and set cost about 80 ns each on the reference VM, most of a valid pair's spend.
+// and set were most of a valid pair's spend (docs/BENCHMARKS.md, Verifying).
 // Canonical base64url is one-to-one, so an id's text and its bytes are the same key;
 // any other id (not 22 characters, or not canonical) is held by its text.
 import { randomBytes } from 'node:crypto';
+import { decodeBase64urlInto } from '../base64url.js';
+import { ID_CHARS } from '../wire.js';
 
 /** No entry. */
 export const NONE = -1;
 
-const ID_CHARS = 22;
 /** Slots per entry: at most half the slots are in use, so probe runs stay short. */
 const SLOTS_PER_ENTRY = 2;
 const FIRST_CAPACITY = 16;
 /** Per process, not per table: a store per batch (as some callers make) should not pay for a random draw each. */
 const SEED = randomBytes(4).readInt32LE(0) | 1;
-
-// Sextet values, -1 for characters outside base64url's alphabet.
-const SEXTET = new Int32Array(128).fill(-1);
-[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].forEach((c, i) => (SEXTET[c.charCodeAt(0)] = i));
 
 /**
  * Ids with their expiry, in insertion order. Entries are numbered; `first()` and
@@ -237,36 +234,9 @@ function wordAt(bytes: Uint8Array, at: number): number {
 /** A challenge id's 16 bytes, decoded from its text (scratch: used and read with no await in between). */
 const idBytes = new Uint8Array(16);
 
-/**
- * Decodes `id` into 4 little-endian words of its 16 bytes when it is a challenge id's
- * canonical spelling: 22 base64url characters whose last 4 spare bits are zero.
- * Four characters a step; a -1 from the table makes `bad` negative, and any character
- * above U+007F shows in `chars` (the table is read with the low 7 bits only).
- */
+/** Decodes `id` into 4 little-endian words of its 16 bytes when it is a challenge id's canonical spelling. */
 function canonicalWords(id: string, out: Int32Array): boolean {
-  if (id.length !== ID_CHARS) return false;
-  let chars = 0;
-  let bad = 0;
-  for (let i = 0, at = 0; i < 20; i += 4, at += 3) {
-    const a = id.charCodeAt(i);
-    const b = id.charCodeAt(i + 1);
-    const c = id.charCodeAt(i + 2);
-    const d = id.charCodeAt(i + 3);
-    chars |= a | b | c | d;
-    const x = (SEXTET[a & 127]! << 18) | (SEXTET[b & 127]! << 12) | (SEXTET[c & 127]! << 6) | SEXTET[d & 127]!;
-    bad |= x;
-    idBytes[at] = x >> 16;
-    idBytes[at + 1] = x >> 8;
-    idBytes[at + 2] = x;
-  }
-  const y = id.charCodeAt(20);
-  const z = id.charCodeAt(21);
-  chars |= y | z;
-  const last = (SEXTET[y & 127]! << 6) | SEXTET[z & 127]!;
-  bad |= last;
-  // 12 bits: the 16th byte, then 4 spare bits that must be zero.
-  if (chars > 127 || bad < 0 || (last & 15) !== 0) return false;
-  idBytes[15] = last >> 4;
+  if (id.length !== ID_CHARS || !decodeBase64urlInto(id, idBytes, 0)) return false;
   out[0] = wordAt(idBytes, 0);
   out[1] = wordAt(idBytes, 4);
   out[2] = wordAt(idBytes, 8);
